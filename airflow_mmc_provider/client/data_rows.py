@@ -1,0 +1,303 @@
+"""Data rows: validated, streamed upserts keyed by global key, and their per-row outcome.
+
+The pipeline (wire reference 3.2): rows are validated and encoded once into a spool file (so bad
+input fails before any byte is uploaded, and memory stays flat in the row count), existing global
+keys are looked up so each row goes up as an update (`GKEY`) or a create (`AUTO`), the specs are
+cut into JSON-array chunks of at most 10 MB, uploaded a few at a time, described by a manifest,
+and handed to `upsertDataRows`. A repeat of the same rows therefore updates instead of
+duplicating, and Labelbox's own global-key uniqueness backs that up.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import IO, Any
+
+import msgspec
+
+from airflow_mmc_provider.client.errors import DataRowSpecError, LabelboxError
+from airflow_mmc_provider.client.models import (
+    DataRowUpsert,
+    DataRowUpsertReport,
+    FailedDataRow,
+    ImportedDataRow,
+)
+from airflow_mmc_provider.client.tasks import TASK_FIELDS
+from airflow_mmc_provider.client.transport import Transport
+
+MAX_CHUNK_BYTES = 10_000_000
+MAX_GLOBAL_KEY_LENGTH = 200
+ALLOWED_FIELDS = frozenset(
+    {
+        "row_data",
+        "global_key",
+        "external_id",
+        "media_type",
+        "metadata_fields",
+        "attachments",
+        "embeddings",
+        "media_attributes",
+    }
+)
+_RESULT_PAGE = 5000
+_KEY_LOOKUP_BATCH = 10_000
+_encoder = msgspec.json.Encoder()
+
+
+class DataRows:
+    """Upserts and their results."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        chunk_bytes: int = MAX_CHUNK_BYTES,
+        upload_workers: int = 4,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not 0 < chunk_bytes <= MAX_CHUNK_BYTES:
+            raise ValueError(f"chunk_bytes must be between 1 and {MAX_CHUNK_BYTES}")
+        self._transport = transport
+        self._chunk_bytes = chunk_bytes
+        self._workers = max(1, upload_workers)
+        self._sleep = sleep
+
+    # --- submit ----------------------------------------------------------------------------------
+
+    def upsert(self, dataset_id: str, rows: Iterable[Mapping[str, Any]]) -> DataRowUpsert:
+        """Validate every row, upload them and start the upsert task; return without waiting."""
+        with tempfile.TemporaryFile() as spool:
+            keys = spool_rows(rows, spool)
+            existing = self.existing_global_keys(keys)
+            spool.seek(0)
+            manifest_url, chunks = self._upload_chunks(dataset_id, spool, existing, len(keys))
+        query = (
+            "mutation UpsertDataRowsPyApi($manifestUri: String!) { upsertDataRows(data: "
+            f"{{ manifestUri: $manifestUri }}) {{ {TASK_FIELDS} }} }}"
+        )
+        # Not idempotent on an unknown outcome: a blind repeat could report spurious duplicates.
+        data = self._transport.execute(query, {"manifestUri": manifest_url}, idempotent=False)
+        return DataRowUpsert(
+            dataset_id=dataset_id,
+            task_id=data["upsertDataRows"]["id"],
+            row_count=len(keys),
+            chunk_count=chunks,
+            existing_global_keys=tuple(sorted(existing)),
+        )
+
+    def existing_global_keys(self, global_keys: list[str]) -> set[str]:
+        """Which of these global keys already name a data row in the organisation."""
+        found: set[str] = set()
+        for start in range(0, len(global_keys), _KEY_LOOKUP_BATCH):
+            batch = global_keys[start : start + _KEY_LOOKUP_BATCH]
+            ids = self.data_row_ids_for_global_keys(batch)
+            found.update(key for key, row_id in zip(batch, ids, strict=True) if row_id)
+        return found
+
+    def data_row_ids_for_global_keys(self, global_keys: list[str]) -> list[str]:
+        """Data row ids in input order, "" for keys with no row (the service's own convention)."""
+        if not global_keys:
+            return []
+        start = self._transport.execute(
+            "query getDataRowsForGlobalKeysPyApi($globalKeys: [ID!]!) "
+            "{dataRowsForGlobalKeys(where: {ids: $globalKeys}) {jobId}}",
+            {"globalKeys": global_keys},
+        )
+        job_id = start["dataRowsForGlobalKeys"]["jobId"]
+        query = (
+            "query getDataRowsForGlobalKeysResultPyApi($jobId: ID!) {dataRowsForGlobalKeysResult("
+            "jobId: {id: $jobId}) { data { fetchedDataRows { id } notFoundGlobalKeys "
+            "accessDeniedGlobalKeys } jobStatus}}"
+        )
+        interval = 0.1
+        while True:
+            result = self._transport.execute(query, {"jobId": job_id})["dataRowsForGlobalKeysResult"]
+            status = result["jobStatus"]
+            if status == "COMPLETE":
+                return [(row or {}).get("id") or "" for row in result["data"]["fetchedDataRows"]]
+            if status == "FAILED":
+                raise LabelboxError(
+                    "looking up data rows by global key failed", operation="dataRowsForGlobalKeysResult"
+                )
+            self._sleep(interval)
+            interval = min(2.0, interval * 2)
+
+    def _upload_chunks(
+        self, dataset_id: str, spool: IO[bytes], existing: set[str], row_count: int
+    ) -> tuple[str, int]:
+        urls: list[str] = []
+        pending: list[Future[str]] = []
+        with ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="lb-upload") as pool:
+            for chunk in _chunks(_specs(spool, dataset_id, existing), self._chunk_bytes):
+                pending.append(pool.submit(self._upload_chunk, chunk))
+                if len(pending) >= self._workers * 2:  # bound the chunks held in memory
+                    urls.append(pending.pop(0).result())
+            urls.extend(f.result() for f in pending)
+        manifest = _encoder.encode({"source": "SDK", "item_count": row_count, "chunk_uris": urls})
+        url = self._transport.upload(manifest, filename="manifest.json", content_type="application/json")
+        return url, len(urls)
+
+    def _upload_chunk(self, chunk: bytes) -> str:
+        return self._transport.upload(chunk, filename="data_rows.json", content_type="application/json")
+
+    # --- results ---------------------------------------------------------------------------------
+
+    def iter_succeeded(self, task_id: str) -> Iterator[ImportedDataRow]:
+        query = (
+            "query SuccessesfulDataRowImportsPyApi($taskId: ID!, $first: Int, $from: String) { "
+            "successesfulDataRowImports(data: { taskId: $taskId, first: $first, from: $from}) { "
+            "nodes { id externalId globalKey } after total } }"
+        )
+        for page in self._pages(query, "successesfulDataRowImports", task_id):
+            for node in page.get("nodes") or []:
+                yield ImportedDataRow(node["id"], node.get("globalKey"), node.get("externalId"))
+
+    def iter_failed(self, task_id: str) -> Iterator[FailedDataRow]:
+        query = (
+            "query FailedDataRowImportsPyApi($taskId: ID!, $first: Int, $from: String) { "
+            "failedDataRowImports(data: { taskId: $taskId, first: $first, from: $from}) { "
+            "after total results { message spec { externalId globalKey } } } }"
+        )
+        for page in self._pages(query, "failedDataRowImports", task_id):
+            for node in page.get("results") or []:
+                spec = node.get("spec") or {}
+                yield FailedDataRow(spec.get("globalKey"), spec.get("externalId"), node.get("message") or "")
+
+    def report(self, upsert: DataRowUpsert, status: str) -> DataRowUpsertReport:
+        """Read every row's outcome once the task is terminal."""
+        succeeded = list(self.iter_succeeded(upsert.task_id))
+        failed = list(self.iter_failed(upsert.task_id))
+        existing = set(upsert.existing_global_keys)
+        updated = sum(1 for row in succeeded if row.global_key in existing)
+        return DataRowUpsertReport(
+            dataset_id=upsert.dataset_id,
+            task_id=upsert.task_id,
+            status=status,
+            created=len(succeeded) - updated,
+            updated=updated,
+            succeeded=succeeded,
+            failed=failed,
+        )
+
+    def _pages(self, query: str, field: str, task_id: str) -> Iterator[dict[str, Any]]:
+        cursor: str | None = None
+        while True:
+            variables = {"taskId": task_id, "first": _RESULT_PAGE, "from": cursor}
+            page = self._transport.execute(query, variables).get(field) or {}
+            yield page
+            cursor = page.get("after")
+            if not cursor:
+                return
+
+
+# --- validation and encoding -----------------------------------------------------------------------
+
+
+def spool_rows(rows: Iterable[Mapping[str, Any]], spool: IO[bytes]) -> list[str]:
+    """Validate and encode every row into `spool` (one JSON payload per line); return the keys.
+
+    Raises `DataRowSpecError` listing every bad row before anything has been uploaded.
+    """
+    keys: list[str] = []
+    seen: dict[str, int] = {}
+    problems: list[str] = []
+    for index, row in enumerate(rows):
+        row_problems = row_problems_of(index, row, seen)
+        if row_problems:
+            problems.extend(row_problems)
+            continue
+        key = str(row["global_key"])
+        seen[key] = index
+        try:
+            payload = _encoder.encode({k: v for k, v in row.items() if v is not None})
+        except (TypeError, msgspec.EncodeError) as exc:
+            problems.append(f"row {index} (global_key {key!r}): cannot be encoded as JSON ({exc})")
+            continue
+        spool.write(_encoder.encode(key))
+        spool.write(b"\t")
+        spool.write(payload)
+        spool.write(b"\n")
+        keys.append(key)
+    if problems:
+        raise DataRowSpecError(problems)
+    if not keys:
+        raise DataRowSpecError(["no rows were given: pass at least one row with row_data and global_key"])
+    return keys
+
+
+def row_problems_of(index: int, row: Any, seen: Mapping[str, int]) -> list[str]:
+    """Every problem of one row, each naming the row, the field and the fix."""
+    if not isinstance(row, Mapping):
+        return [f"row {index}: expected an object with row_data and global_key, got {type(row).__name__}"]
+    key = row.get("global_key")
+    where = f"row {index} (global_key {key!r})" if isinstance(key, str) else f"row {index}"
+    problems = [f"{where}: {p}" for p in _field_problems(row)]
+    if isinstance(key, str) and key in seen:
+        problems.append(
+            f"{where}: field 'global_key' repeats row {seen[key]}; give each row its own global key"
+        )
+    return problems
+
+
+def _field_problems(row: Mapping[str, Any]) -> list[str]:
+    problems = []
+    unknown = sorted(set(row) - ALLOWED_FIELDS)
+    if unknown:
+        problems.append(
+            f"unknown field(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(ALLOWED_FIELDS))}"
+        )
+    problems.extend(_global_key_problems(row.get("global_key")))
+    data = row.get("row_data")
+    if data is None or data == "" or data == {}:
+        problems.append("field 'row_data' is missing or empty; give the conversation document or its URL")
+    elif isinstance(data, str) and data.startswith("s3:/"):
+        problems.append("field 'row_data' is an s3:// URI; Labelbox needs an https URL or inline data")
+    elif not isinstance(data, str | Mapping):
+        problems.append("field 'row_data' must be a JSON object or a URL string")
+    for name in ("metadata_fields", "attachments", "embeddings"):
+        if row.get(name) is not None and not isinstance(row[name], list):
+            problems.append(f"field {name!r} must be a list")
+    return problems
+
+
+def _global_key_problems(key: Any) -> list[str]:
+    if not isinstance(key, str) or not key.strip():
+        return [
+            "field 'global_key' is missing or blank; every row needs one so re-runs update, not duplicate"
+        ]
+    if len(key) > MAX_GLOBAL_KEY_LENGTH:
+        return [
+            f"field 'global_key' has {len(key)} characters; the limit is {MAX_GLOBAL_KEY_LENGTH}, shorten it"
+        ]
+    if key != key.strip():
+        return ["field 'global_key' starts or ends with white space, which Labelbox rejects; strip it"]
+    return []
+
+
+def _specs(spool: IO[bytes], dataset_id: str, existing: set[str]) -> Iterator[bytes]:
+    """Wrap each spooled payload in its upsert spec without decoding it again."""
+    dataset = _encoder.encode(dataset_id)
+    for line in spool:
+        raw_key, _, payload = line.rstrip(b"\n").partition(b"\t")
+        key = msgspec.json.decode(raw_key)
+        kind = b'{"type":"GKEY","value":' + raw_key if key in existing else b'{"type":"AUTO","value":""'
+        body = payload[:-1] + (b',"dataset_id":' if payload != b"{}" else b'"dataset_id":') + dataset
+        yield b'{"id":' + kind + b'},"payload":' + body + b"}}"
+
+
+def _chunks(specs: Iterable[bytes], limit: int) -> Iterator[bytes]:
+    """JSON arrays of specs, each at most `limit` bytes unless one spec alone is larger."""
+    buffer = bytearray(b"[")
+    for spec in specs:
+        if len(buffer) > 1 and len(buffer) + len(spec) + 1 > limit:
+            buffer[-1:] = b"]"
+            yield bytes(buffer)
+            buffer = bytearray(b"[")
+        buffer += spec
+        buffer += b","
+    if len(buffer) > 1:
+        buffer[-1:] = b"]"
+        yield bytes(buffer)

@@ -1,0 +1,379 @@
+"""One HTTP transport for every Labelbox call: auth, GraphQL JSON and multipart, timeouts, retries.
+
+Retries follow the contract the provider promises: 429 (honouring `Retry-After`), 5xx, connection
+errors and timeouts are retried with exponential backoff and full jitter, bounded by a number of
+attempts and a total deadline; validation and auth errors never are. A mutation that is not safe
+to repeat is only retried when the failure proves the server did not act on it (429, 503, a refused
+connection); otherwise the caller gets an `ambiguous` error and decides (usually: look it up).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+import requests
+
+from airflow_mmc_provider.client.errors import (
+    LabelboxError,
+    NetworkError,
+    RateLimitError,
+    ServerError,
+    error_from_graphql,
+    error_from_http_status,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ENDPOINT = "https://api.labelbox.com/graphql"
+_OPERATION_RE = re.compile(r"\b(?:query|mutation)\s+([A-Za-z_][A-Za-z0-9_]*)")
+_ROOT_FIELD_RE = re.compile(r"{\s*([A-Za-z_][A-Za-z0-9_]*)")
+# 503 and 429 mean the server refused before doing anything; 502/504/500 may hide a finished write.
+_UNAMBIGUOUS_STATUSES = frozenset({429, 503})
+_json_encoder = msgspec.json.Encoder()
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long and how often to retry; the defaults ride out a few minutes of trouble at most."""
+
+    max_attempts: int = 6
+    initial_wait: float = 1.0
+    max_wait: float = 30.0
+    multiplier: float = 2.0
+    deadline: float = 180.0
+
+    def wait_before(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to sleep before attempt `attempt + 1` (full jitter, `Retry-After` as a floor)."""
+        ceiling = min(self.max_wait, self.initial_wait * self.multiplier ** (attempt - 1))
+        wait = random.uniform(0, ceiling)
+        if retry_after is not None:
+            wait = max(wait, min(retry_after, self.max_wait * 4))
+        return wait
+
+
+def experimental_endpoint(endpoint: str) -> str:
+    """The `/_gql` twin of the GraphQL endpoint, derived the way the official SDK derives it."""
+    return endpoint.replace("/graphql", "/_gql")
+
+
+def operation_name(query: str) -> str:
+    """A readable name for log lines and errors: the operation name, else the first root field."""
+    match = _OPERATION_RE.search(query) or _ROOT_FIELD_RE.search(query)
+    return match.group(1) if match else "GraphQL request"
+
+
+class Transport:
+    """Sends GraphQL requests to Labelbox; owns the session, the key and the retry loop."""
+
+    def __init__(
+        self,
+        api_key: str,
+        endpoint: str = DEFAULT_ENDPOINT,
+        *,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 60.0,
+        retry: RetryPolicy | None = None,
+        user_agent: str | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not api_key:
+            raise ValueError(
+                "No Labelbox API key: set the password field of the Labelbox connection "
+                "(or pass api_key to the client)"
+            )
+        self._api_key = api_key
+        self.endpoint = endpoint
+        self.timeout = (connect_timeout, read_timeout)
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._session = session or requests.Session()
+        self._session.headers.update(
+            {
+                "Authorization": f"Bearer {api_key}",
+                "Accept": "application/json",
+                "User-Agent": user_agent or _default_user_agent(),
+            }
+        )
+        # Signed file URLs (uploads, exports, import reports) must never receive the API key.
+        self._downloads = requests.Session()
+        self._downloads.headers["User-Agent"] = self._session.headers["User-Agent"]
+
+    def __repr__(self) -> str:
+        return f"Transport(endpoint={self.endpoint!r})"
+
+    def close(self) -> None:
+        self._session.close()
+        self._downloads.close()
+
+    # --- GraphQL ---------------------------------------------------------------------------------
+
+    def execute(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        experimental: bool = False,
+        idempotent: bool = True,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Run one GraphQL operation and return its `data`; raise a mapped error otherwise."""
+        operation = operation_name(query)
+        url = experimental_endpoint(self.endpoint) if experimental else self.endpoint
+        body = _json_encoder.encode({"query": query, "variables": dict(variables or {})})
+        headers = {"Content-Type": "application/json"}
+
+        def send() -> requests.Response:
+            return self._session.post(url, data=body, headers=headers, timeout=self._timeout(timeout))
+
+        return self._with_retries(operation, send, idempotent=idempotent)
+
+    def execute_multipart(
+        self,
+        query: str,
+        variables: Mapping[str, Any],
+        *,
+        file_variable: str,
+        content: bytes,
+        filename: str,
+        content_type: str,
+        part_name: str = "1",
+        idempotent: bool = True,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Run a GraphQL operation with one file, per the GraphQL multipart request spec."""
+        operation = operation_name(query)
+        operations = _json_encoder.encode({"query": query, "variables": {**variables, file_variable: None}})
+        file_map = _json_encoder.encode({part_name: [f"variables.{file_variable}"]})
+
+        def send() -> requests.Response:
+            files: dict[str, Any] = {
+                "operations": (None, operations),
+                "map": (None, file_map),
+                part_name: (filename, content, content_type),
+            }
+            return self._session.post(self.endpoint, files=files, timeout=self._timeout(timeout))
+
+        return self._with_retries(operation, send, idempotent=idempotent)
+
+    def upload(self, content: bytes, *, filename: str, content_type: str) -> str:
+        """Store bytes with Labelbox (`uploadFile`) and return the URL the service hands back."""
+        query = (
+            "mutation UploadFile($file: Upload!, $contentLength: Int!, $sign: Boolean) "
+            "{ uploadFile(file: $file, contentLength: $contentLength, sign: $sign) {url filename} }"
+        )
+        data = self.execute_multipart(
+            query,
+            {"contentLength": len(content), "sign": False},
+            file_variable="file",
+            content=content,
+            filename=filename,
+            content_type=content_type,
+            timeout=max(self.timeout[1], 300.0),
+        )
+        return str(data["uploadFile"]["url"])
+
+    def download(self, url: str, *, timeout: float | None = None) -> bytes:
+        """GET a file URL Labelbox handed out (no credentials are sent), with the same retries."""
+
+        def send() -> requests.Response:
+            return self._downloads.get(url, timeout=self._timeout(timeout))
+
+        body: bytes = self._with_retries("file download", send, idempotent=True, graphql=False)
+        return body
+
+    # --- retry loop ------------------------------------------------------------------------------
+
+    def _timeout(self, read: float | None) -> tuple[float, float]:
+        return (self.timeout[0], read or self.timeout[1])
+
+    def _with_retries(
+        self,
+        operation: str,
+        send: Callable[[], requests.Response],
+        *,
+        idempotent: bool,
+        graphql: bool = True,
+    ) -> Any:
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self._send_once(operation, send)
+                return _graphql_data(response, operation) if graphql else _raw_body(response, operation)
+            except LabelboxError as error:
+                wait = self._retry_wait(error, attempt, started, idempotent)
+                if wait is None:
+                    raise self._scrubbed(error, attempt) from None
+                log.warning(
+                    "Labelbox %s failed (%s); retry %d of %d in %.1fs",
+                    operation,
+                    self._scrub(error.message),
+                    attempt,
+                    self.retry.max_attempts - 1,
+                    wait,
+                )
+                self._sleep(wait)
+
+    def _send_once(self, operation: str, send: Callable[[], requests.Response]) -> requests.Response:
+        try:
+            return send()
+        except requests.exceptions.ConnectTimeout as exc:
+            raise NetworkError(
+                f"could not connect to {_host_of(self.endpoint)} in time ({_reason(exc)})",
+                operation=operation,
+            ) from None
+        except requests.exceptions.Timeout:
+            raise NetworkError(
+                f"no answer within {self.timeout[1]:.0f}s (read timeout)", operation=operation, ambiguous=True
+            ) from None
+        except requests.exceptions.ConnectionError as exc:
+            refused = _never_sent(exc)
+            raise NetworkError(
+                f"connection to {_host_of(self.endpoint)} failed ({_reason(exc)})",
+                operation=operation,
+                ambiguous=not refused,
+            ) from None
+        except requests.exceptions.RequestException as exc:
+            raise NetworkError(f"request failed ({_reason(exc)})", operation=operation) from None
+
+    def _retry_wait(
+        self, error: LabelboxError, attempt: int, started: float, idempotent: bool
+    ) -> float | None:
+        if not error.retryable or attempt >= self.retry.max_attempts:
+            return None
+        if error.ambiguous and not idempotent:
+            return None
+        retry_after = error.retry_after if isinstance(error, RateLimitError) else None
+        wait = self.retry.wait_before(attempt, retry_after)
+        if time.monotonic() - started + wait > self.retry.deadline:
+            return None
+        return wait
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._api_key, "***") if self._api_key else text
+
+    def _scrubbed(self, error: LabelboxError, attempt: int) -> LabelboxError:
+        """Hide the key should a server ever echo it, and say how hard we tried."""
+        message = self._scrub(error.message)
+        if attempt > 1:
+            message += f" (gave up after {attempt} attempts)"
+        if message != error.message:
+            error.message = message
+            error.args = (error._render(),)
+        return error
+
+
+def _graphql_data(response: requests.Response, operation: str) -> dict[str, Any]:
+    status = response.status_code
+    if status == 429 or status >= 500:
+        raise _http_error(response, operation)
+    try:
+        payload = msgspec.json.decode(response.content)
+    except msgspec.DecodeError:
+        raise _http_error(response, operation) from None
+    if not isinstance(payload, dict):
+        raise LabelboxError("response is not a JSON object", operation=operation, status_code=status)
+    errors = payload.get("errors")
+    if errors:
+        raise error_from_graphql(list(errors), operation=operation, status_code=status)
+    if status != 200:
+        raise error_from_http_status(status, _message_of(payload), operation=operation)
+    data = payload.get("data")
+    if not isinstance(data, dict):
+        raise LabelboxError("response carried no data", operation=operation, status_code=status)
+    return data
+
+
+def _raw_body(response: requests.Response, operation: str) -> bytes:
+    if response.status_code >= 400:
+        raise _http_error(response, operation)
+    return response.content
+
+
+def _http_error(response: requests.Response, operation: str) -> LabelboxError:
+    status = response.status_code
+    message = _body_message(response)
+    error = error_from_http_status(status, message, operation=operation, retry_after=_retry_after(response))
+    if isinstance(error, ServerError) and status not in _UNAMBIGUOUS_STATUSES:
+        error.ambiguous = True
+    return error
+
+
+def _body_message(response: requests.Response) -> str | None:
+    try:
+        payload = msgspec.json.decode(response.content)
+    except msgspec.DecodeError:
+        text = response.text.strip()
+        return f"HTTP {response.status_code} {response.reason}: {text[:200]}" if text else None
+    if isinstance(payload, dict):
+        errors = payload.get("errors")
+        if errors and isinstance(errors, list) and isinstance(errors[0], dict):
+            return str(errors[0].get("message") or "")
+        return _message_of(payload)
+    return None
+
+
+def _message_of(payload: Mapping[str, Any]) -> str | None:
+    message = payload.get("message")
+    return str(message) if message else None
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def _never_sent(exc: requests.exceptions.ConnectionError) -> bool:
+    """True when the connection was refused or never established, so the server saw nothing."""
+    text = repr(exc)
+    return any(marker in text for marker in ("NewConnectionError", "ConnectTimeout", "Connection refused"))
+
+
+_REASONS = (
+    ("Connection refused", "connection refused: is the server running and is the connection's host right?"),
+    ("Name or service not known", "host name not found: check the host of the Labelbox connection"),
+    ("nodename nor servname", "host name not found: check the host of the Labelbox connection"),
+    ("Temporary failure in name resolution", "host name could not be resolved (DNS)"),
+    ("RemoteDisconnected", "the server closed the connection without answering"),
+    ("Connection reset", "the connection was reset"),
+    ("Connection aborted", "the connection was aborted"),
+    ("CERTIFICATE_VERIFY_FAILED", "TLS certificate verification failed"),
+    ("timed out", "timed out"),
+)
+
+
+def _reason(exc: BaseException) -> str:
+    """A short human reason for a requests failure, without the library's nested reprs."""
+    text = str(exc)
+    for marker, reason in _REASONS:
+        if marker in text:
+            return reason
+    return type(exc).__name__
+
+
+def _host_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else url
+
+
+def _default_user_agent() -> str:
+    from airflow_mmc_provider import __version__
+
+    return f"airflow-mmc-provider/{__version__} python-requests/{requests.__version__}"
