@@ -12,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from airflow_mmc_provider.client.batches import Batches
 from airflow_mmc_provider.client.data_rows import MAX_CHUNK_BYTES, DataRows
 from airflow_mmc_provider.client.datasets import Datasets
 from airflow_mmc_provider.client.models import DataRowUpsertReport, Organization, User
+from airflow_mmc_provider.client.ontologies import Ontologies
+from airflow_mmc_provider.client.projects import Projects
 from airflow_mmc_provider.client.tasks import Tasks
 from airflow_mmc_provider.client.transport import DEFAULT_ENDPOINT, RetryPolicy, Transport
 
@@ -47,6 +50,9 @@ class LabelboxClient:
         self.datasets = Datasets(self.transport)
         self.tasks = Tasks(self.transport)
         self.data_rows = DataRows(self.transport, chunk_bytes=chunk_bytes, upload_workers=upload_workers)
+        self.ontologies = Ontologies(self.transport)
+        self.projects = Projects(self.transport)
+        self.batches = Batches(self.transport, self.tasks)
 
     def __repr__(self) -> str:
         return f"LabelboxClient(endpoint={self.transport.endpoint!r})"

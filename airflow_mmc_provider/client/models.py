@@ -170,3 +170,109 @@ class DataRowUpsertReport:
             out["global_keys"] = [r.global_key for r in self.succeeded]
             out["data_row_ids"] = [r.id for r in self.succeeded]
         return out
+
+
+@dataclass(frozen=True)
+class Ontology:
+    id: str
+    name: str
+    media_type: str | None
+    normalized: dict[str, Any]
+    description: str | None = None
+    created_at: str | None = None
+
+    @classmethod
+    def from_graphql(cls, node: dict[str, Any]) -> Ontology:
+        normalized = node.get("normalized") or {}
+        if isinstance(normalized, str):  # some deployments return the Json scalar as a string
+            import json
+
+            normalized = json.loads(normalized)
+        return cls(
+            id=node["id"],
+            name=node["name"],
+            media_type=node.get("mediaType"),
+            normalized=normalized,
+            description=node.get("description"),
+            created_at=node.get("createdAt"),
+        )
+
+
+@dataclass(frozen=True)
+class Project:
+    id: str
+    name: str
+    media_type: str | None
+    editor_task_type: str | None
+    description: str | None = None
+    is_consensus_enabled: bool | None = None
+    created_at: str | None = None
+
+    @classmethod
+    def from_graphql(cls, node: dict[str, Any]) -> Project:
+        return cls(
+            id=node["id"],
+            name=node["name"],
+            media_type=node.get("allowedMediaType"),
+            editor_task_type=node.get("editorTaskType"),
+            description=node.get("description"),
+            is_consensus_enabled=node.get("isConsensusEnabled"),
+            created_at=node.get("createdAt"),
+        )
+
+
+@dataclass(frozen=True)
+class Batch:
+    id: str
+    name: str
+    size: int | None = None
+    consensus_settings: Any = None
+    created_at: str | None = None
+
+    @classmethod
+    def from_graphql(cls, node: dict[str, Any]) -> Batch:
+        return cls(
+            id=node["id"],
+            name=node["name"],
+            size=node.get("size"),
+            consensus_settings=node.get("consensusSettingsJson"),
+            created_at=node.get("createdAt"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class BatchCreation:
+    """A batch and the rows Labelbox refused to put in it (unknown, or already in another batch)."""
+
+    batch: Batch
+    failed_data_row_ids: list[str]
+    created: bool
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            **self.batch.to_dict(),
+            "created": self.created,
+            "failed_data_row_ids": self.failed_data_row_ids,
+        }
+
+
+@dataclass(frozen=True)
+class ProjectOverview:
+    """Workflow state counts (`Unlabeled`, `InReview`, `InRework`, `Skipped`, `Done`, `All`...)."""
+
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return self.counts.get("All", 0)
+
+    @property
+    def done(self) -> int:
+        return self.counts.get("Done", 0)
+
+    def share_done(self, *, include_skipped: bool = False) -> float:
+        finished = self.done + (self.counts.get("Skipped", 0) if include_skipped else 0)
+        return finished / self.total if self.total else 0.0

@@ -51,7 +51,11 @@ def test_429_is_retried_honouring_retry_after(transport, requests_mock, sleeps):
     requests_mock.post(
         URL,
         [
-            {"status_code": 429, "headers": {"Retry-After": "3"}, "json": {"message": "You have exceeded ..."}},
+            {
+                "status_code": 429,
+                "headers": {"Retry-After": "3"},
+                "json": {"message": "You have exceeded ..."},
+            },
             OK,
         ],
     )
@@ -111,7 +115,11 @@ def test_total_deadline_bounds_retries(requests_mock, sleeps):
         (200, graphql_error("OPERATION_NOT_ALLOWED"), errors.OperationNotAllowedError),
         (200, graphql_error("INTERNAL_SERVER_ERROR", exception={"status": 400}), errors.InvalidQueryError),
         (200, graphql_error("INTERNAL_SERVER_ERROR", exception={"status": 422}), errors.UnprocessableError),
-        (200, graphql_error("INTERNAL_SERVER_ERROR", exception={"status": 426}), errors.OperationNotAllowedError),
+        (
+            200,
+            graphql_error("INTERNAL_SERVER_ERROR", exception={"status": 426}),
+            errors.OperationNotAllowedError,
+        ),
         (200, graphql_error("INTERNAL_SERVER_ERROR"), errors.ServerError),
         (401, {"message": "Unauthorized"}, errors.AuthenticationError),
         (403, {"message": "Forbidden"}, errors.AuthorizationError),

@@ -19,7 +19,12 @@ from airflow_mmc_provider.hooks.labelbox import LabelboxHook, endpoint_from_conn
         ("127.0.0.1", 8765, None, "http://127.0.0.1:8765/graphql"),
         ("localhost", 8765, "graphql", "http://localhost:8765/graphql"),
         ("api.labelbox.com", None, None, "https://api.labelbox.com/graphql"),
-        ("https://proxy.example.com", 8443, "labelbox/graphql", "https://proxy.example.com:8443/labelbox/graphql"),
+        (
+            "https://proxy.example.com",
+            8443,
+            "labelbox/graphql",
+            "https://proxy.example.com:8443/labelbox/graphql",
+        ),
     ],
 )
 def test_endpoint_from_connection_fields(host, port, schema, expected):

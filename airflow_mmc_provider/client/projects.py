@@ -1,0 +1,198 @@
+"""Projects: multimodal chat evaluation projects, their ontology, and labelling progress."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from airflow_mmc_provider.client.errors import LabelboxError, NotFoundError
+from airflow_mmc_provider.client.models import Project, ProjectOverview
+from airflow_mmc_provider.client.transport import Transport
+
+log = logging.getLogger(__name__)
+
+PROJECT_FIELDS = (
+    "autoAuditNumberOfLabels autoAuditPercentage createdAt dataRowCount description editorTaskType "
+    "isBenchmarkEnabled isConsensusEnabled lastActivityTime allowedMediaType modelSetupComplete name "
+    "setupComplete id updatedAt uploadType"
+)
+_VARIABLE_TYPES = {
+    "name": "String!",
+    "description": "String!",
+    "allowedMediaType": "MediaType!",
+    "autoAuditPercentage": "Float!",
+    "autoAuditNumberOfLabels": "Int!",
+    "isBenchmarkEnabled": "Boolean!",
+    "isConsensusEnabled": "Boolean!",
+    "editorTaskType": "EditorTaskType!",
+    "appendToExistingDataset": "Boolean!",
+}
+_PAGE = 100
+_EDITOR = "Editor"
+
+
+class Projects:
+    """Project calls, shaped as the official SDK sends them."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    def create_model_chat_evaluation(
+        self, name: str, *, live: bool = False, description: str | None = None
+    ) -> Project:
+        """An offline (responses uploaded) or live multimodal chat evaluation project.
+
+        Quality settings are Labelbox's defaults for these projects: benchmark and consensus on.
+        """
+        if not name or not name.strip():
+            raise ValueError("A Labelbox project needs a non-blank name")
+        variables: dict[str, Any] = {
+            "name": name,
+            "allowedMediaType": "CONVERSATIONAL",
+            "autoAuditPercentage": 0,
+            "autoAuditNumberOfLabels": 3,
+            "isBenchmarkEnabled": True,
+            "isConsensusEnabled": True,
+            "editorTaskType": "MODEL_CHAT_EVALUATION" if live else "OFFLINE_MODEL_CHAT_EVALUATION",
+        }
+        if live:
+            variables["appendToExistingDataset"] = False
+        if description:
+            variables["description"] = description
+        declared = ", ".join(f"${k}: {_VARIABLE_TYPES[k]}" for k in variables)
+        fields = " ".join(f"{k}: ${k}" for k in variables)
+        query = f"mutation CreateProjectPyApi({declared}){{createProject(data: {{{fields}}}) {{{PROJECT_FIELDS}}}}}"
+        data = self._transport.execute(query, variables, idempotent=False)
+        return Project.from_graphql(data["createProject"])
+
+    def get(self, project_id: str) -> Project:
+        query = f"query GetProjectPyApi($id: ID!){{project(where: {{id: $id}}){{{PROJECT_FIELDS}}}}}"
+        try:
+            node = self._transport.execute(query, {"id": project_id}).get("project")
+        except NotFoundError:
+            node = None
+        if not node:
+            raise NotFoundError(f"project {project_id!r} does not exist", operation="GetProjectPyApi")
+        return Project.from_graphql(node)
+
+    def find_by_name(self, name: str) -> list[Project]:
+        """Live projects named exactly `name`, oldest first."""
+        query = (
+            "query GetProjectsPyApi($name: String!, $deleted: Boolean!){projects(where: "
+            "{AND: [{name: $name}, {deleted: $deleted}]} skip: %d first: %d)"
+            f"{{{PROJECT_FIELDS}}}}}"
+        )
+        found: list[Project] = []
+        skip = 0
+        while True:
+            nodes = self._transport.execute(query % (skip, _PAGE), {"name": name, "deleted": False}).get(
+                "projects"
+            )
+            found.extend(Project.from_graphql(n) for n in nodes or [] if n.get("name") == name)
+            if len(nodes or []) < _PAGE:
+                return sorted(found, key=lambda p: (p.created_at or "", p.id))
+            skip += _PAGE
+
+    def get_or_create_model_chat_evaluation(
+        self, name: str, *, live: bool = False, description: str | None = None
+    ) -> tuple[Project, bool]:
+        """Return (project, created); a lost answer to the create is looked up, not repeated."""
+        existing = self.find_by_name(name)
+        if existing:
+            if len(existing) > 1:
+                log.warning(
+                    "%d Labelbox projects are named %r; using the oldest, %s",
+                    len(existing),
+                    name,
+                    existing[0].id,
+                )
+            return existing[0], False
+        try:
+            return self.create_model_chat_evaluation(name, live=live, description=description), True
+        except LabelboxError as error:
+            if not error.ambiguous:
+                raise
+            again = self.find_by_name(name)
+            if again:
+                return again[0], True
+            return self.create_model_chat_evaluation(name, live=live, description=description), True
+
+    def ontology_id(self, project_id: str) -> str | None:
+        query = "query GetProjectOntologyPyApi($id: ID!){project(where: {id: $id}){ontology{id name}}}"
+        project = self._transport.execute(query, {"id": project_id}).get("project") or {}
+        ontology = project.get("ontology")
+        return ontology["id"] if ontology else None
+
+    def connect_ontology(self, project_id: str, ontology_id: str) -> bool:
+        """Attach the ontology (and the Editor frontend it needs); False if it was already attached."""
+        if self.ontology_id(project_id) == ontology_id:
+            return False
+        self._ensure_editor_frontend(project_id)
+        query = (
+            "mutation ConnectOntologyPyApi($projectId: ID!, $ontologyId: ID!){ project(where: {id: $projectId}) "
+            "{connectOntology(ontologyId: $ontologyId) {id}}}"
+        )
+        self._transport.execute(query, {"projectId": project_id, "ontologyId": ontology_id})
+        return True
+
+    def _ensure_editor_frontend(self, project_id: str) -> None:
+        query = (
+            "query GetProjectLabelingFrontendPyApi($id: ID!){project(where: {id: $id})"
+            "{labelingFrontend{description iframeUrlPath name id}}}"
+        )
+        project = self._transport.execute(query, {"id": project_id}).get("project") or {}
+        if project.get("labelingFrontend"):
+            return
+        frontends = self._transport.execute(
+            "query GetLabelingFrontendsPyApi($name: String!, $deleted: Boolean!){labelingFrontends(where: "
+            "{AND: [{name: $name}, {deleted: $deleted}]} skip: 0 first: 100){description iframeUrlPath name id}}",
+            {"name": _EDITOR, "deleted": False},
+        ).get("labelingFrontends")
+        if not frontends:
+            raise NotFoundError(
+                "the organisation has no 'Editor' labeling frontend", operation="GetLabelingFrontendsPyApi"
+            )
+        frontend_id = frontends[0]["id"]
+        self._transport.execute(
+            "mutation ConnectProjectAndLabelingFrontendPyApi($projectId: ID!, $labelingFrontendId: ID!){updateProject("
+            " where: {id: $projectId} data: {labelingFrontend: {connect: {id: $labelingFrontendId}}}) {id}}",
+            {"projectId": project_id, "labelingFrontendId": frontend_id},
+        )
+        self._transport.execute(
+            "mutation CreateLabelingFrontendOptionsPyApi($project: ID!, $labelingFrontend: ID!, "
+            "$customizationOptions: String!){createLabelingFrontendOptions(data: {project: {connect: {id: $project}} "
+            "labelingFrontend: {connect: {id: $labelingFrontend}} customizationOptions: $customizationOptions}) "
+            "{customizationOptions id}}",
+            {
+                "project": project_id,
+                "labelingFrontend": frontend_id,
+                "customizationOptions": '{"tools": [], "classifications": []}',
+            },
+        )
+
+    def overview(self, project_id: str, batch_ids: list[str] | None = None) -> ProjectOverview:
+        """Workflow state counts for the project, or for some of its batches combined."""
+        query = (
+            "query ProjectGetOverviewPyApi($projectId: ID!, $batchIds: [String!], "
+            "$countInput: DataRowCountQueryInput, $includeIssues: Boolean!) { project(where: { id: $projectId }) { "
+            "workstreamStateCounts(batchIds: $batchIds) { state count } "
+            "taskQueues { queueType name dataRowCount(input: $countInput) } "
+            "issues @include(if: $includeIssues) { totalCount } completedDataRowCount } }"
+        )
+        count_input = None
+        if batch_ids:
+            count_input = {
+                "searchQuery": {
+                    "scope": {"projectId": project_id},
+                    "query": [{"ids": batch_ids, "operator": "is", "type": "batch"}],
+                }
+            }
+        variables = {
+            "projectId": project_id,
+            "batchIds": batch_ids or None,
+            "countInput": count_input,
+            "includeIssues": not batch_ids,
+        }
+        project = self._transport.execute(query, variables, experimental=True).get("project") or {}
+        counts = {row["state"]: int(row["count"]) for row in project.get("workstreamStateCounts") or []}
+        return ProjectOverview(counts=counts)
