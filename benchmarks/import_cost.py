@@ -19,6 +19,8 @@ import tempfile
 OPERATOR_MODULES = [
     "airflow_mmc_provider.operators.datasets",
     "airflow_mmc_provider.operators.data_rows",
+    "airflow_mmc_provider.operators.projects",
+    "airflow_mmc_provider.operators.batches",
 ]
 PROBE = """
 import time

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from airflow_mmc_provider.client.errors import LabelboxError, NotFoundError, TaskFailedError
-from airflow_mmc_provider.client.models import Batch, BatchCreation
+from airflow_mmc_provider.client.models import Batch, BatchCreation, PendingBatch, Task
 from airflow_mmc_provider.client.tasks import Tasks
 from airflow_mmc_provider.client.transport import Transport
 
@@ -95,82 +96,71 @@ class Batches:
                 self._sleep(interval)
                 interval = min(30.0, interval * 2)
 
-    def create(
-        self,
-        project_id: str,
-        name: str,
-        *,
-        data_row_ids: list[str] | None = None,
-        global_keys: list[str] | None = None,
-        priority: int = 5,
-        consensus: dict[str, Any] | None = None,
-        task_timeout: float = 3600.0,
-    ) -> BatchCreation:
-        """Create the batch, synchronously under 1,000 rows and through a task above, as the SDK does."""
-        count = _check_rows(data_row_ids, global_keys, priority)
-        self.wait_until_processed(data_row_ids=data_row_ids, global_keys=global_keys)
-        settings = _consensus(consensus)
-        if count < MAX_SYNC_BATCH_ROWS:
-            return self._create_sync(project_id, name, data_row_ids, global_keys, priority, settings)
-        return self._create_async(
-            project_id, name, data_row_ids, global_keys, priority, settings, task_timeout
-        )
+    def begin(self, project_id: str, name: str, rows: BatchRows) -> BatchCreation | PendingBatch:
+        """Create the batch, or find it by name; a large one comes back pending on its task.
 
-    def get_or_create(
-        self,
-        project_id: str,
-        name: str,
-        *,
-        data_row_ids: list[str] | None = None,
-        global_keys: list[str] | None = None,
-        priority: int = 5,
-        consensus: dict[str, Any] | None = None,
-        task_timeout: float = 3600.0,
-    ) -> BatchCreation:
-        """Idempotent by name: a retry returns the batch, completing it if a crash left it short."""
-        count = _check_rows(data_row_ids, global_keys, priority)
+        Idempotent by name: a retry returns the existing batch, and completes it when an earlier
+        try created it but did not finish filling it.
+        """
         existing = self.find_by_name(project_id, name)
         if existing is None:
             try:
-                return self.create(
-                    project_id,
-                    name,
-                    data_row_ids=data_row_ids,
-                    global_keys=global_keys,
-                    priority=priority,
-                    consensus=consensus,
-                    task_timeout=task_timeout,
-                )
+                return self._create(project_id, name, rows)
             except LabelboxError as error:
                 existing = self.find_by_name(project_id, name) if error.ambiguous else None
                 if existing is None:
                     raise
-        if existing.size is not None and existing.size < count:
-            # An earlier try created the batch but did not finish filling it.
-            task_id = self.add_data_rows_async(project_id, existing.id, data_row_ids, global_keys, priority)
-            task = self._tasks.wait(task_id, timeout=task_timeout)
-            return BatchCreation(self.get(project_id, existing.id), _failed_ids(task.result), False)
-        return BatchCreation(existing, [], False)
+        if existing.size is not None and existing.size < rows.count:
+            task_id = self.add_data_rows_async(project_id, existing.id, rows)
+            return PendingBatch(existing.id, task_id, created=False)
+        return BatchCreation(existing, [], created=False)
 
-    def _create_sync(
-        self,
-        project_id: str,
-        name: str,
-        data_row_ids: list[str] | None,
-        global_keys: list[str] | None,
-        priority: int,
-        settings: dict[str, Any] | None,
+    def finish(self, project_id: str, pending: PendingBatch, task: Task) -> BatchCreation:
+        """Turn a pending batch whose task has ended into the batch and its failed rows."""
+        if not task.succeeded:
+            raise TaskFailedError(
+                f"adding rows to batch {pending.batch_id} ended {task.status}: {task.errors or task.result}",
+                operation="addDataRowsToBatchAsync",
+            )
+        return BatchCreation(
+            self.get(project_id, pending.batch_id), _failed_ids(task.result), pending.created
+        )
+
+    def get_or_create(
+        self, project_id: str, name: str, rows: BatchRows, *, task_timeout: float = 3600.0
     ) -> BatchCreation:
+        """`begin`, then wait for the task if there is one."""
+        started = self.begin(project_id, name, rows)
+        if isinstance(started, BatchCreation):
+            return started
+        task = self._tasks.wait(started.task_id, timeout=task_timeout)
+        return self.finish(project_id, started, task)
+
+    def _create(self, project_id: str, name: str, rows: BatchRows) -> BatchCreation | PendingBatch:
+        """Synchronously under 1,000 rows and through a task above, as the SDK does."""
+        self.wait_until_processed(data_row_ids=rows.data_row_ids, global_keys=rows.global_keys)
+        if rows.count < MAX_SYNC_BATCH_ROWS:
+            return self._create_sync(project_id, name, rows)
+        batch_id = self._transport.execute(
+            "mutation createEmptyBatchPyApi($projectId: ID!, $input: CreateEmptyBatchInput!) { project(where: "
+            "{id: $projectId}) { createEmptyBatch(input: $input) { id } } }",
+            {"projectId": project_id, "input": {"name": name, "consensusSettings": rows.consensus_settings}},
+            experimental=True,
+            idempotent=False,
+        )["project"]["createEmptyBatch"]["id"]
+        return PendingBatch(batch_id, self.add_data_rows_async(project_id, batch_id, rows), created=True)
+
+    def _create_sync(self, project_id: str, name: str, rows: BatchRows) -> BatchCreation:
         query = (
             "mutation createBatchV2PyApi($projectId: ID!, $batchInput: CreateBatchInput!) { project(where: "
             f"{{id: $projectId}}) {{ createBatchV2(input: $batchInput) {{ batch {{ {BATCH_FIELDS} }} failedDataRowIds }} }} }}"
         )
         batch_input = {
             "name": name,
-            "dataRowIds": data_row_ids or [],
-            "globalKeys": global_keys or None,
-            "priority": priority,
-            "consensusSettings": settings,
+            "dataRowIds": rows.data_row_ids or [],
+            "globalKeys": rows.global_keys or None,
+            "priority": rows.priority,
+            "consensusSettings": rows.consensus_settings,
         }
         result = self._transport.execute(
             query,
@@ -183,40 +173,7 @@ class Batches:
             Batch.from_graphql(result["batch"]), list(result.get("failedDataRowIds") or []), True
         )
 
-    def _create_async(
-        self,
-        project_id: str,
-        name: str,
-        data_row_ids: list[str] | None,
-        global_keys: list[str] | None,
-        priority: int,
-        settings: dict[str, Any] | None,
-        task_timeout: float,
-    ) -> BatchCreation:
-        batch_id = self._transport.execute(
-            "mutation createEmptyBatchPyApi($projectId: ID!, $input: CreateEmptyBatchInput!) { project(where: "
-            "{id: $projectId}) { createEmptyBatch(input: $input) { id } } }",
-            {"projectId": project_id, "input": {"name": name, "consensusSettings": settings}},
-            experimental=True,
-            idempotent=False,
-        )["project"]["createEmptyBatch"]["id"]
-        task_id = self.add_data_rows_async(project_id, batch_id, data_row_ids, global_keys, priority)
-        task = self._tasks.wait(task_id, timeout=task_timeout)
-        if not task.succeeded:
-            raise TaskFailedError(
-                f"adding rows to batch {name!r} ended {task.status}: {task.errors or task.result}",
-                operation="addDataRowsToBatchAsync",
-            )
-        return BatchCreation(self.get(project_id, batch_id), _failed_ids(task.result), True)
-
-    def add_data_rows_async(
-        self,
-        project_id: str,
-        batch_id: str,
-        data_row_ids: list[str] | None,
-        global_keys: list[str] | None,
-        priority: int,
-    ) -> str:
+    def add_data_rows_async(self, project_id: str, batch_id: str, rows: BatchRows) -> str:
         """Start the task that fills a batch; returns the task id (operators may defer on it)."""
         result = self._transport.execute(
             "mutation addDataRowsToBatchAsyncPyApi($projectId: ID!, $input: AddDataRowsToBatchInput!) { project(where: "
@@ -225,9 +182,9 @@ class Batches:
                 "projectId": project_id,
                 "input": {
                     "batchId": batch_id,
-                    "dataRowIds": data_row_ids or None,
-                    "globalKeys": global_keys or None,
-                    "priority": priority,
+                    "dataRowIds": rows.data_row_ids or None,
+                    "globalKeys": rows.global_keys or None,
+                    "priority": rows.priority,
                 },
             },
             experimental=True,
@@ -237,17 +194,36 @@ class Batches:
         return str(result["project"]["addDataRowsToBatchAsync"]["taskId"])
 
 
-def _check_rows(data_row_ids: list[str] | None, global_keys: list[str] | None, priority: int) -> int:
-    if bool(data_row_ids) == bool(global_keys):
-        raise ValueError("Give a batch either data_row_ids or global_keys (one of them, not empty)")
-    count = len(data_row_ids or global_keys or [])
-    if count > MAX_BATCH_ROWS:
-        raise ValueError(
-            f"A batch holds at most {MAX_BATCH_ROWS} data rows; got {count}; split it into several batches"
-        )
-    if not 1 <= priority <= 5:
-        raise ValueError(f"Batch priority must be 1 (highest) to 5 (lowest); got {priority}")
-    return count
+@dataclass(frozen=True)
+class BatchRows:
+    """What goes into a batch: rows by id or by global key, priority and consensus settings.
+
+    Validated on construction, so a bad batch fails before any request.
+    """
+
+    data_row_ids: list[str] | None = None
+    global_keys: list[str] | None = None
+    priority: int = 5
+    consensus: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if bool(self.data_row_ids) == bool(self.global_keys):
+            raise ValueError("Give a batch either data_row_ids or global_keys (exactly one, not empty)")
+        if self.count > MAX_BATCH_ROWS:
+            raise ValueError(
+                f"A batch holds at most {MAX_BATCH_ROWS} data rows; got {self.count}; split it into several batches"
+            )
+        if not isinstance(self.priority, int) or not 1 <= self.priority <= 5:
+            raise ValueError(f"Batch priority must be 1 (highest) to 5 (lowest); got {self.priority!r}")
+        _consensus(self.consensus)
+
+    @property
+    def count(self) -> int:
+        return len(self.data_row_ids or self.global_keys or [])
+
+    @property
+    def consensus_settings(self) -> dict[str, Any] | None:
+        return _consensus(self.consensus)
 
 
 def _consensus(consensus: dict[str, Any] | None) -> dict[str, Any] | None:

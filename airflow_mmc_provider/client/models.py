@@ -260,6 +260,18 @@ class BatchCreation:
 
 
 @dataclass(frozen=True)
+class PendingBatch:
+    """A batch whose rows are still being added by a task."""
+
+    batch_id: str
+    task_id: str
+    created: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class ProjectOverview:
     """Workflow state counts (`Unlabeled`, `InReview`, `InRework`, `Skipped`, `Done`, `All`...)."""
 

@@ -1,0 +1,137 @@
+"""`LabelboxCreateBatchOperator`: send data rows to a project's labelling queue as a named batch."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import AirflowException, BaseOperator, conf
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_mmc_provider.client import LabelboxClient
+    from airflow_mmc_provider.client.models import BatchCreation
+
+
+class LabelboxCreateBatchOperator(BaseOperator):
+    """Create a batch of data rows (by global key or id) in a project; idempotent by batch name.
+
+    Batches of 1,000 rows or more are filled by a Labelbox task, which the operator waits for in
+    the worker or, with `deferrable=True`, in the triggerer. Rows Labelbox refuses (unknown, or
+    already in another batch of the project) fail the task unless at most `max_failed_rows`.
+
+    :param project_id: the project (templated).
+    :param batch_name: unique within the project, e.g. ``round-{{ ds_nodash }}`` (templated).
+    :param global_keys: rows by global key, typically an upstream upload's XCom (templated).
+    :param data_row_ids: rows by data row id (templated); give one of the two.
+    :param priority: 1 (highest) to 5 (lowest).
+    :param consensus: ``{"number_of_labels": 3, "coverage_percentage": 1.0}`` for consensus labelling.
+    """
+
+    template_fields: Sequence[str] = (
+        "project_id",
+        "batch_name",
+        "global_keys",
+        "data_row_ids",
+        "labelbox_conn_id",
+    )
+    ui_color = "#e8e0ff"
+
+    def __init__(
+        self,
+        *,
+        project_id: str,
+        batch_name: str,
+        global_keys: list[str] | None = None,
+        data_row_ids: list[str] | None = None,
+        priority: int = 5,
+        consensus: dict[str, Any] | None = None,
+        max_failed_rows: int = 0,
+        wait_timeout: float = 3600.0,
+        poll_interval: float = 5.0,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        labelbox_conn_id: str = "labelbox_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.project_id = project_id
+        self.batch_name = batch_name
+        self.global_keys = global_keys
+        self.data_row_ids = data_row_ids
+        self.priority = priority
+        self.consensus = consensus
+        self.max_failed_rows = max_failed_rows
+        self.wait_timeout = wait_timeout
+        self.poll_interval = poll_interval
+        self.deferrable = deferrable
+        self.labelbox_conn_id = labelbox_conn_id
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_mmc_provider.client.batches import BatchRows
+        from airflow_mmc_provider.client.models import BatchCreation
+        from airflow_mmc_provider.operators._failures import fail_fast_on
+
+        client = self._client()
+        with fail_fast_on():
+            rows = BatchRows(
+                data_row_ids=_as_list(self.data_row_ids),
+                global_keys=_as_list(self.global_keys),
+                priority=self.priority,
+                consensus=self.consensus,
+            )
+            started = client.batches.begin(self.project_id, self.batch_name, rows)
+        if isinstance(started, BatchCreation):
+            return self._finish(started)
+        self.log.info("Batch %s is being filled by Labelbox task %s", started.batch_id, started.task_id)
+        if self.deferrable:
+            from airflow_mmc_provider.triggers.tasks import LabelboxTaskTrigger
+
+            self.defer(
+                trigger=LabelboxTaskTrigger(
+                    task_id=started.task_id,
+                    labelbox_conn_id=self.labelbox_conn_id,
+                    end_time=time.time() + self.wait_timeout,
+                    poll_interval=self.poll_interval,
+                    context={"pending": started.to_dict()},
+                ),
+                method_name="execute_complete",
+            )
+        task = client.tasks.wait(started.task_id, timeout=self.wait_timeout, poll_interval=self.poll_interval)
+        return self._finish(client.batches.finish(self.project_id, started, task))
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        from airflow_mmc_provider.client.models import PendingBatch, Task
+
+        if event.get("status") in ("timeout", "error"):
+            raise AirflowException(
+                f"Waiting for Labelbox batch task {event.get('task_id')} ended in {event['status']}: {event.get('message')}"
+            )
+        pending = PendingBatch(**event["context"]["pending"])
+        client = self._client()
+        return self._finish(client.batches.finish(self.project_id, pending, Task.from_dict(event["task"])))
+
+    def _client(self) -> LabelboxClient:
+        from airflow_mmc_provider.hooks.labelbox import LabelboxHook
+
+        return LabelboxHook(self.labelbox_conn_id).get_conn()
+
+    def _finish(self, creation: BatchCreation) -> dict[str, Any]:
+        batch, failed = creation.batch, creation.failed_data_row_ids
+        verb = "Created" if creation.created else "Found existing"
+        self.log.info("%s batch %r (%s) with %s data rows", verb, batch.name, batch.id, batch.size)
+        for row_id in failed:
+            self.log.error("Data row %s was not added to batch %r", row_id, batch.name)
+        if len(failed) > self.max_failed_rows:
+            shown = ", ".join(failed[:50]) + (" ..." if len(failed) > 50 else "")
+            raise AirflowException(
+                f"{len(failed)} data row(s) could not be added to batch {batch.name!r} (tolerated: "
+                f"{self.max_failed_rows}); they are unknown or already in another batch of the project: {shown}"
+            )
+        return creation.summary()
+
+
+def _as_list(value: Any) -> list[str] | None:
+    """XCom may hand over a tuple or a lazy sequence; the API wants a plain list."""
+    return [str(v) for v in value] if value else None
