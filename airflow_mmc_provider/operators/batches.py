@@ -90,7 +90,7 @@ class LabelboxCreateBatchOperator(BaseOperator):
 
             self.defer(
                 trigger=LabelboxTaskTrigger(
-                    task_id=started.task_id,
+                    labelbox_task_id=started.task_id,
                     labelbox_conn_id=self.labelbox_conn_id,
                     end_time=time.time() + self.wait_timeout,
                     poll_interval=self.poll_interval,
@@ -106,7 +106,7 @@ class LabelboxCreateBatchOperator(BaseOperator):
 
         if event.get("status") in ("timeout", "error"):
             raise AirflowException(
-                f"Waiting for Labelbox batch task {event.get('task_id')} ended in {event['status']}: {event.get('message')}"
+                f"Waiting for Labelbox batch task {event.get('labelbox_task_id')} ended in {event['status']}: {event.get('message')}"
             )
         pending = PendingBatch(**event["context"]["pending"])
         client = self._client()

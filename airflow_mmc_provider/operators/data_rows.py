@@ -91,7 +91,7 @@ class LabelboxUploadDataRowsOperator(BaseOperator):
         status = event.get("status")
         if status in ("timeout", "error"):
             raise AirflowException(
-                f"Waiting for Labelbox upsert task {event.get('task_id')} ended in {status}: "
+                f"Waiting for Labelbox upsert task {event.get('labelbox_task_id')} ended in {status}: "
                 f"{event.get('message')}"
             )
         upsert = DataRowUpsert.from_dict(event["context"]["upsert"])
@@ -106,7 +106,7 @@ class LabelboxUploadDataRowsOperator(BaseOperator):
         from airflow_mmc_provider.triggers.tasks import LabelboxTaskTrigger
 
         trigger = LabelboxTaskTrigger(
-            task_id=upsert.task_id,
+            labelbox_task_id=upsert.task_id,
             labelbox_conn_id=self.labelbox_conn_id,
             end_time=time.time() + self.wait_timeout,
             poll_interval=self.poll_interval,

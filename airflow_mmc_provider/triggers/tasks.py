@@ -1,75 +1,33 @@
-"""`LabelboxTaskTrigger`: waits in the triggerer for a Labelbox background task to finish.
-
-Used for data-row upserts and batch tasks. Its payload is plain JSON, its deadline is wall-clock
-time passed in by the operator (so it survives a move to another triggerer), and it always ends
-with exactly one event: `success`, `failed`, `timeout` or `error`.
-"""
+"""`LabelboxTaskTrigger`: wait for a Labelbox background task (upsert, batch, export)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
+from airflow_mmc_provider.triggers.base import LabelboxPollTrigger, Poll
+
+if TYPE_CHECKING:
+    from airflow_mmc_provider.client import LabelboxClient
 
 
-class LabelboxTaskTrigger(BaseTrigger):
-    """Poll `user.createdTasks` until the task is COMPLETE, FAILED or CANCELED, or the deadline."""
+class LabelboxTaskTrigger(LabelboxPollTrigger):
+    """Done when the task is COMPLETE (success) or FAILED/CANCELED (failed)."""
 
-    def __init__(
-        self,
-        task_id: str,
-        labelbox_conn_id: str,
-        end_time: float,
-        poll_interval: float = 5.0,
-        context: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__()
-        self.task_id = task_id
-        self.labelbox_conn_id = labelbox_conn_id
-        self.end_time = end_time
-        self.poll_interval = poll_interval
-        # Opaque JSON the operator needs back when it resumes; `dags test` drops defer kwargs.
-        self.context = context or {}
+    def __init__(self, labelbox_task_id: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.labelbox_task_id = labelbox_task_id
 
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "task_id": self.task_id,
-                "labelbox_conn_id": self.labelbox_conn_id,
-                "end_time": self.end_time,
-                "poll_interval": self.poll_interval,
-                "context": self.context,
-            },
+    def own_kwargs(self) -> dict[str, Any]:
+        return {"labelbox_task_id": self.labelbox_task_id}
+
+    def check(self, client: LabelboxClient) -> Poll:
+        task = client.tasks.get(self.labelbox_task_id)
+        percent = (
+            f", {task.completion_percentage:.0f}% done" if task.completion_percentage is not None else ""
         )
-
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_mmc_provider.hooks.labelbox import LabelboxHook
-
-        event: dict[str, Any]
-        try:
-            client = await LabelboxHook(self.labelbox_conn_id).aget_conn()
-            event = await self._poll(client)
-        except Exception as error:
-            event = {"status": "error", "message": str(error)}
-        event.update(task_id=self.task_id, context=self.context)
-        yield TriggerEvent(event)
-
-    async def _poll(self, client: Any) -> dict[str, Any]:
-        while True:
-            # The client is synchronous; a worker thread keeps the triggerer's event loop free.
-            task = await asyncio.to_thread(client.tasks.get, self.task_id)
-            if task.is_terminal:
-                status = "success" if task.succeeded else "failed"
-                return {"status": status, "task": task.to_dict(), "message": f"task ended {task.status}"}
-            if time.time() >= self.end_time:
-                return {
-                    "status": "timeout",
-                    "task": task.to_dict(),
-                    "message": f"task still {task.status} at the deadline",
-                }
-            self.log.debug("Labelbox task %s is %s", self.task_id, task.status)
-            await asyncio.sleep(min(self.poll_interval, max(0.0, self.end_time - time.time()) + 0.01))
+        return Poll(
+            done=task.is_terminal,
+            succeeded=task.succeeded,
+            message=f"task {self.labelbox_task_id} is {task.status}{percent}",
+            payload={"task": task.to_dict()},
+        )
