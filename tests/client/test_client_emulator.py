@@ -8,7 +8,7 @@ from airflow_mmc_provider.client import LabelboxClient, NotFoundError, RetryPoli
 from airflow_mmc_provider.client.errors import AuthenticationError, NetworkError
 
 MMC = "application/vnd.labelbox.conversational.model-chat-evaluation"
-FAST_RETRY = RetryPolicy(max_attempts=8, initial_wait=0.05, max_wait=0.2, deadline=30)
+FAST_RETRY = RetryPolicy(max_attempts=10, initial_wait=0.05, max_wait=0.2, deadline=30)
 
 
 def row(key: str, text: str = "Hello") -> dict:
