@@ -35,13 +35,14 @@ def airflow_env(graphql_url: str) -> dict[str, str]:
     }
 
 
-def airflow(*args: str, env: dict[str, str]) -> None:
+def airflow(*args: str, env: dict[str, str]) -> str:
     command = [str(Path(sys.executable).with_name("airflow")), *args]
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         sys.stdout.write(result.stdout[-4000:])
         sys.stderr.write(result.stderr[-4000:])
         raise SystemExit(f"`airflow {' '.join(args)}` failed with exit code {result.returncode}")
+    return result.stdout + result.stderr
 
 
 def show(graphql_url: str) -> None:
