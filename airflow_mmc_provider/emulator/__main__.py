@@ -1,0 +1,76 @@
+"""Command line: ``python -m airflow_mmc_provider.emulator serve ...`` (also ``labelbox-emulator``).
+
+    labelbox-emulator serve --port 8765 --data-dir DIR --api-key KEY
+        [--host 127.0.0.1] [--task-delay SECONDS] [--faults JSON|@FILE] [--access-log]
+
+The API key may come from ``LABELBOX_EMULATOR_API_KEY`` instead of the command line (which other
+users of the machine can read in the process list).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from airflow_mmc_provider.emulator.faults import FaultConfig
+from airflow_mmc_provider.emulator.server import DEFAULT_HOST, DEFAULT_PORT, ServerConfig, serve
+
+API_KEY_ENV = "LABELBOX_EMULATOR_API_KEY"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="labelbox-emulator", description="A local Labelbox-compatible server."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("serve", help="serve the Labelbox GraphQL API on a local port")
+    run.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="0 picks a free port (default %(default)s)"
+    )
+    run.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default %(default)s)")
+    run.add_argument("--data-dir", type=Path, required=True, help="where the database and files live")
+    run.add_argument("--api-key", help=f"the key clients must send (default: ${API_KEY_ENV})")
+    run.add_argument("--task-delay", type=float, default=0.0, help="seconds a task stays IN_PROGRESS first")
+    run.add_argument("--faults", help="fault injection settings as JSON, or @FILE holding them")
+    run.add_argument("--access-log", action="store_true", help="log one line per request")
+    return parser
+
+
+def parse_faults(text: str | None) -> FaultConfig | None:
+    if not text:
+        return None
+    if text.startswith("@"):
+        text = Path(text[1:]).read_text(encoding="utf-8")
+    return FaultConfig.from_json(json.loads(text))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    api_key = args.api_key or os.environ.get(API_KEY_ENV)
+    if not api_key:
+        parser.error(f"an API key is required: pass --api-key or set {API_KEY_ENV}")
+    if args.task_delay < 0:
+        parser.error("--task-delay must not be negative")
+    try:
+        faults = parse_faults(args.faults)
+    except (OSError, ValueError) as exc:
+        parser.error(f"--faults: {exc}")
+    config = ServerConfig(
+        data_dir=args.data_dir.resolve(),
+        api_key=api_key,
+        host=args.host,
+        port=args.port,
+        task_delay=args.task_delay,
+        faults=faults,
+        access_log=args.access_log,
+    )
+    return serve(config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,759 @@
+"""The emulator's state: one SQLite database plus uploaded files, both under the data directory.
+
+This module knows nothing of GraphQL or HTTP (the split moto uses between backends and responses):
+resolvers and background jobs call it with plain Python values and get frozen dataclasses back.
+
+Concurrency: every thread gets its own SQLite connection in WAL mode, so pollers keep reading
+while a large upsert writes; writers serialise on SQLite's own lock (`BEGIN IMMEDIATE`). The schema
+is created by an ordered list of migrations, so later issues add tables (ontologies, projects,
+batches, imports, exports) by appending a step rather than by editing this one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from airflow_mmc_provider.emulator.ids import new_id, now
+
+# Task statuses (wire reference 3.3).
+IN_PROGRESS = "IN_PROGRESS"
+COMPLETE = "COMPLETE"
+FAILED = "FAILED"
+
+_encoder = msgspec.json.Encoder()
+
+# SQLite allows at most 999 bound parameters in older builds; stay well below it.
+_IN_BATCH = 500
+
+_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE organizations (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+    CREATE TABLE users (
+        id TEXT PRIMARY KEY, organization_id TEXT NOT NULL, email TEXT NOT NULL, name TEXT NOT NULL,
+        nickname TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+    CREATE TABLE datasets (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, organization_id TEXT NOT NULL,
+        name TEXT NOT NULL, description TEXT, deleted INTEGER NOT NULL DEFAULT 0, created_by TEXT,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+    CREATE INDEX datasets_by_name ON datasets (organization_id, name);
+    CREATE TABLE data_rows (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, organization_id TEXT NOT NULL,
+        dataset_id TEXT NOT NULL, global_key TEXT, external_id TEXT, row_data TEXT NOT NULL,
+        media_type TEXT, metadata TEXT NOT NULL DEFAULT '[]', attachments TEXT NOT NULL DEFAULT '[]',
+        deleted INTEGER NOT NULL DEFAULT 0, created_by TEXT, created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL);
+    CREATE UNIQUE INDEX data_rows_global_key ON data_rows (organization_id, global_key)
+        WHERE deleted = 0 AND global_key IS NOT NULL;
+    CREATE INDEX data_rows_by_dataset ON data_rows (dataset_id, deleted, seq);
+    CREATE TABLE files (
+        id TEXT PRIMARY KEY, filename TEXT, content_type TEXT, size INTEGER NOT NULL,
+        netloc TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE TABLE tasks (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, organization_id TEXT NOT NULL,
+        created_by TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
+        completion_percentage REAL NOT NULL DEFAULT 0, result TEXT, errors TEXT, metadata TEXT,
+        input TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+    CREATE INDEX tasks_by_user ON tasks (created_by, seq);
+    CREATE TABLE task_results (
+        task_id TEXT NOT NULL, ok INTEGER NOT NULL, position INTEGER NOT NULL, data_row_id TEXT,
+        message TEXT, spec TEXT, PRIMARY KEY (task_id, ok, position)) WITHOUT ROWID;
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY, type TEXT NOT NULL, status TEXT NOT NULL, result TEXT NOT NULL,
+        created_at TEXT NOT NULL);
+    """,
+)
+
+# Columns a caller may filter on (values are bound; names are checked against these sets).
+DATA_ROW_FILTERS = frozenset({"id", "external_id", "global_key"})
+TASK_FILTERS = frozenset({"id", "status", "type"})
+
+# Wiped by `reset`; the organisation and its user survive so a client's cached user id stays valid.
+_RESETTABLE_TABLES = ("datasets", "data_rows", "files", "tasks", "task_results", "jobs")
+
+
+def _dumps(value: Any) -> str:
+    """Compact JSON text (msgspec: an upsert encodes tens of thousands of values at once)."""
+    if isinstance(value, list) and not value:
+        return "[]"
+    return _encoder.encode(value).decode("utf-8")
+
+
+@dataclass(frozen=True)
+class Organization:
+    id: str
+    name: str
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    organization_id: str
+    email: str
+    name: str
+    nickname: str | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Dataset:
+    id: str
+    organization_id: str
+    name: str
+    description: str | None
+    deleted: bool
+    row_count: int
+    created_by: str | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class DataRow:
+    id: str
+    dataset_id: str
+    global_key: str | None
+    external_id: str | None
+    row_data: str
+    media_type: str | None
+    metadata: list[dict[str, Any]]
+    attachments: list[dict[str, Any]]
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class RowRef:
+    """Just enough of a stored row to decide what an upsert spec does to it."""
+
+    id: str
+    global_key: str | None
+    dataset_id: str
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    id: str
+    filename: str | None
+    content_type: str | None
+    size: int
+    netloc: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    organization_id: str
+    created_by: str
+    type: str
+    name: str
+    status: str
+    completion_percentage: float
+    result: str | None
+    errors: str | None
+    metadata: Any
+    input: dict[str, Any]
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class FailedRow:
+    """One rejected spec of a data-row upsert, kept as the client sent it (for `failedDataRowImports`)."""
+
+    message: str
+    external_id: str | None = None
+    global_key: str | None = None
+    row_data: str | None = None
+    metadata: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A short synchronous look-up exposed as a job (e.g. `dataRowsForGlobalKeys`)."""
+
+    id: str
+    type: str
+    status: str
+    result: Any
+
+
+@dataclass(frozen=True)
+class NewDataRow:
+    """A row to insert; ids and timestamps are assigned by the caller so results can reference them."""
+
+    id: str
+    dataset_id: str
+    global_key: str | None
+    external_id: str | None
+    row_data: str
+    media_type: str | None
+    metadata: list[dict[str, Any]]
+    attachments: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class DataRowUpdate:
+    """New values for an existing row; `None` keeps the stored value (global keys cannot be unset)."""
+
+    id: str
+    global_key: str | None = None
+    external_id: str | None = None
+    row_data: str | None = None
+    media_type: str | None = None
+    metadata: list[dict[str, Any]] | None = None
+    attachments: list[dict[str, Any]] | None = None
+
+
+_DATA_ROW_COLUMNS = (
+    "id, dataset_id, global_key, external_id, row_data, media_type, metadata, attachments, "
+    "created_at, updated_at"
+)
+_JOINED_DATA_ROW_COLUMNS = ", ".join("r." + column.strip() for column in _DATA_ROW_COLUMNS.split(","))
+_TASK_COLUMNS = (
+    "id, organization_id, created_by, type, name, status, completion_percentage, result, errors, "
+    "metadata, input, created_at, updated_at"
+)
+
+
+def _data_row(row: sqlite3.Row) -> DataRow:
+    return DataRow(
+        id=row["id"],
+        dataset_id=row["dataset_id"],
+        global_key=row["global_key"],
+        external_id=row["external_id"],
+        row_data=row["row_data"],
+        media_type=row["media_type"],
+        metadata=json.loads(row["metadata"]),
+        attachments=json.loads(row["attachments"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _task(row: sqlite3.Row) -> Task:
+    return Task(
+        id=row["id"],
+        organization_id=row["organization_id"],
+        created_by=row["created_by"],
+        type=row["type"],
+        name=row["name"],
+        status=row["status"],
+        completion_percentage=row["completion_percentage"],
+        result=row["result"],
+        errors=row["errors"],
+        metadata=None if row["metadata"] is None else json.loads(row["metadata"]),
+        input=json.loads(row["input"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _batches(values: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), _IN_BATCH):
+        yield values[start : start + _IN_BATCH]
+
+
+def _check_filters(filters: dict[str, Any], allowed: frozenset[str]) -> None:
+    unknown = set(filters) - allowed
+    if unknown:
+        raise ValueError(f"cannot filter on {sorted(unknown)}; allowed: {sorted(allowed)}")
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+class Store:
+    """All persistent state of one emulator: an organisation, its user, and what they created."""
+
+    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+        self.data_dir = Path(data_dir)
+        self.files_dir = self.data_dir / "files"
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        self._db_path = self.data_dir / "emulator.sqlite3"
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._migrate()
+        self.organization, self.user = self._ensure_account()
+
+    # --- connections and transactions ------------------------------------------------------------
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self._db_path, isolation_level=None, check_same_thread=False)
+            connection.row_factory = sqlite3.Row
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA busy_timeout=30000")
+            self._local.connection = connection
+            with self._connections_lock:
+                self._connections.append(connection)
+        return connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; taken eagerly so a read-then-write sequence cannot race."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close every connection this store opened, from any thread."""
+        with self._connections_lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
+        self._local = threading.local()
+
+    def _migrate(self) -> None:
+        with self.transaction() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            found = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = int(found["value"]) if found else 0
+            for step in _MIGRATIONS[version:]:
+                for statement in filter(str.strip, step.split(";")):
+                    db.execute(statement)
+            db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(len(_MIGRATIONS)),),
+            )
+
+    def _ensure_account(self) -> tuple[Organization, User]:
+        with self.transaction() as db:
+            org_row = db.execute("SELECT * FROM organizations LIMIT 1").fetchone()
+            if org_row is None:
+                stamp = now()
+                org_id, user_id = new_id(), new_id()
+                db.execute(
+                    "INSERT INTO organizations VALUES (?, ?, ?, ?)",
+                    (org_id, "Emulator Organization", stamp, stamp),
+                )
+                db.execute(
+                    "INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (user_id, org_id, "emulator@labelbox.invalid", "Emulator User", "emulator", stamp, stamp),
+                )
+                org_row = db.execute("SELECT * FROM organizations LIMIT 1").fetchone()
+            user_row = db.execute(
+                "SELECT * FROM users WHERE organization_id = ? LIMIT 1", (org_row["id"],)
+            ).fetchone()
+        return Organization(**dict(org_row)), User(**dict(user_row))
+
+    def reset(self) -> None:
+        """Forget everything but the account (organisation, user); delete uploaded files."""
+        with self.transaction() as db:
+            for table in _RESETTABLE_TABLES:
+                db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+        shutil.rmtree(self.files_dir, ignore_errors=True)
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+
+    # --- users -----------------------------------------------------------------------------------
+
+    def get_user(self, user_id: str) -> User | None:
+        row = self._db.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+        return User(**dict(row)) if row else None
+
+    # --- datasets --------------------------------------------------------------------------------
+
+    def create_dataset(self, name: str, description: str | None) -> Dataset:
+        stamp, dataset_id = now(), new_id()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO datasets (id, organization_id, name, description, created_by, created_at, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (dataset_id, self.organization.id, name, description, self.user.id, stamp, stamp),
+            )
+        found = self.get_dataset(dataset_id)
+        assert found is not None
+        return found
+
+    def get_dataset(self, dataset_id: str, *, include_deleted: bool = False) -> Dataset | None:
+        found = self._datasets("id = ?", (dataset_id,))
+        if not found or (found[0].deleted and not include_deleted):
+            return None
+        return found[0]
+
+    def list_datasets(self, name: str | None = None) -> list[Dataset]:
+        """Every dataset of the organisation (deleted ones too, flagged), oldest first."""
+        if name is None:
+            return self._datasets("1 = 1", ())
+        return self._datasets("name = ?", (name,))
+
+    def _datasets(self, condition: str, params: tuple[Any, ...]) -> list[Dataset]:
+        rows = self._db.execute(
+            "SELECT d.*, (SELECT COUNT(*) FROM data_rows r WHERE r.dataset_id = d.id AND r.deleted = 0) "  # noqa: S608
+            f"AS row_count FROM datasets d WHERE organization_id = ? AND {condition} ORDER BY seq",
+            (self.organization.id, *params),
+        ).fetchall()
+        return [
+            Dataset(
+                id=r["id"],
+                organization_id=r["organization_id"],
+                name=r["name"],
+                description=r["description"],
+                deleted=bool(r["deleted"]),
+                row_count=r["row_count"],
+                created_by=r["created_by"],
+                created_at=r["created_at"],
+                updated_at=r["updated_at"],
+            )
+            for r in rows
+        ]
+
+    def update_dataset(
+        self, dataset_id: str, *, name: str | None = None, description: str | None = None
+    ) -> Dataset | None:
+        """Rename or re-describe a live dataset; None if there is no such dataset."""
+        with self.transaction() as db:
+            updated = db.execute(
+                "UPDATE datasets SET name = COALESCE(?, name), description = COALESCE(?, description), "
+                "updated_at = ? WHERE id = ? AND organization_id = ? AND deleted = 0",
+                (name, description, now(), dataset_id, self.organization.id),
+            ).rowcount
+        return self.get_dataset(dataset_id) if updated else None
+
+    def delete_dataset(self, dataset_id: str) -> Dataset | None:
+        """Delete a dataset and its rows; their global keys become free again."""
+        stamp = now()
+        with self.transaction() as db:
+            updated = db.execute(
+                "UPDATE datasets SET deleted = 1, updated_at = ? WHERE id = ? AND organization_id = ? "
+                "AND deleted = 0",
+                (stamp, dataset_id, self.organization.id),
+            ).rowcount
+            db.execute(
+                "UPDATE data_rows SET deleted = 1, updated_at = ? WHERE dataset_id = ? AND deleted = 0",
+                (stamp, dataset_id),
+            )
+        return self.get_dataset(dataset_id, include_deleted=True) if updated else None
+
+    # --- data rows -------------------------------------------------------------------------------
+
+    def get_data_row(self, data_row_id: str) -> DataRow | None:
+        row = self._db.execute(
+            f"SELECT {_DATA_ROW_COLUMNS} FROM data_rows WHERE id = ? AND organization_id = ? AND deleted = 0",  # noqa: S608
+            (data_row_id, self.organization.id),
+        ).fetchone()
+        return _data_row(row) if row else None
+
+    def get_data_row_by_global_key(self, global_key: str) -> DataRow | None:
+        row = self._db.execute(
+            f"SELECT {_DATA_ROW_COLUMNS} FROM data_rows WHERE organization_id = ? AND global_key = ? "  # noqa: S608
+            "AND deleted = 0",
+            (self.organization.id, global_key),
+        ).fetchone()
+        return _data_row(row) if row else None
+
+    def data_row_ids_for_global_keys(self, global_keys: Sequence[str]) -> dict[str, str]:
+        """global key -> data row id, for the keys that name a live row."""
+        found: dict[str, str] = {}
+        for batch in _batches(list(dict.fromkeys(global_keys))):
+            rows = self._db.execute(
+                "SELECT global_key, id FROM data_rows WHERE organization_id = ? AND deleted = 0 "  # noqa: S608
+                f"AND global_key IN ({_marks(batch)})",
+                (self.organization.id, *batch),
+            ).fetchall()
+            found.update((r["global_key"], r["id"]) for r in rows)
+        return found
+
+    def dataset_data_rows(
+        self,
+        dataset_id: str,
+        *,
+        start_id: str | None,
+        limit: int,
+        filters: dict[str, str] | None = None,
+    ) -> tuple[list[DataRow], str | None]:
+        """A page of a dataset's rows, newest first, starting at `start_id`; plus the next page's start."""
+        conditions = ["dataset_id = ?", "deleted = 0"]
+        params: list[Any] = [dataset_id]
+        _check_filters(filters or {}, DATA_ROW_FILTERS)
+        for column, value in (filters or {}).items():
+            conditions.append(f"{column} = ?")
+            params.append(value)
+        if start_id:
+            conditions.append("seq <= COALESCE((SELECT seq FROM data_rows WHERE id = ?), -1)")
+            params.append(start_id)
+        rows = self._db.execute(
+            f"SELECT {_DATA_ROW_COLUMNS} FROM data_rows WHERE {' AND '.join(conditions)} "  # noqa: S608
+            "ORDER BY seq DESC LIMIT ?",
+            (*params, limit + 1),
+        ).fetchall()
+        page = [_data_row(r) for r in rows[:limit]]
+        return page, (rows[limit]["id"] if len(rows) > limit else None)
+
+    # --- files -----------------------------------------------------------------------------------
+
+    def save_file(
+        self, content: bytes, *, filename: str | None, content_type: str | None, netloc: str
+    ) -> StoredFile:
+        """Store bytes under a new id; `netloc` is the host the URL was handed out on."""
+        file_id = new_id()
+        temporary = self.files_dir / f".{file_id}.part"
+        temporary.write_bytes(content)
+        temporary.replace(self.files_dir / file_id)
+        stored = StoredFile(file_id, filename, content_type, len(content), netloc, now())
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    stored.id,
+                    stored.filename,
+                    stored.content_type,
+                    stored.size,
+                    stored.netloc,
+                    stored.created_at,
+                ),
+            )
+        return stored
+
+    def get_file(self, file_id: str) -> StoredFile | None:
+        row = self._db.execute("SELECT * FROM files WHERE id = ?", (file_id,)).fetchone()
+        return StoredFile(**dict(row)) if row else None
+
+    def file_path(self, file_id: str) -> Path:
+        return self.files_dir / file_id
+
+    # --- tasks -----------------------------------------------------------------------------------
+
+    def create_task(self, task_type: str, name: str, task_input: dict[str, Any]) -> Task:
+        stamp, task_id = now(), new_id()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO tasks (id, organization_id, created_by, type, name, status, input, created_at, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    task_id,
+                    self.organization.id,
+                    self.user.id,
+                    task_type,
+                    name,
+                    IN_PROGRESS,
+                    _dumps(task_input),
+                    stamp,
+                    stamp,
+                ),
+            )
+        task = self.get_task(task_id)
+        assert task is not None
+        return task
+
+    def get_task(self, task_id: str) -> Task | None:
+        row = self._db.execute(f"SELECT {_TASK_COLUMNS} FROM tasks WHERE id = ?", (task_id,)).fetchone()  # noqa: S608
+        return _task(row) if row else None
+
+    def tasks_created_by(self, user_id: str, *, filters: dict[str, str], skip: int, first: int) -> list[Task]:
+        """A user's tasks, newest first, filtered on equality of the given columns."""
+        _check_filters(filters, TASK_FILTERS)
+        conditions = ["created_by = ?"] + [f"{column} = ?" for column in filters]
+        rows = self._db.execute(
+            f"SELECT {_TASK_COLUMNS} FROM tasks WHERE {' AND '.join(conditions)} "  # noqa: S608
+            "ORDER BY seq DESC LIMIT ? OFFSET ?",
+            (user_id, *filters.values(), first, skip),
+        ).fetchall()
+        return [_task(r) for r in rows]
+
+    def unfinished_tasks(self) -> list[Task]:
+        """Tasks still in progress (e.g. interrupted by a restart), oldest first."""
+        rows = self._db.execute(
+            f"SELECT {_TASK_COLUMNS} FROM tasks WHERE status = ? ORDER BY seq",  # noqa: S608
+            (IN_PROGRESS,),
+        ).fetchall()
+        return [_task(r) for r in rows]
+
+    def finish_task(
+        self,
+        task_id: str,
+        *,
+        status: str,
+        result: str | None,
+        errors: str | None,
+        metadata: Any,
+        db: sqlite3.Connection | None = None,
+    ) -> None:
+        """Record a task's outcome, inside the caller's transaction `db` when given (with its work)."""
+        statement = (
+            "UPDATE tasks SET status = ?, completion_percentage = 100, result = ?, errors = ?, "
+            "metadata = ?, updated_at = ? WHERE id = ?"
+        )
+        params = (status, result, errors, _dumps(metadata), now(), task_id)
+        if db is not None:
+            db.execute(statement, params)
+            return
+        with self.transaction() as own:
+            own.execute(statement, params)
+
+    # --- data-row upsert results -----------------------------------------------------------------
+
+    def task_successes(self, task_id: str, *, offset: int, limit: int) -> tuple[list[DataRow], int]:
+        """A page of the rows a task created or updated (current values), and how many there are."""
+        rows = self._db.execute(
+            f"SELECT {_JOINED_DATA_ROW_COLUMNS} "  # noqa: S608
+            "FROM task_results t JOIN data_rows r ON r.id = t.data_row_id "
+            "WHERE t.task_id = ? AND t.ok = 1 AND t.position >= ? ORDER BY t.position LIMIT ?",
+            (task_id, offset, limit),
+        ).fetchall()
+        return [_data_row(r) for r in rows], self._count_results(task_id, ok=True)
+
+    def task_failures(self, task_id: str, *, offset: int, limit: int) -> tuple[list[FailedRow], int]:
+        """A page of the specs a task rejected, with their reasons, and how many there are."""
+        rows = self._db.execute(
+            "SELECT message, spec FROM task_results WHERE task_id = ? AND ok = 0 AND position >= ? "
+            "ORDER BY position LIMIT ?",
+            (task_id, offset, limit),
+        ).fetchall()
+        failures = [FailedRow(message=r["message"], **json.loads(r["spec"])) for r in rows]
+        return failures, self._count_results(task_id, ok=False)
+
+    def _count_results(self, task_id: str, *, ok: bool) -> int:
+        row = self._db.execute(
+            "SELECT COUNT(*) AS n FROM task_results WHERE task_id = ? AND ok = ?", (task_id, int(ok))
+        ).fetchone()
+        return int(row["n"])
+
+    @contextmanager
+    def data_row_writer(self) -> Iterator[DataRowWriter]:
+        """A write transaction for an upsert: look-ups, inserts, updates, results, all or nothing."""
+        with self.transaction() as db:
+            yield DataRowWriter(self, db)
+
+    # --- jobs ------------------------------------------------------------------------------------
+
+    def create_job(self, job_type: str, status: str, result: Any) -> Job:
+        job = Job(new_id(), job_type, status, result)
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO jobs VALUES (?, ?, ?, ?, ?)",
+                (job.id, job.type, job.status, _dumps(result), now()),
+            )
+        return job
+
+    def get_job(self, job_id: str) -> Job | None:
+        row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            return None
+        return Job(row["id"], row["type"], row["status"], json.loads(row["result"]))
+
+
+class DataRowWriter:
+    """Bulk operations for one upsert, all inside the writer's transaction (so look-ups cannot race)."""
+
+    def __init__(self, store: Store, db: sqlite3.Connection) -> None:
+        self._store = store
+        self.db = db
+        self.organization_id = store.organization.id
+
+    def live_dataset_ids(self, dataset_ids: Iterable[str]) -> set[str]:
+        wanted = list(set(dataset_ids))
+        found: set[str] = set()
+        for batch in _batches(wanted):
+            rows = self.db.execute(
+                f"SELECT id FROM datasets WHERE organization_id = ? AND deleted = 0 AND id IN ({_marks(batch)})",  # noqa: S608
+                (self.organization_id, *batch),
+            ).fetchall()
+            found.update(r["id"] for r in rows)
+        return found
+
+    def rows_by_global_key(self, global_keys: Iterable[str]) -> dict[str, RowRef]:
+        """Live rows owning these keys (ids and keys only: cheap for tens of thousands)."""
+        refs = self._refs_where("global_key", global_keys)
+        return {ref.global_key: ref for ref in refs if ref.global_key is not None}
+
+    def rows_by_id(self, data_row_ids: Iterable[str]) -> dict[str, RowRef]:
+        return {ref.id: ref for ref in self._refs_where("id", data_row_ids)}
+
+    def _refs_where(self, column: str, values: Iterable[str]) -> list[RowRef]:
+        found: list[RowRef] = []
+        for batch in _batches(list(set(values))):
+            rows = self.db.execute(
+                "SELECT id, global_key, dataset_id FROM data_rows WHERE organization_id = ? AND deleted = 0 "  # noqa: S608
+                f"AND {column} IN ({_marks(batch)})",
+                (self.organization_id, *batch),
+            ).fetchall()
+            found.extend(RowRef(r["id"], r["global_key"], r["dataset_id"]) for r in rows)
+        return found
+
+    def insert(self, rows: Sequence[NewDataRow]) -> None:
+        stamp, user_id = now(), self._store.user.id
+        self.db.executemany(
+            "INSERT INTO data_rows (id, organization_id, dataset_id, global_key, external_id, row_data, "
+            "media_type, metadata, attachments, created_by, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (r.id, self.organization_id, r.dataset_id, r.global_key, r.external_id, r.row_data,
+                 r.media_type, _dumps(r.metadata), _dumps(r.attachments), user_id, stamp, stamp)
+                for r in rows
+            ],
+        )  # fmt: skip
+
+    def update(self, updates: Sequence[DataRowUpdate]) -> None:
+        self.db.executemany(
+            "UPDATE data_rows SET global_key = COALESCE(?, global_key), "
+            "external_id = COALESCE(?, external_id), row_data = COALESCE(?, row_data), "
+            "media_type = COALESCE(?, media_type), metadata = COALESCE(?, metadata), "
+            "attachments = COALESCE(?, attachments), updated_at = ? WHERE id = ?",
+            [
+                (u.global_key, u.external_id, u.row_data, u.media_type,
+                 None if u.metadata is None else _dumps(u.metadata),
+                 None if u.attachments is None else _dumps(u.attachments), now(), u.id)
+                for u in updates
+            ],
+        )  # fmt: skip
+
+    def touch_datasets(self, dataset_ids: Iterable[str]) -> None:
+        stamp = now()
+        self.db.executemany(
+            "UPDATE datasets SET updated_at = ? WHERE id = ?", [(stamp, d) for d in set(dataset_ids)]
+        )
+
+    def record_results(self, task_id: str, succeeded: Sequence[str], failed: Sequence[FailedRow]) -> None:
+        """Per-task outcome rows: ids of rows written, and each rejected spec with its message."""
+        self.db.executemany(
+            "INSERT INTO task_results (task_id, ok, position, data_row_id) VALUES (?, 1, ?, ?)",
+            [(task_id, position, row_id) for position, row_id in enumerate(succeeded)],
+        )
+        self.db.executemany(
+            "INSERT INTO task_results (task_id, ok, position, message, spec) VALUES (?, 0, ?, ?, ?)",
+            [(task_id, position, f.message, _dumps(_failed_spec(f))) for position, f in enumerate(failed)],
+        )
+
+    def finish_task(
+        self, task_id: str, *, status: str, result: str | None, errors: str | None, metadata: Any
+    ) -> None:
+        self._store.finish_task(
+            task_id, status=status, result=result, errors=errors, metadata=metadata, db=self.db
+        )
+
+
+def _failed_spec(failed: FailedRow) -> dict[str, Any]:
+    return {
+        "external_id": failed.external_id,
+        "global_key": failed.global_key,
+        "row_data": failed.row_data,
+        "metadata": failed.metadata,
+        "attachments": failed.attachments,
+    }

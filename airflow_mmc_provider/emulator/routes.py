@@ -1,0 +1,243 @@
+"""The HTTP surface: GraphQL on `/graphql` and `/_gql`, file URLs, and the loopback admin endpoints.
+
+`POST /graphql` and `POST /_gql` serve the same schema and accept JSON bodies and GraphQL multipart
+requests (`operations`, `map`, file parts with any filename and content type: the SDK swaps them for
+data-row chunks). File URLs (`GET /files/{id}`) and task result documents are not authenticated,
+like the service's signed URLs. `/_emulator/*` answers loopback clients only and never gets faults.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from airflow_mmc_provider.emulator import upserts
+from airflow_mmc_provider.emulator.errors import AuthenticationFailed
+from airflow_mmc_provider.emulator.faults import FaultConfig, FaultInjector
+from airflow_mmc_provider.emulator.graphql_api import MALFORMED_REQUEST, GraphQLService, error_response
+from airflow_mmc_provider.emulator.jobs import TaskRunner
+from airflow_mmc_provider.emulator.models import Store
+from airflow_mmc_provider.emulator.resolvers import RequestContext, UploadedPart
+
+MAX_PART_BYTES = 256 * 1024 * 1024
+_UNAUTHENTICATED = AuthenticationFailed("Invalid API key")
+
+
+@dataclass
+class EmulatorState:
+    """Everything one running emulator owns."""
+
+    store: Store
+    runner: TaskRunner
+    faults: FaultInjector
+    graphql: GraphQLService
+    api_key: str
+
+
+class BadRequest(ValueError):
+    """The HTTP request is not a GraphQL request we can read (answered 400 MALFORMED_REQUEST)."""
+
+
+def create_app(state: EmulatorState) -> Starlette:
+    """The Starlette app; its lifespan starts and stops the background task runner."""
+    endpoints = _Endpoints(state)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        state.runner.start()
+        try:
+            yield
+        finally:
+            state.runner.stop()
+            state.store.close()
+
+    routes = [
+        Route("/graphql", endpoints.graphql, methods=["POST"]),
+        Route("/_gql", endpoints.graphql, methods=["POST"]),
+        Route("/files/{file_id}", endpoints.file, methods=["GET", "HEAD"]),
+        Route("/task-results/{task_id}", endpoints.task_result, methods=["GET"]),
+        Route("/_emulator/health", endpoints.health, methods=["GET"]),
+        Route("/_emulator/faults", endpoints.faults, methods=["GET", "POST", "DELETE"]),
+        Route("/_emulator/reset", endpoints.reset, methods=["POST"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+class _Endpoints:
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
+
+    # --- GraphQL ---------------------------------------------------------------------------------
+
+    async def graphql(self, request: Request) -> Response:
+        if not self._authorized(request):
+            body = {
+                "data": None,
+                "errors": [
+                    {"message": _UNAUTHENTICATED.message, "extensions": _UNAUTHENTICATED.extensions()}
+                ],
+            }
+            return JSONResponse(body, status_code=401)
+        try:
+            payload = await read_graphql_request(request)
+        except BadRequest as exc:
+            failure = error_response(400, str(exc), MALFORMED_REQUEST)
+            return JSONResponse(failure.body, status_code=failure.status)
+        context = RequestContext(self.state.store, self.state.runner, str(request.base_url).rstrip("/"))
+        response = await run_in_threadpool(
+            self.state.graphql.execute,
+            payload.get("query"),
+            payload.get("variables"),
+            payload.get("operationName"),
+            context,
+        )
+        return JSONResponse(response.body, status_code=response.status)
+
+    def _authorized(self, request: Request) -> bool:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            token.strip().encode(), self.state.api_key.encode()
+        )
+
+    # --- files -----------------------------------------------------------------------------------
+
+    async def file(self, request: Request) -> Response:
+        stored = self.state.store.get_file(request.path_params["file_id"])
+        if stored is None:
+            return JSONResponse({"message": "No such file"}, status_code=404)
+        media_type = stored.content_type if stored.content_type and "/" in stored.content_type else None
+        return FileResponse(
+            self.state.store.file_path(stored.id), media_type=media_type or "application/octet-stream"
+        )
+
+    async def task_result(self, request: Request) -> Response:
+        task = self.state.store.get_task(request.path_params["task_id"])
+        if task is None or task.type != upserts.TASK_TYPE:
+            return JSONResponse({"message": "No such task result"}, status_code=404)
+        document = await run_in_threadpool(upserts.result_document, self.state.store, task)
+        return JSONResponse(document)
+
+    # --- admin (loopback only) -------------------------------------------------------------------
+
+    async def health(self, request: Request) -> Response:
+        return _loopback_only(request) or JSONResponse({"status": "ok"})
+
+    async def faults(self, request: Request) -> Response:
+        denied = _loopback_only(request)
+        if denied:
+            return denied
+        injector = self.state.faults
+        if request.method == "POST":
+            try:
+                injector.configure(FaultConfig.from_json(json.loads(await request.body() or b"null")))
+            except ValueError as exc:  # bad JSON or a bad setting
+                return JSONResponse({"message": f"Invalid fault configuration: {exc}"}, status_code=400)
+        elif request.method == "DELETE":
+            injector.clear()
+        return JSONResponse(injector.stats())
+
+    async def reset(self, request: Request) -> Response:
+        denied = _loopback_only(request)
+        if denied:
+            return denied
+        await run_in_threadpool(self.state.store.reset)
+        return JSONResponse({"status": "reset"})
+
+
+def _loopback_only(request: Request) -> Response | None:
+    """403 unless the peer address is a loopback address (proxy headers are not trusted)."""
+    host = request.client.host if request.client else ""
+    try:
+        allowed = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        allowed = False
+    if allowed:
+        return None
+    return JSONResponse(
+        {"message": "The emulator admin endpoints only answer loopback clients"}, status_code=403
+    )
+
+
+# --- reading GraphQL requests --------------------------------------------------------------------
+
+
+async def read_graphql_request(request: Request) -> dict[str, Any]:
+    """The `{query, variables, operationName}` object of a JSON or multipart request."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return await _read_multipart(request)
+    try:
+        payload = json.loads(await request.body())
+    except ValueError:
+        raise BadRequest("The request body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise BadRequest(
+            "The request body must be one JSON object {query, variables} (batches are not supported)"
+        )
+    return payload
+
+
+async def _read_multipart(request: Request) -> dict[str, Any]:
+    """GraphQL multipart request spec: substitute each mapped file part into `operations`."""
+    try:
+        form = await request.form(max_files=10_000, max_fields=10_000, max_part_size=MAX_PART_BYTES)
+    except MultiPartException as exc:
+        raise BadRequest(f"Malformed multipart request: {exc.message}") from None
+    try:
+        operations = _json_field(form.get("operations"), "operations")
+        file_map = _json_field(form.get("map") or "{}", "map")
+        if not isinstance(operations, dict) or not isinstance(file_map, dict):
+            raise BadRequest("'operations' and 'map' must be JSON objects")
+        for part_name, paths in file_map.items():
+            part = await _uploaded_part(form.get(part_name), part_name)
+            for path in paths if isinstance(paths, list) else [paths]:
+                _substitute(operations, str(path), part)
+        return operations
+    finally:
+        await form.close()
+
+
+def _json_field(value: Any, name: str) -> Any:
+    if not isinstance(value, str):
+        raise BadRequest(f"The multipart request has no '{name}' field")
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise BadRequest(f"The multipart '{name}' field is not valid JSON") from None
+
+
+async def _uploaded_part(part: Any, name: str) -> UploadedPart:
+    if isinstance(part, UploadFile):
+        return UploadedPart(await part.read(), part.filename, part.content_type)
+    if isinstance(part, str):
+        return UploadedPart(part.encode("utf-8"), None, None)
+    raise BadRequest(f"The multipart 'map' names part {name!r}, which the request does not contain")
+
+
+def _substitute(operations: dict[str, Any], path: str, part: UploadedPart) -> None:
+    """Put `part` at a dotted path such as `variables.file` or `variables.files.0`."""
+    *parents, last = path.split(".")
+    node: Any = operations
+    try:
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        if isinstance(node, list):
+            node[int(last)] = part
+        elif isinstance(node, dict):
+            node[last] = part
+        else:
+            raise TypeError(path)
+    except (KeyError, IndexError, ValueError, TypeError):
+        raise BadRequest(f"The multipart 'map' path {path!r} does not exist in 'operations'") from None

@@ -1,0 +1,50 @@
+"""Shared fixtures: one real emulator process for the whole session.
+
+Fixtures defined here (subfolders add their own conftest files, not here):
+
+* ``emulator_api_key`` (session) -- the key the emulator accepts: ``test-api-key-0123456789``.
+* ``emulator`` (session) -- an `EmulatorProcess` (``airflow_mmc_provider.emulator.testing``) running
+  the real CLI on a free loopback port, data directory under pytest's temporary directory. Exposes
+  ``base_url``, ``graphql_url``, ``api_key``, ``data_dir``, ``set_faults(dict)``, ``clear_faults()``,
+  ``fault_stats()``, ``reset()``, ``log_text()``.
+* ``lb_emulator`` (function) -- the same process, with fault injection cleared after the test, so a
+  test that injects faults cannot leak them into the next one. Prefer it over ``emulator``.
+* ``unique_name`` (function) -- a string unique to this test run and test, for dataset names and
+  global keys (the session's emulator is shared, so names must not collide).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from airflow_mmc_provider.emulator.testing import EmulatorProcess, run_emulator
+
+EMULATOR_API_KEY = "test-api-key-0123456789"
+
+
+@pytest.fixture(scope="session")
+def emulator_api_key() -> str:
+    return EMULATOR_API_KEY
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory, emulator_api_key: str) -> Iterator[EmulatorProcess]:
+    with run_emulator(tmp_path_factory.mktemp("labelbox-emulator"), emulator_api_key) as running:
+        yield running
+
+
+@pytest.fixture
+def lb_emulator(emulator: EmulatorProcess) -> Iterator[EmulatorProcess]:
+    yield emulator
+    if emulator.running:
+        emulator.clear_faults()
+
+
+@pytest.fixture
+def unique_name(request: pytest.FixtureRequest) -> str:
+    test_name = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name).strip("-")[:48]
+    return f"{test_name}-{uuid.uuid4().hex[:10]}"
