@@ -35,11 +35,19 @@ print(t1 - t0, t2 - t1)
 
 def measure(extra: str, runs: int) -> tuple[float, float]:
     """Median seconds for `import airflow.sdk` and for `extra` after it, in fresh processes."""
-    env = {**os.environ, "AIRFLOW_HOME": tempfile.mkdtemp(prefix="mmc-bench-"), "PYTHONDONTWRITEBYTECODE": "0"}
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": tempfile.mkdtemp(prefix="mmc-bench-"),
+        "PYTHONDONTWRITEBYTECODE": "0",
+    }
     base, added = [], []
     for _ in range(runs + 1):
         out = subprocess.run(
-            [sys.executable, "-c", PROBE.format(extra=extra)], capture_output=True, text=True, env=env, check=True
+            [sys.executable, "-c", PROBE.format(extra=extra)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
         )
         first, second = (float(x) for x in out.stdout.split()[-2:])
         base.append(first)

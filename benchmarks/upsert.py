@@ -39,10 +39,20 @@ def conversation(key: str, index: int) -> dict:
     for model in MODELS:
         actors[model] = {"role": "model", "metadata": {"modelConfigName": model}}
         text = f"{model} answers question {index}. " + "Some explanation of the idea. " * 12
-        messages[f"{model}-reply"] = {"actorId": model, "content": [{"type": "text", "content": text}], "childMessageIds": []}
+        messages[f"{model}-reply"] = {
+            "actorId": model,
+            "content": [{"type": "text", "content": text}],
+            "childMessageIds": [],
+        }
     return {
         "global_key": key,
-        "row_data": {"type": MMC, "version": 2, "actors": actors, "messages": messages, "rootMessageIds": ["prompt"]},
+        "row_data": {
+            "type": MMC,
+            "version": 2,
+            "actors": actors,
+            "messages": messages,
+            "rootMessageIds": ["prompt"],
+        },
     }
 
 
@@ -100,7 +110,9 @@ def main() -> None:
     print(f"SDK   (Dataset.create_data_rows)       {sdk_s:8.2f} s")
     print(f"speed-up                               {sdk_s / ours_s:8.2f} x   (target >= 2x)")
     print(f"our upload peak memory, {args.rows // 4:>6} rows   {small:8.1f} MB")
-    print(f"our upload peak memory, {args.rows:>6} rows   {large:8.1f} MB   (flat: growth {large - small:+.1f} MB)")
+    print(
+        f"our upload peak memory, {args.rows:>6} rows   {large:8.1f} MB   (flat: growth {large - small:+.1f} MB)"
+    )
 
 
 if __name__ == "__main__":

@@ -68,7 +68,9 @@ def main() -> None:
         print(f"Running `airflow dags test {DAG_ID}` ...")
         airflow("dags", "test", DAG_ID, env=env)
         show(emulator.graphql_url)
-    print("Emulator stopped. Point the labelbox_default connection at https://api.labelbox.com/graphql to go live.")
+    print(
+        "Emulator stopped. Point the labelbox_default connection at https://api.labelbox.com/graphql to go live."
+    )
 
 
 if __name__ == "__main__":

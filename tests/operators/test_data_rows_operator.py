@@ -141,7 +141,11 @@ def test_deferred_timeout_becomes_a_clear_failure(labelbox_conn):
     op = LabelboxUploadDataRowsOperator(
         task_id="up", dataset_id="d", rows=[row("k")], labelbox_conn_id=labelbox_conn
     )
-    event = {"status": "timeout", "labelbox_task_id": "t1", "message": "task still IN_PROGRESS at the deadline"}
+    event = {
+        "status": "timeout",
+        "labelbox_task_id": "t1",
+        "message": "task still IN_PROGRESS at the deadline",
+    }
     with pytest.raises(AirflowException, match="t1 ended in timeout: task still IN_PROGRESS"):
         op.execute_complete({}, event)
 
