@@ -15,6 +15,7 @@ from typing import Any
 from airflow_mmc_provider.client.batches import Batches
 from airflow_mmc_provider.client.data_rows import MAX_CHUNK_BYTES, DataRows
 from airflow_mmc_provider.client.datasets import Datasets
+from airflow_mmc_provider.client.exports import Exports
 from airflow_mmc_provider.client.models import DataRowUpsertReport, Organization, User
 from airflow_mmc_provider.client.ontologies import Ontologies
 from airflow_mmc_provider.client.projects import Projects
@@ -53,6 +54,7 @@ class LabelboxClient:
         self.ontologies = Ontologies(self.transport)
         self.projects = Projects(self.transport)
         self.batches = Batches(self.transport, self.tasks)
+        self.exports = Exports(self.transport)
 
     def __repr__(self) -> str:
         return f"LabelboxClient(endpoint={self.transport.endpoint!r})"
