@@ -144,6 +144,7 @@ def _format_date(name: str, value: DateValue) -> tuple[str | None, bool]:
     if isinstance(value, str):
         if _parse_plain(value) is not None:
             return value, False
+        parsed: datetime | None
         try:
             parsed = datetime.strptime(value, _ISO_FORMAT)
         except ValueError:
