@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any
 
 import msgspec
 
@@ -42,3 +44,23 @@ def iter_jsonl(path: str | os.PathLike[str] | ObjectStoragePath) -> Iterator[tup
                 raise JsonLinesError(
                     f"{location} line {number}: not valid JSON ({exc}); fix the line"
                 ) from None
+
+
+@contextmanager
+def atomic_write(path: str | os.PathLike[str] | ObjectStoragePath) -> Iterator[IO[bytes]]:
+    """Write to a hidden partial file beside `path`, then move it into place.
+
+    A failed or killed download leaves no half file where the final one belongs; the partial
+    file is removed on failure (a hard kill may leave a `.partial-*` file, never the final name).
+    """
+    final = as_storage_path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    partial = final.parent / f".{final.name}.partial-{uuid.uuid4().hex[:12]}"
+    try:
+        with partial.open("wb") as handle:
+            yield handle
+        partial.rename(final)
+    except BaseException:
+        if partial.exists():
+            partial.unlink()
+        raise

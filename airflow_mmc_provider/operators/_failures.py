@@ -29,9 +29,10 @@ _PERMANENT = (
 
 
 @contextmanager
-def fail_fast_on() -> Iterator[None]:
-    """Turn permanent errors into non-retryable failures with the same message."""
+def fail_fast_on(*extra: type[BaseException]) -> Iterator[None]:
+    """Turn permanent errors (and `extra` kinds) into non-retryable failures with the same message."""
+    catch: tuple[type[BaseException], ...] = (*_PERMANENT, *extra)
     try:
         yield
-    except _PERMANENT as error:
+    except catch as error:
         raise AirflowFailException(str(error)) from None

@@ -182,5 +182,7 @@ def test_an_empty_stream_has_no_header(requests_mock):
 
 
 def test_rendered_airflow_data_interval_strings_are_accepted():
-    (item,) = search_query({"last_activity_at": ["2026-01-01T00:00:00+00:00", "2026-01-02T00:00:00.250000+01:00"]})
+    (item,) = search_query(
+        {"last_activity_at": ["2026-01-01T00:00:00+00:00", "2026-01-02T00:00:00.250000+01:00"]}
+    )
     assert item["value"]["value"] == {"min": "2026-01-01T00:00:00+0000", "max": "2026-01-01T23:00:00+0000"}

@@ -1,0 +1,188 @@
+"""Export operators: start an export, or start, wait and stream it to object storage."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import AirflowException, BaseOperator, conf
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context, ObjectStoragePath
+
+    from airflow_mmc_provider.client import LabelboxClient
+
+EXPORT_TASK_KEY = "export_task_id"
+DEFAULT_PARAMS = {
+    "attachments": True,
+    "metadata_fields": True,
+    "data_row_details": True,
+    "project_details": True,
+    "label_details": True,
+    "performance_details": True,
+}
+
+
+class _ExportStarter(BaseOperator):
+    """Shared arguments and the start step of both export operators."""
+
+    template_fields: Sequence[str] = ("project_id", "params_", "filters", "task_name", "labelbox_conn_id")
+    template_fields_renderers = {"filters": "json", "params_": "json"}
+    ui_color = "#e8e0ff"
+
+    def __init__(
+        self,
+        *,
+        project_id: str,
+        export_params: Mapping[str, Any] | None = None,
+        filters: Mapping[str, Any] | None = None,
+        task_name: str | None = None,
+        filter_by_data_interval: bool = False,
+        labelbox_conn_id: str = "labelbox_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.project_id = project_id
+        self.params_ = dict(DEFAULT_PARAMS if export_params is None else export_params)
+        self.filters = dict(filters or {})
+        self.task_name = task_name
+        self.filter_by_data_interval = filter_by_data_interval
+        self.labelbox_conn_id = labelbox_conn_id
+
+    def _client(self) -> LabelboxClient:
+        from airflow_mmc_provider.hooks.labelbox import LabelboxHook
+
+        return LabelboxHook(self.labelbox_conn_id).get_conn()
+
+    def _start(self, context: Context, client: LabelboxClient) -> str:
+        from airflow_mmc_provider.client.export_spec import ExportSpecError
+        from airflow_mmc_provider.operators._failures import fail_fast_on
+
+        filters = dict(self.filters)
+        if self.filter_by_data_interval:
+            start, end = context.get("data_interval_start"), context.get("data_interval_end")
+            if start is None or end is None:
+                raise AirflowException(
+                    "filter_by_data_interval needs a run with a data interval (a scheduled run)"
+                )
+            filters["last_activity_at"] = [start, end]
+        with fail_fast_on(ExportSpecError):
+            export_id = client.exports.start(
+                self.project_id, params=self.params_, filters=filters, task_name=self.task_name
+            )
+        context["ti"].xcom_push(key=EXPORT_TASK_KEY, value=export_id)
+        self.log.info(
+            "Started Labelbox export %s of project %s with filters %s", export_id, self.project_id, filters
+        )
+        return export_id
+
+
+class LabelboxStartExportOperator(_ExportStarter):
+    """Start a project export and return its task id (wait with `LabelboxExportSensor`).
+
+    :param project_id: the project (templated).
+    :param export_params: what each line includes, the SDK's keys (`label_details`, `project_details`...);
+        defaults to everything an evaluation needs (templated).
+    :param filters: the SDK's export filters: `last_activity_at`, `label_created_at`, `workflow_status`,
+        `batch_ids`, `data_row_ids`, `global_keys` (templated); validated before any request.
+    :param filter_by_data_interval: set `last_activity_at` to the run's data interval.
+    """
+
+    def execute(self, context: Context) -> str:
+        return self._start(context, self._client())
+
+
+class LabelboxExportOperator(_ExportStarter):
+    """Start an export, wait for it (deferrable), and stream it to any object storage.
+
+    The RESULT stream goes to `destination` (written to a partial file, then moved into place),
+    the ERRORS stream, if any, to `<destination>.errors.ndjson`. Returns the path, rows and bytes;
+    with `outlets`, each asset event carries the same summary as its extra.
+
+    :param destination: an `ObjectStoragePath` or URL, e.g. ``s3://bucket/exports/{{ run_id }}.ndjson``
+        (templated).
+    :param max_error_rows: how many rows Labelbox may fail to export before the task fails.
+    """
+
+    template_fields: Sequence[str] = (*_ExportStarter.template_fields, "destination")
+
+    def __init__(
+        self,
+        *,
+        destination: str | ObjectStoragePath,
+        max_error_rows: int = 0,
+        wait_timeout: float = 7200.0,
+        poll_interval: float = 5.0,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.destination = destination
+        self.max_error_rows = max_error_rows
+        self.wait_timeout = wait_timeout
+        self.poll_interval = poll_interval
+        self.deferrable = deferrable
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        client = self._client()
+        export_id = self._start(context, client)
+        if self.deferrable:
+            from airflow_mmc_provider.triggers.tasks import LabelboxTaskTrigger
+
+            self.defer(
+                trigger=LabelboxTaskTrigger(
+                    labelbox_task_id=export_id,
+                    labelbox_conn_id=self.labelbox_conn_id,
+                    end_time=time.time() + self.wait_timeout,
+                    poll_interval=self.poll_interval,
+                ),
+                method_name="execute_complete",
+            )
+        task = client.tasks.wait(export_id, timeout=self.wait_timeout, poll_interval=self.poll_interval)
+        if not task.succeeded:
+            raise AirflowException(f"Labelbox export {export_id} ended {task.status}: {task.errors or ''}")
+        return self._download(context, client, export_id)
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        export_id = event.get("labelbox_task_id", "")
+        if event.get("status") != "success":
+            raise AirflowException(
+                f"Labelbox export {export_id} ended in {event.get('status')}: {event.get('message')}"
+            )
+        return self._download(context, self._client(), export_id)
+
+    def _download(self, context: Context, client: LabelboxClient, export_id: str) -> dict[str, Any]:
+        from airflow_mmc_provider.client.exports import ERRORS, RESULT
+        from airflow_mmc_provider.storage import as_storage_path, atomic_write
+
+        path = as_storage_path(self.destination)
+        with atomic_write(path) as handle:
+            result = client.exports.copy_to(export_id, handle, RESULT)
+        summary: dict[str, Any] = {
+            "export_task_id": export_id,
+            "path": str(path),
+            "rows": result.lines,
+            "bytes": result.bytes,
+            "error_rows": 0,
+        }
+        if client.exports.header(export_id, ERRORS) is not None:
+            errors_path = as_storage_path(f"{path}.errors.ndjson")
+            with atomic_write(errors_path) as handle:
+                errors = client.exports.copy_to(export_id, handle, ERRORS)
+            summary.update(error_rows=errors.lines, errors_path=str(errors_path))
+        self.log.info("Exported %d rows (%d bytes) to %s", result.lines, result.bytes, path)
+        self._emit_asset_events(context, summary)
+        if summary["error_rows"] > self.max_error_rows:
+            raise AirflowException(
+                f"{summary['error_rows']} row(s) could not be exported (tolerated: {self.max_error_rows}); "
+                f"see {summary.get('errors_path')}"
+            )
+        return summary
+
+    def _emit_asset_events(self, context: Context, summary: dict[str, Any]) -> None:
+        outlet_events = context.get("outlet_events")
+        if outlet_events is None:
+            return
+        for outlet in self.outlets or []:
+            outlet_events[outlet].extra = dict(summary)
