@@ -32,12 +32,33 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_mmc_provider.operators.datasets",
                     "airflow_mmc_provider.operators.data_rows",
+                    "airflow_mmc_provider.operators.projects",
+                    "airflow_mmc_provider.operators.batches",
+                    "airflow_mmc_provider.operators.ontologies",
+                    "airflow_mmc_provider.operators.conversations",
+                    "airflow_mmc_provider.operators.exports",
+                ],
+            }
+        ],
+        "sensors": [
+            {
+                "integration-name": "Labelbox",
+                "python-modules": [
+                    "airflow_mmc_provider.sensors.exports",
+                    "airflow_mmc_provider.sensors.labeling",
                 ],
             }
         ],
         "triggers": [
-            {"integration-name": "Labelbox", "python-modules": ["airflow_mmc_provider.triggers.tasks"]}
+            {
+                "integration-name": "Labelbox",
+                "python-modules": [
+                    "airflow_mmc_provider.triggers.tasks",
+                    "airflow_mmc_provider.triggers.progress",
+                ],
+            }
         ],
+        "extra-links": ["airflow_mmc_provider.operators.projects.LabelboxProjectLink"],
         "connection-types": [
             {
                 "connection-type": "labelbox",

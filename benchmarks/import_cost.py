@@ -21,6 +21,11 @@ OPERATOR_MODULES = [
     "airflow_mmc_provider.operators.data_rows",
     "airflow_mmc_provider.operators.projects",
     "airflow_mmc_provider.operators.batches",
+    "airflow_mmc_provider.operators.ontologies",
+    "airflow_mmc_provider.operators.conversations",
+    "airflow_mmc_provider.operators.exports",
+    "airflow_mmc_provider.sensors.exports",
+    "airflow_mmc_provider.sensors.labeling",
 ]
 PROBE = """
 import time

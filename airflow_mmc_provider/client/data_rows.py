@@ -19,6 +19,7 @@ from typing import IO, Any
 import msgspec
 
 from airflow_mmc_provider.client.errors import DataRowSpecError, LabelboxError
+from airflow_mmc_provider.client.metadata import MetadataResolver
 from airflow_mmc_provider.client.models import (
     DataRowUpsert,
     DataRowUpsertReport,
@@ -69,8 +70,9 @@ class DataRows:
 
     def upsert(self, dataset_id: str, rows: Iterable[Mapping[str, Any]]) -> DataRowUpsert:
         """Validate every row, upload them and start the upsert task; return without waiting."""
+        resolver = MetadataResolver(self._transport)
         with tempfile.TemporaryFile() as spool:
-            keys = spool_rows(rows, spool)
+            keys = spool_rows(rows, spool, resolve_metadata=resolver.resolve)
             existing = self.existing_global_keys(keys)
             spool.seek(0)
             manifest_url, chunks = self._upload_chunks(dataset_id, spool, existing, len(keys))
@@ -196,10 +198,16 @@ class DataRows:
 # --- validation and encoding -----------------------------------------------------------------------
 
 
-def spool_rows(rows: Iterable[Mapping[str, Any]], spool: IO[bytes]) -> list[str]:
+def spool_rows(
+    rows: Iterable[Mapping[str, Any]],
+    spool: IO[bytes],
+    *,
+    resolve_metadata: Callable[[list[Any]], list[dict[str, Any]]] | None = None,
+) -> list[str]:
     """Validate and encode every row into `spool` (one JSON payload per line); return the keys.
 
-    Raises `DataRowSpecError` listing every bad row before anything has been uploaded.
+    Raises `DataRowSpecError` listing every bad row before any data row has been uploaded.
+    `resolve_metadata` turns name-based metadata fields into schema ids.
     """
     keys: list[str] = []
     seen: dict[str, int] = {}
@@ -211,8 +219,15 @@ def spool_rows(rows: Iterable[Mapping[str, Any]], spool: IO[bytes]) -> list[str]
             continue
         key = str(row["global_key"])
         seen[key] = index
+        item = {k: v for k, v in row.items() if v is not None}
+        if resolve_metadata is not None and item.get("metadata_fields"):
+            try:
+                item["metadata_fields"] = resolve_metadata(item["metadata_fields"])
+            except ValueError as exc:
+                problems.append(f"row {index} (global_key {key!r}): field 'metadata_fields': {exc}")
+                continue
         try:
-            payload = _encoder.encode({k: v for k, v in row.items() if v is not None})
+            payload = _encoder.encode(item)
         except (TypeError, msgspec.EncodeError) as exc:
             problems.append(f"row {index} (global_key {key!r}): cannot be encoded as JSON ({exc})")
             continue

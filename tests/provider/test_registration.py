@@ -35,7 +35,7 @@ def test_every_listed_module_imports():
     import importlib
 
     info = get_provider_info()
-    for group in ("hooks", "operators", "triggers"):
+    for group in ("hooks", "operators", "sensors", "triggers"):
         for entry in info[group]:
             for module in entry["python-modules"]:
                 importlib.import_module(module)
@@ -67,3 +67,12 @@ def test_airflow_connections_test_calls_the_hook(emulator, api_key, ok_text):
     output = result.stdout + result.stderr
     assert ok_text in output, output
     assert api_key not in output
+
+
+def test_airflow_registers_the_project_link_and_the_triggers():
+    links = run_airflow("providers", "links", "-o", "json")
+    assert links.returncode == 0, links.stderr
+    assert "airflow_mmc_provider.operators.projects.LabelboxProjectLink" in links.stdout
+    triggers = run_airflow("providers", "triggers", "-o", "json")
+    assert triggers.returncode == 0, triggers.stderr
+    assert "airflow_mmc_provider.triggers.tasks" in triggers.stdout

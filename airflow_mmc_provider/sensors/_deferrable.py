@@ -1,0 +1,69 @@
+"""The deferrable-sensor pattern shared by Labelbox sensors (modelled on dbt Cloud's sensor).
+
+Poke once; if not done and `deferrable`, hand the wait to a trigger whose wall-clock deadline is
+the sensor's `timeout`, so the task holds no worker slot. On resume a `timeout` event becomes
+`AirflowSensorTimeout` (or a skip with `soft_fail`), `failed`/`error` fail the task.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import (
+    AirflowException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    BaseSensorOperator,
+    PokeReturnValue,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_mmc_provider.client import LabelboxClient
+    from airflow_mmc_provider.triggers.base import LabelboxPollTrigger
+
+
+class LabelboxDeferrableSensor(BaseSensorOperator):
+    """Base class: subclasses give `poke` and `trigger(end_time)`, and `result(event)`."""
+
+    def __init__(
+        self, *, deferrable: bool, labelbox_conn_id: str = "labelbox_default", **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.deferrable = deferrable
+        self.labelbox_conn_id = labelbox_conn_id
+
+    def client(self) -> LabelboxClient:
+        from airflow_mmc_provider.hooks.labelbox import LabelboxHook
+
+        return LabelboxHook(self.labelbox_conn_id).get_conn()
+
+    def trigger(self, end_time: float) -> LabelboxPollTrigger:
+        raise NotImplementedError
+
+    def result(self, event: dict[str, Any]) -> Any:
+        """The XCom value for a successful event."""
+        return event
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        first = self.poke(context)
+        if isinstance(first, PokeReturnValue) and first.is_done:
+            return first.xcom_value
+        if first is True:
+            return None
+        self.defer(trigger=self.trigger(time.time() + float(self.timeout)), method_name="execute_complete")
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        status = event.get("status")
+        if status == "success":
+            return self.result(event)
+        message = f"{self.task_id}: {event.get('message')}"
+        if status == "timeout":
+            if self.soft_fail:
+                raise AirflowSkipException(f"Timed out (soft_fail): {message}")
+            raise AirflowSensorTimeout(f"Timed out after {self.timeout}s: {message}")
+        raise AirflowException(f"Labelbox wait ended in {status}: {message}")

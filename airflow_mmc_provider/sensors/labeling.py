@@ -1,0 +1,76 @@
+"""`LabelboxLabelingProgressSensor`: wait until a batch's data rows are labelled (all, or a share)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import PokeReturnValue, conf
+
+from airflow_mmc_provider.sensors._deferrable import LabelboxDeferrableSensor
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_mmc_provider.triggers.base import LabelboxPollTrigger
+
+
+class LabelboxLabelingProgressSensor(LabelboxDeferrableSensor):
+    """Succeed when Done rows reach `min_share` of the rows, through the project overview counts.
+
+    :param project_id: the project (templated).
+    :param batch_ids: restrict to these batches, e.g. this round's batch (templated); None = project.
+    :param min_share: share of rows that must be Done, 0 < min_share <= 1.
+    :param include_skipped: count Skipped rows as finished.
+    """
+
+    template_fields: Sequence[str] = ("project_id", "batch_ids", "labelbox_conn_id")
+    ui_color = "#e8e0ff"
+
+    def __init__(
+        self,
+        *,
+        project_id: str,
+        batch_ids: list[str] | str | None = None,
+        min_share: float = 1.0,
+        include_skipped: bool = False,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(deferrable=deferrable, **kwargs)
+        if not 0 < min_share <= 1:
+            raise ValueError("min_share must be a share in (0, 1]")
+        self.project_id = project_id
+        self.batch_ids = batch_ids
+        self.min_share = min_share
+        self.include_skipped = include_skipped
+
+    def _batch_ids(self) -> list[str] | None:
+        if self.batch_ids is None:
+            return None
+        return [self.batch_ids] if isinstance(self.batch_ids, str) else [str(b) for b in self.batch_ids]
+
+    def poke(self, context: Context) -> bool | PokeReturnValue:
+        from airflow_mmc_provider.triggers.progress import labeling_progress
+
+        poll = labeling_progress(
+            self.client(), self.project_id, self._batch_ids(), self.min_share, self.include_skipped
+        )
+        self.log.info("%s", poll.message)
+        return PokeReturnValue(is_done=poll.done, xcom_value={"counts": poll.payload["counts"]})
+
+    def trigger(self, end_time: float) -> LabelboxPollTrigger:
+        from airflow_mmc_provider.triggers.progress import LabelboxLabelingProgressTrigger
+
+        return LabelboxLabelingProgressTrigger(
+            project_id=self.project_id,
+            batch_ids=self._batch_ids(),
+            min_share=self.min_share,
+            include_skipped=self.include_skipped,
+            labelbox_conn_id=self.labelbox_conn_id,
+            end_time=end_time,
+            poll_interval=float(self.poke_interval),
+        )
+
+    def result(self, event: dict[str, Any]) -> dict[str, Any]:
+        return {"counts": event.get("counts", {})}
