@@ -16,6 +16,7 @@ from airflow_mmc_provider.client.batches import Batches
 from airflow_mmc_provider.client.data_rows import MAX_CHUNK_BYTES, DataRows
 from airflow_mmc_provider.client.datasets import Datasets
 from airflow_mmc_provider.client.exports import Exports
+from airflow_mmc_provider.client.imports import Imports
 from airflow_mmc_provider.client.models import DataRowUpsertReport, Organization, User
 from airflow_mmc_provider.client.ontologies import Ontologies
 from airflow_mmc_provider.client.projects import Projects
@@ -55,6 +56,7 @@ class LabelboxClient:
         self.projects = Projects(self.transport)
         self.batches = Batches(self.transport, self.tasks)
         self.exports = Exports(self.transport)
+        self.imports = Imports(self.transport)
 
     def __repr__(self) -> str:
         return f"LabelboxClient(endpoint={self.transport.endpoint!r})"
