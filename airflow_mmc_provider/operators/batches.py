@@ -78,8 +78,8 @@ class LabelboxCreateBatchOperator(BaseOperator):
             rows = BatchRows(
                 data_row_ids=_as_list(self.data_row_ids),
                 global_keys=_as_list(self.global_keys),
-                priority=self.priority,
-                consensus=self.consensus,
+                priority=int(self.priority),
+                consensus=_consensus_numbers(self.consensus),
             )
             started = client.batches.begin(self.project_id, self.batch_name, rows)
         if isinstance(started, BatchCreation):
@@ -130,6 +130,20 @@ class LabelboxCreateBatchOperator(BaseOperator):
                 f"{self.max_failed_rows}); they are unknown or already in another batch of the project: {shown}"
             )
         return creation.summary()
+
+
+def _consensus_numbers(consensus: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Templated settings arrive as strings unless the DAG renders native objects."""
+    if not consensus:
+        return None
+    out = dict(consensus)
+    for key in ("number_of_labels", "numberOfLabels"):
+        if isinstance(out.get(key), str):
+            out[key] = int(out[key])
+    for key in ("coverage_percentage", "coveragePercentage"):
+        if isinstance(out.get(key), str):
+            out[key] = float(out[key])
+    return out
 
 
 def _as_list(value: Any) -> list[str] | None:

@@ -24,7 +24,7 @@ class LabelboxLabelingProgressSensor(LabelboxDeferrableSensor):
     :param include_skipped: count Skipped rows as finished.
     """
 
-    template_fields: Sequence[str] = ("project_id", "batch_ids", "labelbox_conn_id")
+    template_fields: Sequence[str] = ("project_id", "batch_ids", "min_share", "labelbox_conn_id")
     ui_color = "#e8e0ff"
 
     def __init__(
@@ -32,14 +32,12 @@ class LabelboxLabelingProgressSensor(LabelboxDeferrableSensor):
         *,
         project_id: str,
         batch_ids: list[str] | str | None = None,
-        min_share: float = 1.0,
+        min_share: float | str = 1.0,
         include_skipped: bool = False,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
         super().__init__(deferrable=deferrable, **kwargs)
-        if not 0 < min_share <= 1:
-            raise ValueError("min_share must be a share in (0, 1]")
         self.project_id = project_id
         self.batch_ids = batch_ids
         self.min_share = min_share
@@ -50,11 +48,17 @@ class LabelboxLabelingProgressSensor(LabelboxDeferrableSensor):
             return None
         return [self.batch_ids] if isinstance(self.batch_ids, str) else [str(b) for b in self.batch_ids]
 
+    def _min_share(self) -> float:
+        share = float(self.min_share)
+        if not 0 < share <= 1:
+            raise ValueError(f"min_share must be a share in (0, 1], got {self.min_share!r}")
+        return share
+
     def poke(self, context: Context) -> bool | PokeReturnValue:
         from airflow_mmc_provider.triggers.progress import labeling_progress
 
         poll = labeling_progress(
-            self.client(), self.project_id, self._batch_ids(), self.min_share, self.include_skipped
+            self.client(), self.project_id, self._batch_ids(), self._min_share(), self.include_skipped
         )
         self.log.info("%s", poll.message)
         return PokeReturnValue(is_done=poll.done, xcom_value={"counts": poll.payload["counts"]})
@@ -65,7 +69,7 @@ class LabelboxLabelingProgressSensor(LabelboxDeferrableSensor):
         return LabelboxLabelingProgressTrigger(
             project_id=self.project_id,
             batch_ids=self._batch_ids(),
-            min_share=self.min_share,
+            min_share=self._min_share(),
             include_skipped=self.include_skipped,
             labelbox_conn_id=self.labelbox_conn_id,
             end_time=end_time,
