@@ -27,3 +27,28 @@ def test_upload_data_rows_dag_twice_creates_once(run_dag, lb_emulator, unique_na
         (dataset,) = client.datasets.find_by_name(unique_name)
     assert all(seen[0]) and seen[0] == seen[1]
     assert dataset.row_count == len(rows)
+
+
+def test_round_setup_twice_creates_everything_once(run_dag, lb_emulator, unique_name):
+    conf = {
+        "ontology_name": f"{unique_name}-ontology",
+        "project_name": f"{unique_name}-project",
+        "dataset_name": f"{unique_name}-dataset",
+        "global_key_prefix": f"{unique_name}/",
+        "batch_name": "round-1",
+        "setup_only": True,
+    }
+    with LabelboxClient(lb_emulator.api_key, lb_emulator.graphql_url) as client:
+        snapshots = []
+        for _ in range(2):
+            result = run_dag("mmc_evaluation_round", conf)
+            assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+            (project,) = client.projects.find_by_name(conf["project_name"])
+            (dataset,) = client.datasets.find_by_name(conf["dataset_name"])
+            (ontology,) = client.ontologies.find_by_name(conf["ontology_name"])
+            batch = client.batches.find_by_name(project.id, "round-1")
+            assert batch is not None
+            snapshots.append((project.id, dataset.id, ontology.id, batch.id, batch.size, dataset.row_count))
+        assert snapshots[0] == snapshots[1]
+        assert snapshots[0][4:] == (240, 240)
+        assert client.projects.ontology_id(project.id) == ontology.id
