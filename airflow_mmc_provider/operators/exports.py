@@ -27,14 +27,22 @@ DEFAULT_PARAMS = {
 class _ExportStarter(BaseOperator):
     """Shared arguments and the start step of both export operators."""
 
-    template_fields: Sequence[str] = ("project_id", "params_", "filters", "task_name", "labelbox_conn_id")
+    template_fields: Sequence[str] = (
+        "project_id",
+        "project_name",
+        "params_",
+        "filters",
+        "task_name",
+        "labelbox_conn_id",
+    )
     template_fields_renderers = {"filters": "json", "params_": "json"}
     ui_color = "#e8e0ff"
 
     def __init__(
         self,
         *,
-        project_id: str,
+        project_id: str | None = None,
+        project_name: str | None = None,
         export_params: Mapping[str, Any] | None = None,
         filters: Mapping[str, Any] | None = None,
         task_name: str | None = None,
@@ -43,7 +51,10 @@ class _ExportStarter(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if not project_id and not project_name:
+            raise ValueError("Give the export a project_id or a project_name")
         self.project_id = project_id
+        self.project_name = project_name
         self.params_ = dict(DEFAULT_PARAMS if export_params is None else export_params)
         self.filters = dict(filters or {})
         self.task_name = task_name
@@ -68,20 +79,31 @@ class _ExportStarter(BaseOperator):
                 )
             filters["last_activity_at"] = [start, end]
         with fail_fast_on(ExportSpecError):
+            project_id = self._project_id(client)
             export_id = client.exports.start(
-                self.project_id, params=self.params_, filters=filters, task_name=self.task_name
+                project_id, params=self.params_, filters=filters, task_name=self.task_name
             )
         context["ti"].xcom_push(key=EXPORT_TASK_KEY, value=export_id)
         self.log.info(
-            "Started Labelbox export %s of project %s with filters %s", export_id, self.project_id, filters
+            "Started Labelbox export %s of project %s with filters %s", export_id, project_id, filters
         )
         return export_id
+
+    def _project_id(self, client: LabelboxClient) -> str:
+        if self.project_id:
+            return self.project_id
+        found = client.projects.find_by_name(str(self.project_name))
+        if len(found) != 1:
+            raise AirflowException(
+                f"{len(found)} Labelbox projects are named {self.project_name!r}; pass project_id instead"
+            )
+        return found[0].id
 
 
 class LabelboxStartExportOperator(_ExportStarter):
     """Start a project export and return its task id (wait with `LabelboxExportSensor`).
 
-    :param project_id: the project (templated).
+    :param project_id: the project (templated); or `project_name` to look it up (templated).
     :param export_params: what each line includes, the SDK's keys (`label_details`, `project_details`...);
         defaults to everything an evaluation needs (templated).
     :param filters: the SDK's export filters: `last_activity_at`, `label_created_at`, `workflow_status`,
