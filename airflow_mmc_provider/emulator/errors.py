@@ -47,6 +47,13 @@ class UnprocessableError(EmulatorError):
     status = 422
 
 
+class ConflictError(EmulatorError):
+    """The request collides with existing state, e.g. a batch name taken (SDK: ResourceConflict)."""
+
+    code = "RESOURCE_CONFLICT"
+    status = 409
+
+
 class AuthenticationFailed(EmulatorError):
     """Missing or wrong API key (SDK: AuthenticationError)."""
 

@@ -25,6 +25,7 @@ from typing import Any
 import msgspec
 
 from airflow_mmc_provider.emulator.ids import new_id, now
+from airflow_mmc_provider.emulator.workflow import PROGRESS_ORDER, MoveResult, StateCounts, WorkflowMove
 
 # Task statuses (wire reference 3.3).
 IN_PROGRESS = "IN_PROGRESS"
@@ -73,14 +74,63 @@ _MIGRATIONS: tuple[str, ...] = (
         id TEXT PRIMARY KEY, type TEXT NOT NULL, status TEXT NOT NULL, result TEXT NOT NULL,
         created_at TEXT NOT NULL);
     """,
+    # 2: ontologies, labeling frontends, projects with their task queues, batches, workflow state.
+    """
+    CREATE TABLE ontologies (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, organization_id TEXT NOT NULL,
+        name TEXT NOT NULL, description TEXT, media_type TEXT, editor_task_type TEXT,
+        normalized TEXT NOT NULL, object_count INTEGER NOT NULL, classification_count INTEGER NOT NULL,
+        created_by TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+    CREATE TABLE labeling_frontends (
+        id TEXT PRIMARY KEY, organization_id TEXT NOT NULL, name TEXT NOT NULL, description TEXT,
+        iframe_url_path TEXT, deleted INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL);
+    CREATE TABLE labeling_frontend_options (
+        id TEXT PRIMARY KEY, project_id TEXT NOT NULL, labeling_frontend_id TEXT NOT NULL,
+        customization_options TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+    CREATE TABLE projects (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, organization_id TEXT NOT NULL,
+        name TEXT NOT NULL, description TEXT, media_type TEXT, editor_task_type TEXT, upload_type TEXT,
+        audit_labels INTEGER, audit_percentage REAL, benchmark INTEGER NOT NULL DEFAULT 0,
+        consensus INTEGER NOT NULL DEFAULT 0, ontology_id TEXT, labeling_frontend_id TEXT,
+        setup_complete TEXT, model_setup_complete TEXT, last_activity_time TEXT,
+        deleted INTEGER NOT NULL DEFAULT 0, created_by TEXT, created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL);
+    CREATE INDEX projects_by_name ON projects (organization_id, name);
+    CREATE TABLE task_queues (
+        id TEXT PRIMARY KEY, project_id TEXT NOT NULL, position INTEGER NOT NULL,
+        queue_type TEXT NOT NULL, name TEXT NOT NULL, description TEXT, state TEXT NOT NULL);
+    CREATE INDEX task_queues_by_project ON task_queues (project_id, position);
+    CREATE TABLE batches (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, project_id TEXT NOT NULL,
+        name TEXT NOT NULL, consensus_settings TEXT, deleted INTEGER NOT NULL DEFAULT 0,
+        created_by TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+    CREATE UNIQUE INDEX batches_by_name ON batches (project_id, name) WHERE deleted = 0;
+    CREATE TABLE project_data_rows (
+        project_id TEXT NOT NULL, data_row_id TEXT NOT NULL, batch_id TEXT NOT NULL,
+        priority INTEGER NOT NULL, state TEXT NOT NULL, labeled INTEGER NOT NULL DEFAULT 0,
+        added_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+        PRIMARY KEY (project_id, data_row_id)) WITHOUT ROWID;
+    CREATE INDEX project_data_rows_by_batch ON project_data_rows (batch_id, state, labeled);
+    CREATE INDEX project_data_rows_by_state ON project_data_rows (project_id, state, labeled);
+    CREATE TABLE workflow_history (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, project_id TEXT NOT NULL, data_row_id TEXT NOT NULL,
+        from_state TEXT, to_state TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE INDEX workflow_history_by_row ON workflow_history (project_id, data_row_id, seq);
+    """,
 )
 
 # Columns a caller may filter on (values are bound; names are checked against these sets).
 DATA_ROW_FILTERS = frozenset({"id", "external_id", "global_key"})
 TASK_FILTERS = frozenset({"id", "status", "type"})
 
-# Wiped by `reset`; the organisation and its user survive so a client's cached user id stays valid.
-_RESETTABLE_TABLES = ("datasets", "data_rows", "files", "tasks", "task_results", "jobs")
+# Wiped by `reset`; the organisation, its user and its labeling frontends survive so ids a client
+# cached (its user id, the Editor frontend) stay valid.
+_RESETTABLE_TABLES = (
+    "datasets", "data_rows", "files", "tasks", "task_results", "jobs", "ontologies", "projects",
+    "labeling_frontend_options", "task_queues", "batches", "project_data_rows", "workflow_history",
+)  # fmt: skip
+EDITOR_FRONTEND = "Editor"
 
 
 def _dumps(value: Any) -> str:
@@ -167,9 +217,15 @@ class Task:
     result: str | None
     errors: str | None
     metadata: Any
-    input: dict[str, Any]
+    input_json: str = field(repr=False)
     created_at: str
     updated_at: str
+
+    @property
+    def input(self) -> dict[str, Any]:
+        """What the task works on, parsed on use (a batch task carries up to 100,000 ids)."""
+        parsed: dict[str, Any] = json.loads(self.input_json)
+        return parsed
 
 
 @dataclass(frozen=True)
@@ -192,6 +248,111 @@ class Job:
     type: str
     status: str
     result: Any
+
+
+@dataclass(frozen=True)
+class Ontology:
+    id: str
+    name: str
+    description: str | None
+    media_type: str | None
+    editor_task_type: str | None
+    normalized: dict[str, Any]
+    object_count: int
+    classification_count: int
+    created_by: str | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class LabelingFrontend:
+    id: str
+    name: str
+    description: str | None
+    iframe_url_path: str | None
+    deleted: bool
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class LabelingFrontendOptions:
+    id: str
+    project_id: str
+    labeling_frontend_id: str
+    customization_options: str
+
+
+@dataclass(frozen=True)
+class NewProject:
+    """A project to create; which values a variant sets is the resolver's business."""
+
+    name: str
+    description: str | None = None
+    media_type: str | None = None
+    editor_task_type: str | None = None
+    upload_type: str | None = None
+    audit_labels: int | None = None
+    audit_percentage: float | None = None
+    benchmark: bool = False
+    consensus: bool = False
+    labeling_frontend_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Project:
+    id: str
+    name: str
+    description: str | None
+    media_type: str | None
+    editor_task_type: str | None
+    upload_type: str | None
+    audit_labels: int | None
+    audit_percentage: float | None
+    benchmark: bool
+    consensus: bool
+    ontology_id: str | None
+    labeling_frontend_id: str | None
+    setup_complete: str | None
+    model_setup_complete: str | None
+    last_activity_time: str | None
+    deleted: bool
+    data_row_count: int
+    created_by: str | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class TaskQueue:
+    id: str
+    project_id: str
+    queue_type: str
+    name: str
+    description: str | None
+    state: str  # the workflow state of the rows this queue holds
+
+
+@dataclass(frozen=True)
+class Batch:
+    id: str
+    project_id: str
+    name: str
+    consensus_settings: dict[str, Any] | None
+    size: int
+    deleted: bool
+    created_by: str | None
+    created_at: str
+    updated_at: str
+
+
+class BatchNameTaken(ValueError):
+    """A live batch of the project already has this name."""
+
+
+class UnknownCursor(ValueError):
+    """A page cursor that names nothing (not one this emulator handed out)."""
 
 
 @dataclass(frozen=True)
@@ -259,7 +420,75 @@ def _task(row: sqlite3.Row) -> Task:
         result=row["result"],
         errors=row["errors"],
         metadata=None if row["metadata"] is None else json.loads(row["metadata"]),
-        input=json.loads(row["input"]),
+        input_json=row["input"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _ontology(row: sqlite3.Row) -> Ontology:
+    return Ontology(
+        id=row["id"],
+        name=row["name"],
+        description=row["description"],
+        media_type=row["media_type"],
+        editor_task_type=row["editor_task_type"],
+        normalized=json.loads(row["normalized"]),
+        object_count=row["object_count"],
+        classification_count=row["classification_count"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _labeling_frontend(row: sqlite3.Row) -> LabelingFrontend:
+    return LabelingFrontend(
+        id=row["id"],
+        name=row["name"],
+        description=row["description"],
+        iframe_url_path=row["iframe_url_path"],
+        deleted=bool(row["deleted"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _project(row: sqlite3.Row) -> Project:
+    return Project(
+        id=row["id"],
+        name=row["name"],
+        description=row["description"],
+        media_type=row["media_type"],
+        editor_task_type=row["editor_task_type"],
+        upload_type=row["upload_type"],
+        audit_labels=row["audit_labels"],
+        audit_percentage=row["audit_percentage"],
+        benchmark=bool(row["benchmark"]),
+        consensus=bool(row["consensus"]),
+        ontology_id=row["ontology_id"],
+        labeling_frontend_id=row["labeling_frontend_id"],
+        setup_complete=row["setup_complete"],
+        model_setup_complete=row["model_setup_complete"],
+        last_activity_time=row["last_activity_time"],
+        deleted=bool(row["deleted"]),
+        data_row_count=row["data_row_count"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _batch(row: sqlite3.Row) -> Batch:
+    settings = row["consensus_settings"]
+    return Batch(
+        id=row["id"],
+        project_id=row["project_id"],
+        name=row["name"],
+        consensus_settings=None if settings is None else json.loads(settings),
+        size=row["size"],
+        deleted=bool(row["deleted"]),
+        created_by=row["created_by"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
@@ -293,6 +522,7 @@ class Store:
         self._connections_lock = threading.Lock()
         self._migrate()
         self.organization, self.user = self._ensure_account()
+        self._ensure_editor()
 
     # --- connections and transactions ------------------------------------------------------------
 
@@ -658,6 +888,362 @@ class Store:
             return None
         return Job(row["id"], row["type"], row["status"], json.loads(row["result"]))
 
+    # --- labeling frontends ----------------------------------------------------------------------
+
+    def _ensure_editor(self) -> None:
+        """Every organisation has the default ``Editor`` frontend (`connect_ontology` looks it up by name)."""
+        with self.transaction() as db:
+            found = db.execute(
+                "SELECT 1 FROM labeling_frontends WHERE organization_id = ? AND name = ?",
+                (self.organization.id, EDITOR_FRONTEND),
+            ).fetchone()
+            if found is None:
+                stamp = now()
+                db.execute(
+                    "INSERT INTO labeling_frontends (id, organization_id, name, description, iframe_url_path, "
+                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (new_id(), self.organization.id, EDITOR_FRONTEND, "The Labelbox editor",
+                     "https://editor.labelbox.com", stamp, stamp),
+                )  # fmt: skip
+
+    def labeling_frontends(self) -> list[LabelingFrontend]:
+        rows = self._db.execute(
+            "SELECT * FROM labeling_frontends WHERE organization_id = ? ORDER BY created_at, id",
+            (self.organization.id,),
+        ).fetchall()
+        return [_labeling_frontend(r) for r in rows]
+
+    def get_labeling_frontend(self, frontend_id: str) -> LabelingFrontend | None:
+        row = self._db.execute(
+            "SELECT * FROM labeling_frontends WHERE id = ? AND organization_id = ? AND deleted = 0",
+            (frontend_id, self.organization.id),
+        ).fetchone()
+        return _labeling_frontend(row) if row else None
+
+    def editor_frontend(self) -> LabelingFrontend:
+        return next(f for f in self.labeling_frontends() if f.name == EDITOR_FRONTEND and not f.deleted)
+
+    def create_labeling_frontend_options(
+        self, project_id: str, frontend_id: str, customization_options: str
+    ) -> LabelingFrontendOptions:
+        options = LabelingFrontendOptions(new_id(), project_id, frontend_id, customization_options)
+        stamp = now()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO labeling_frontend_options VALUES (?, ?, ?, ?, ?, ?)",
+                (options.id, project_id, frontend_id, customization_options, stamp, stamp),
+            )
+        return options
+
+    # --- ontologies ------------------------------------------------------------------------------
+
+    def create_ontology(
+        self,
+        *,
+        name: str,
+        normalized: dict[str, Any],
+        object_count: int,
+        classification_count: int,
+        media_type: str | None = None,
+        editor_task_type: str | None = None,
+        description: str | None = None,
+    ) -> Ontology:
+        stamp, ontology_id = now(), new_id()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO ontologies (id, organization_id, name, description, media_type, editor_task_type, "
+                "normalized, object_count, classification_count, created_by, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (ontology_id, self.organization.id, name, description, media_type, editor_task_type,
+                 _dumps(normalized), object_count, classification_count, self.user.id, stamp, stamp),
+            )  # fmt: skip
+        found = self.get_ontology(ontology_id)
+        assert found is not None
+        return found
+
+    def get_ontology(self, ontology_id: str) -> Ontology | None:
+        row = self._db.execute(
+            "SELECT * FROM ontologies WHERE id = ? AND organization_id = ?",
+            (ontology_id, self.organization.id),
+        ).fetchone()
+        return _ontology(row) if row else None
+
+    def ontologies_page(
+        self, *, search: str | None, after: str | None, limit: int
+    ) -> tuple[list[Ontology], str | None]:
+        """Ontologies whose name contains `search` (any case), oldest first, after the cursor `after`.
+
+        The cursor is the id of the last ontology of the previous page; the second value is the
+        next page's cursor, None on the last page.
+        """
+        conditions: list[str] = ["organization_id = ?"]
+        params: list[Any] = [self.organization.id]
+        if search:
+            conditions.append("instr(lower(name), lower(?)) > 0")
+            params.append(search)
+        if after:
+            conditions.append("seq > ?")
+            params.append(self._seq("ontologies", after))
+        rows = self._db.execute(
+            f"SELECT * FROM ontologies WHERE {' AND '.join(conditions)} ORDER BY seq LIMIT ?",  # noqa: S608
+            (*params, limit + 1),
+        ).fetchall()
+        page = [_ontology(r) for r in rows[:limit]]
+        return page, (page[-1].id if len(rows) > limit and page else None)
+
+    def _seq(self, table: str, entity_id: str) -> int:
+        row = self._db.execute(f"SELECT seq FROM {table} WHERE id = ?", (entity_id,)).fetchone()  # noqa: S608
+        if row is None:
+            raise UnknownCursor(f"unknown cursor {entity_id!r}: pass the cursor of the previous page")
+        return int(row["seq"])
+
+    # --- projects --------------------------------------------------------------------------------
+
+    def create_project(self, new: NewProject, queues: Sequence[tuple[str, str, str, str]]) -> Project:
+        """Create a project with its task queues, given as (queueType, name, description, state)."""
+        stamp, project_id = now(), new_id()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO projects (id, organization_id, name, description, media_type, editor_task_type, "
+                "upload_type, audit_labels, audit_percentage, benchmark, consensus, labeling_frontend_id, "
+                "created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (project_id, self.organization.id, new.name, new.description, new.media_type,
+                 new.editor_task_type, new.upload_type, new.audit_labels, new.audit_percentage,
+                 int(new.benchmark), int(new.consensus), new.labeling_frontend_id, self.user.id, stamp, stamp),
+            )  # fmt: skip
+            db.executemany(
+                "INSERT INTO task_queues VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(new_id(), project_id, position, *queue) for position, queue in enumerate(queues)],
+            )
+        found = self.get_project(project_id)
+        assert found is not None
+        return found
+
+    def get_project(self, project_id: str, *, include_deleted: bool = False) -> Project | None:
+        found = self._projects("id = ?", (project_id,))
+        if not found or (found[0].deleted and not include_deleted):
+            return None
+        return found[0]
+
+    def list_projects(self, name: str | None = None) -> list[Project]:
+        """Every project of the organisation (deleted ones too, flagged), oldest first."""
+        if name is None:
+            return self._projects("1 = 1", ())
+        return self._projects("name = ?", (name,))
+
+    def _projects(self, condition: str, params: tuple[Any, ...]) -> list[Project]:
+        rows = self._db.execute(
+            "SELECT p.*, (SELECT COUNT(*) FROM project_data_rows m WHERE m.project_id = p.id) "  # noqa: S608
+            f"AS data_row_count FROM projects p WHERE organization_id = ? AND {condition} ORDER BY seq",
+            (self.organization.id, *params),
+        ).fetchall()
+        return [_project(r) for r in rows]
+
+    def update_project(
+        self,
+        project_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        labeling_frontend_id: str | None = None,
+        ontology_id: str | None = None,
+    ) -> Project | None:
+        """Change a live project (None keeps a value); connecting an ontology completes its setup."""
+        stamp = now()
+        with self.transaction() as db:
+            updated = db.execute(
+                "UPDATE projects SET name = COALESCE(?, name), description = COALESCE(?, description), "
+                "labeling_frontend_id = COALESCE(?, labeling_frontend_id), "
+                "ontology_id = COALESCE(?, ontology_id), "
+                "setup_complete = CASE WHEN ? IS NULL THEN setup_complete ELSE COALESCE(setup_complete, ?) END, "
+                "updated_at = ? WHERE id = ? AND organization_id = ? AND deleted = 0",
+                (name, description, labeling_frontend_id, ontology_id, ontology_id, stamp, stamp, project_id,
+                 self.organization.id),
+            ).rowcount  # fmt: skip
+        return self.get_project(project_id) if updated else None
+
+    def delete_project(self, project_id: str) -> Project | None:
+        with self.transaction() as db:
+            updated = db.execute(
+                "UPDATE projects SET deleted = 1, updated_at = ? WHERE id = ? AND organization_id = ? "
+                "AND deleted = 0",
+                (now(), project_id, self.organization.id),
+            ).rowcount
+        return self.get_project(project_id, include_deleted=True) if updated else None
+
+    def task_queues(self, project_id: str) -> list[TaskQueue]:
+        rows = self._db.execute(
+            "SELECT * FROM task_queues WHERE project_id = ? ORDER BY position", (project_id,)
+        ).fetchall()
+        return [
+            TaskQueue(r["id"], r["project_id"], r["queue_type"], r["name"], r["description"], r["state"])
+            for r in rows
+        ]
+
+    # --- batches ---------------------------------------------------------------------------------
+
+    def create_batch(self, project_id: str, name: str, consensus_settings: dict[str, Any] | None) -> Batch:
+        """An empty batch; raise BatchNameTaken when a live batch of the project has the name."""
+        with self.batch_writer() as writer:
+            batch_id = writer.create_batch(project_id, name, consensus_settings)
+        found = self.get_batch(batch_id)
+        assert found is not None
+        return found
+
+    def get_batch(self, batch_id: str) -> Batch | None:
+        found = self._batches_where("b.id = ? AND b.deleted = 0", (batch_id,))
+        return found[0] if found else None
+
+    def batches_page(
+        self, project_id: str, *, after: str | None, limit: int
+    ) -> tuple[list[Batch], str | None]:
+        """A project's live batches, oldest first, after the cursor (the previous page's last id)."""
+        condition = "b.project_id = ? AND b.deleted = 0"
+        params: list[Any] = [project_id]
+        if after:
+            condition += " AND b.seq > ?"
+            params.append(self._seq("batches", after))
+        found = self._batches_where(condition + " ORDER BY b.seq LIMIT ?", (*params, limit + 1))
+        page = found[:limit]
+        return page, (page[-1].id if len(found) > limit and page else None)
+
+    def _batches_where(self, condition: str, params: tuple[Any, ...]) -> list[Batch]:
+        rows = self._db.execute(
+            "SELECT b.*, (SELECT COUNT(*) FROM project_data_rows m WHERE m.batch_id = b.id) AS size "  # noqa: S608
+            f"FROM batches b WHERE {condition}",
+            params,
+        ).fetchall()
+        return [_batch(r) for r in rows]
+
+    @contextmanager
+    def batch_writer(self) -> Iterator[BatchWriter]:
+        """A write transaction for adding rows to a batch: look-ups and inserts, all or nothing."""
+        with self.transaction() as db:
+            yield BatchWriter(self, db)
+
+    def count_live_rows(self, *, data_row_ids: Sequence[str] = (), global_keys: Sequence[str] = ()) -> int:
+        """How many of these ids and keys name a live data row."""
+        found = 0
+        for column, values in (("id", data_row_ids), ("global_key", global_keys)):
+            for batch in _batches(list(dict.fromkeys(values))):
+                row = self._db.execute(
+                    f"SELECT COUNT(*) AS n FROM data_rows WHERE organization_id = ? AND deleted = 0 "  # noqa: S608
+                    f"AND {column} IN ({_marks(batch)})",
+                    (self.organization.id, *batch),
+                ).fetchone()
+                found += int(row["n"])
+        return found
+
+    def has_unfinished_tasks(self, task_type: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM tasks WHERE organization_id = ? AND type = ? AND status = ? LIMIT 1",
+            (self.organization.id, task_type, IN_PROGRESS),
+        ).fetchone()
+        return row is not None
+
+    # --- workflow --------------------------------------------------------------------------------
+
+    def state_counts(self, project_id: str, batch_ids: Sequence[str] | None = None) -> StateCounts:
+        """Rows per workflow state in the project, or in some of its batches (unknown ids count 0)."""
+        by_state: dict[str, int] = {}
+        labeled = 0
+        if batch_ids is None:
+            groups: Iterable[tuple[str, Sequence[Any]]] = [("", ())]
+        else:
+            groups = [
+                (f" AND batch_id IN ({_marks(chunk)})", chunk) for chunk in _batches(list(set(batch_ids)))
+            ]
+        for clause, values in groups:
+            rows = self._db.execute(
+                "SELECT state, COUNT(*) AS n, SUM(labeled) AS l FROM project_data_rows "  # noqa: S608
+                f"WHERE project_id = ?{clause} GROUP BY state",
+                (project_id, *values),
+            ).fetchall()
+            for r in rows:
+                by_state[r["state"]] = by_state.get(r["state"], 0) + int(r["n"])
+                labeled += int(r["l"] or 0)
+        return StateCounts(by_state, labeled)
+
+    def move_workflow(self, move: WorkflowMove) -> MoveResult:
+        """Set the state of the selected rows (see `workflow`); LookupError if there is no such project."""
+        if self.get_project(move.project_id) is None:
+            raise LookupError(f"project {move.project_id!r} does not exist")
+        stamp = now()
+        with self.transaction() as db:
+            selected, not_in_project = self._select_for_move(db, move)
+            if move.limit is not None:
+                selected = selected[: move.limit]
+            db.executemany(
+                "UPDATE project_data_rows SET state = ?, labeled = ?, updated_at = ? "
+                "WHERE project_id = ? AND data_row_id = ?",
+                [(move.state, int(move.labeled_after(bool(labeled))), stamp, move.project_id, row_id)
+                 for row_id, _, labeled in selected],
+            )  # fmt: skip
+            db.executemany(
+                "INSERT INTO workflow_history (project_id, data_row_id, from_state, to_state, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(move.project_id, row_id, state, move.state, stamp)
+                 for row_id, state, _ in selected if state != move.state],
+            )  # fmt: skip
+            db.execute("UPDATE projects SET last_activity_time = ? WHERE id = ?", (stamp, move.project_id))
+        return MoveResult(len(selected), not_in_project)
+
+    def _select_for_move(
+        self, db: sqlite3.Connection, move: WorkflowMove
+    ) -> tuple[list[tuple[str, str, int]], list[str]]:
+        """(row id, current state, labelled) of the rows a move selects, and what is not in the project."""
+        if move.batch_id is not None:
+            rows = db.execute(
+                "SELECT data_row_id, state, labeled FROM project_data_rows WHERE project_id = ? AND batch_id = ? "
+                "ORDER BY state = ?, CASE state WHEN ? THEN 0 WHEN ? THEN 1 WHEN ? THEN 2 WHEN ? THEN 3 ELSE 4 END, "
+                "added_at, data_row_id",
+                (move.project_id, move.batch_id, move.state, *PROGRESS_ORDER),
+            ).fetchall()
+            return [(r["data_row_id"], r["state"], r["labeled"]) for r in rows], []
+        wanted = list(dict.fromkeys(move.data_row_ids))
+        by_key: dict[str, str] = {}
+        if move.global_keys:
+            by_key = BatchWriter(self, db).row_ids_for_global_keys(move.global_keys)
+            wanted = [by_key[k] for k in dict.fromkeys(move.global_keys) if k in by_key]
+        members: dict[str, tuple[str, str, int]] = {}
+        for chunk in _batches(wanted):
+            rows = db.execute(
+                "SELECT data_row_id, state, labeled FROM project_data_rows WHERE project_id = ? "  # noqa: S608
+                f"AND data_row_id IN ({_marks(chunk)})",
+                (move.project_id, *chunk),
+            ).fetchall()
+            members.update((r["data_row_id"], (r["data_row_id"], r["state"], r["labeled"])) for r in rows)
+        if move.global_keys:
+            missing = [k for k in dict.fromkeys(move.global_keys) if by_key.get(k) not in members]
+        else:
+            missing = [i for i in wanted if i not in members]
+        return [members[i] for i in wanted if i in members], missing
+
+    def workflow_of(self, project_id: str, data_row_id: str) -> dict[str, Any] | None:
+        """A row's place in a project: batch, state, labelled, and its history of moves."""
+        row = self._db.execute(
+            "SELECT * FROM project_data_rows WHERE project_id = ? AND data_row_id = ?",
+            (project_id, data_row_id),
+        ).fetchone()
+        if row is None:
+            return None
+        history = self._db.execute(
+            "SELECT from_state, to_state, created_at FROM workflow_history WHERE project_id = ? "
+            "AND data_row_id = ? ORDER BY seq",
+            (project_id, data_row_id),
+        ).fetchall()
+        return {
+            "project_id": project_id,
+            "data_row_id": data_row_id,
+            "batch_id": row["batch_id"],
+            "priority": row["priority"],
+            "state": row["state"],
+            "labeled": bool(row["labeled"]),
+            "history": [
+                {"from": h["from_state"], "to": h["to_state"], "at": h["created_at"]} for h in history
+            ],
+        }
+
 
 class DataRowWriter:
     """Bulk operations for one upsert, all inside the writer's transaction (so look-ups cannot race)."""
@@ -757,3 +1343,92 @@ def _failed_spec(failed: FailedRow) -> dict[str, Any]:
         "metadata": failed.metadata,
         "attachments": failed.attachments,
     }
+
+
+class BatchWriter:
+    """Bulk operations for filling one batch, inside the writer's transaction (so checks cannot race)."""
+
+    def __init__(self, store: Store, db: sqlite3.Connection) -> None:
+        self._store = store
+        self.db = db
+        self.organization_id = store.organization.id
+
+    def live_row_ids(self, data_row_ids: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for batch in _batches(list(set(data_row_ids))):
+            rows = self.db.execute(
+                "SELECT id FROM data_rows WHERE organization_id = ? AND deleted = 0 "  # noqa: S608
+                f"AND id IN ({_marks(batch)})",
+                (self.organization_id, *batch),
+            ).fetchall()
+            found.update(r["id"] for r in rows)
+        return found
+
+    def row_ids_for_global_keys(self, global_keys: Iterable[str]) -> dict[str, str]:
+        """global key -> id of the live row owning it."""
+        found: dict[str, str] = {}
+        for batch in _batches(list(set(global_keys))):
+            rows = self.db.execute(
+                "SELECT global_key, id FROM data_rows WHERE organization_id = ? AND deleted = 0 "  # noqa: S608
+                f"AND global_key IN ({_marks(batch)})",
+                (self.organization_id, *batch),
+            ).fetchall()
+            found.update((r["global_key"], r["id"]) for r in rows)
+        return found
+
+    def batch_of_rows(self, project_id: str, data_row_ids: Iterable[str]) -> dict[str, str]:
+        """data row id -> the batch holding it in this project, for rows already in the project."""
+        found: dict[str, str] = {}
+        for batch in _batches(list(set(data_row_ids))):
+            rows = self.db.execute(
+                "SELECT data_row_id, batch_id FROM project_data_rows WHERE project_id = ? "  # noqa: S608
+                f"AND data_row_id IN ({_marks(batch)})",
+                (project_id, *batch),
+            ).fetchall()
+            found.update((r["data_row_id"], r["batch_id"]) for r in rows)
+        return found
+
+    def create_batch(self, project_id: str, name: str, consensus_settings: dict[str, Any] | None) -> str:
+        """Insert an empty batch and return its id; BatchNameTaken if a live batch has the name."""
+        taken = self.db.execute(
+            "SELECT 1 FROM batches WHERE project_id = ? AND name = ? AND deleted = 0", (project_id, name)
+        ).fetchone()
+        if taken:
+            raise BatchNameTaken(name)
+        stamp, batch_id = now(), new_id()
+        settings = None if consensus_settings is None else _dumps(consensus_settings)
+        self.db.execute(
+            "INSERT INTO batches (id, project_id, name, consensus_settings, created_by, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (batch_id, project_id, name, settings, self._store.user.id, stamp, stamp),
+        )
+        return batch_id
+
+    def batch_is_live(self, project_id: str, batch_id: str) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM batches WHERE id = ? AND project_id = ? AND deleted = 0", (batch_id, project_id)
+        ).fetchone()
+        return row is not None
+
+    def add(
+        self, project_id: str, batch_id: str, data_row_ids: Sequence[str], *, priority: int, state: str
+    ) -> None:
+        """Put rows into the batch (and so the project) in `state`; touch the batch and project."""
+        stamp = now()
+        self.db.executemany(
+            "INSERT INTO project_data_rows (project_id, data_row_id, batch_id, priority, state, added_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(project_id, row_id, batch_id, priority, state, stamp, stamp) for row_id in data_row_ids],
+        )
+        self.db.execute("UPDATE batches SET updated_at = ? WHERE id = ?", (stamp, batch_id))
+        self.db.execute(
+            "UPDATE projects SET last_activity_time = ?, updated_at = ? WHERE id = ?",
+            (stamp, stamp, project_id),
+        )
+
+    def finish_task(
+        self, task_id: str, *, status: str, result: str | None, errors: str | None, metadata: Any
+    ) -> None:
+        self._store.finish_task(
+            task_id, status=status, result=result, errors=errors, metadata=metadata, db=self.db
+        )

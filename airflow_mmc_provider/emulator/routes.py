@@ -3,7 +3,9 @@
 `POST /graphql` and `POST /_gql` serve the same schema and accept JSON bodies and GraphQL multipart
 requests (`operations`, `map`, file parts with any filename and content type: the SDK swaps them for
 data-row chunks). File URLs (`GET /files/{id}`) and task result documents are not authenticated,
-like the service's signed URLs. `/_emulator/*` answers loopback clients only and never gets faults.
+like the service's signed URLs. `/_emulator/*` answers loopback clients only and never gets faults:
+``health``, ``faults`` (see `faults`), ``reset``, and ``workflow`` (move data rows through a
+project's workflow and read a row's history; request format in `workflow`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from airflow_mmc_provider.emulator import upserts
+from airflow_mmc_provider.emulator import upserts, workflow
 from airflow_mmc_provider.emulator.errors import AuthenticationFailed
 from airflow_mmc_provider.emulator.faults import FaultConfig, FaultInjector
 from airflow_mmc_provider.emulator.graphql_api import MALFORMED_REQUEST, GraphQLService, error_response
@@ -72,6 +74,7 @@ def create_app(state: EmulatorState) -> Starlette:
         Route("/_emulator/health", endpoints.health, methods=["GET"]),
         Route("/_emulator/faults", endpoints.faults, methods=["GET", "POST", "DELETE"]),
         Route("/_emulator/reset", endpoints.reset, methods=["POST"]),
+        Route("/_emulator/workflow", endpoints.workflow, methods=["GET", "POST"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 
@@ -155,6 +158,31 @@ class _Endpoints:
             return denied
         await run_in_threadpool(self.state.store.reset)
         return JSONResponse({"status": "reset"})
+
+    async def workflow(self, request: Request) -> Response:
+        """POST moves rows to a workflow state; GET reports one row's state and history."""
+        denied = _loopback_only(request)
+        if denied:
+            return denied
+        store = self.state.store
+        if request.method == "GET":
+            project_id = request.query_params.get("project_id", "")
+            data_row_id = request.query_params.get("data_row_id", "")
+            found = await run_in_threadpool(store.workflow_of, project_id, data_row_id)
+            if found is None:
+                return JSONResponse(
+                    {"message": f"Data row {data_row_id!r} is not in project {project_id!r}"}, status_code=404
+                )
+            return JSONResponse(found)
+        try:
+            move = workflow.parse_move(json.loads(await request.body() or b"null"))
+        except ValueError as exc:  # bad JSON or a bad request
+            return JSONResponse({"message": f"Invalid workflow move: {exc}"}, status_code=400)
+        try:
+            result = await run_in_threadpool(store.move_workflow, move)
+        except LookupError as exc:
+            return JSONResponse({"message": str(exc)}, status_code=404)
+        return JSONResponse({"moved": result.moved, "not_in_project": result.not_in_project})
 
 
 def _loopback_only(request: Request) -> Response | None:

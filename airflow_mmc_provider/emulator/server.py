@@ -17,7 +17,7 @@ from typing import Any
 
 import uvicorn
 
-from airflow_mmc_provider.emulator import upserts
+from airflow_mmc_provider.emulator import batches, upserts
 from airflow_mmc_provider.emulator.faults import FaultConfig, FaultInjector, FaultMiddleware
 from airflow_mmc_provider.emulator.graphql_api import GraphQLService
 from airflow_mmc_provider.emulator.jobs import TaskRunner
@@ -28,7 +28,10 @@ log = logging.getLogger("airflow_mmc_provider.emulator")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-TASK_HANDLERS = {upserts.TASK_TYPE: upserts.run_upsert_task}
+TASK_HANDLERS = {
+    upserts.TASK_TYPE: upserts.run_upsert_task,
+    batches.TASK_TYPE: batches.run_add_to_batch_task,
+}
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
     with run_emulator(tmp_path, "test-api-key") as emulator:
         client = labelbox.Client(api_key=emulator.api_key, endpoint=emulator.graphql_url)
         emulator.set_faults({"sequence": ["429", "drop"]})
+        emulator.move_workflow(project_id, "Done", batch_id=batch_id, limit=10)
 
 The process listens on a free loopback port (``--port 0``; the port is read back from its start
 line, so there is no race for a port), logs to ``<data dir>/emulator.log``, receives the API key
@@ -22,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
@@ -159,8 +161,41 @@ class EmulatorProcess:
         return self._admin_call("GET", "faults")
 
     def reset(self) -> None:
-        """Wipe datasets, data rows, files and tasks; the API key, user and organisation stay."""
+        """Wipe datasets, data rows, files, tasks, ontologies, projects and batches; the API key, user,
+        organisation and labeling frontends stay."""
         self._admin_call("POST", "reset")
+
+    def move_workflow(
+        self,
+        project_id: str,
+        state: str,
+        *,
+        data_row_ids: Sequence[str] | None = None,
+        global_keys: Sequence[str] | None = None,
+        batch_id: str | None = None,
+        limit: int | None = None,
+        labeled: bool | None = None,
+    ) -> dict[str, Any]:
+        """Move rows of a project to a workflow state (ToLabel, InReview, InRework, Done, Skipped).
+
+        Name the rows by id, by global key, or by batch (with `limit`, at most that many, rows not
+        yet in `state` first). Returns ``{"moved": N, "not_in_project": [...]}``.
+        """
+        body: dict[str, Any] = {"project_id": project_id, "state": state}
+        optional = {
+            "data_row_ids": list(data_row_ids) if data_row_ids is not None else None,
+            "global_keys": list(global_keys) if global_keys is not None else None,
+            "batch_id": batch_id,
+            "limit": limit,
+            "labeled": labeled,
+        }
+        body.update({key: value for key, value in optional.items() if value is not None})
+        return self._admin_call("POST", "workflow", body)
+
+    def workflow_of(self, project_id: str, data_row_id: str) -> dict[str, Any]:
+        """A row's batch, state, labelled flag and history of moves in a project."""
+        query = urlencode({"project_id": project_id, "data_row_id": data_row_id})
+        return self._admin_call("GET", f"workflow?{query}")
 
     def _admin_call(self, method: str, name: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         response = self._admin.request(method, f"{self.base_url}/_emulator/{name}", json=body, timeout=30)
