@@ -99,8 +99,8 @@ class Batches:
     def begin(self, project_id: str, name: str, rows: BatchRows) -> BatchCreation | PendingBatch:
         """Create the batch, or find it by name; a large one comes back pending on its task.
 
-        Idempotent by name: a retry returns the existing batch, and completes it when an earlier
-        try created it but did not finish filling it.
+        Idempotent by name: a retry returns the existing batch, and fills it when an earlier try
+        created it empty and stopped before adding its rows.
         """
         existing = self.find_by_name(project_id, name)
         if existing is None:
@@ -110,7 +110,9 @@ class Batches:
                 existing = self.find_by_name(project_id, name) if error.ambiguous else None
                 if existing is None:
                     raise
-        if existing.size is not None and existing.size < rows.count:
+        # A crash between creating the empty batch and adding its rows leaves it empty: fill it.
+        # A smaller but non-empty batch had rows refused; asking again would only repeat that.
+        if existing.size == 0:
             task_id = self.add_data_rows_async(project_id, existing.id, rows)
             return PendingBatch(existing.id, task_id, created=False)
         return BatchCreation(existing, [], created=False)
