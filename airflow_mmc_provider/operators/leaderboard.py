@@ -1,0 +1,122 @@
+"""`MmcLeaderboardOperator`: an exported round -> leaderboard JSON, CSV and an HTML report.
+
+Reads export files (NDJSON at any `ObjectStoragePath`) in one streaming pass, computes the
+Bradley-Terry leaderboard with bootstrap intervals and the other round statistics
+(`airflow_mmc_provider.evaluation`), and writes `leaderboard.json`, `leaderboard.csv`,
+`win_rates.csv` and `report.html` to `output_dir`. Several exports (rounds) combine into one
+running leaderboard.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context, ObjectStoragePath
+
+    from airflow_mmc_provider.evaluation import Leaderboard
+
+
+class MmcLeaderboardOperator(BaseOperator):
+    """Compute a round's leaderboard from exported labels and write it for machines and people.
+
+    :param export_paths: one path/URL or several (templated); typically the export task's `path`.
+    :param output_dir: where the JSON, CSV and HTML go (templated, any object storage).
+    :param metadata: round metadata shown in the report, e.g. project and batch ids (templated).
+    :param project_id: read labels of this project only (templated; default: every project in the file).
+    :param resamples: bootstrap resamples for the intervals.
+    :param seed: makes the intervals reproducible.
+    :param max_bad_lines: malformed export lines tolerated (each is logged with its line number).
+    """
+
+    template_fields: Sequence[str] = ("export_paths", "output_dir", "metadata", "project_id")
+    template_fields_renderers = {"metadata": "json"}
+    ui_color = "#fff3d6"
+
+    def __init__(
+        self,
+        *,
+        export_paths: str | ObjectStoragePath | list[str],
+        output_dir: str | ObjectStoragePath,
+        metadata: Mapping[str, Any] | None = None,
+        project_id: str | None = None,
+        resamples: int = 1000,
+        seed: int = 0,
+        max_bad_lines: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.export_paths = export_paths
+        self.output_dir = output_dir
+        self.metadata = dict(metadata or {})
+        self.project_id = project_id
+        self.resamples = resamples
+        self.seed = seed
+        self.max_bad_lines = max_bad_lines
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        board = self._compute()
+        if not board.rows:
+            raise AirflowException(f"No comparable judgments in {self._paths()}; is the batch labelled?")
+        summary = self._write(board)
+        for row in board.rows:
+            self.log.info(
+                "#%d %-24s %7.1f  [%7.1f, %7.1f]  %d comparisons",
+                row.rank,
+                row.model,
+                row.rating,
+                row.ci_low,
+                row.ci_high,
+                row.comparisons,
+            )
+        outlet_events = context.get("outlet_events")
+        if outlet_events is not None:
+            for outlet in self.outlets or []:
+                outlet_events[outlet].extra = {k: v for k, v in summary.items() if k != "models"}
+        return summary
+
+    def _paths(self) -> list[str]:
+        paths = self.export_paths
+        return [str(p) for p in paths] if isinstance(paths, list | tuple) else [str(paths)]
+
+    def _compute(self) -> Leaderboard:
+        from airflow_mmc_provider.evaluation import LeaderboardAccumulator
+        from airflow_mmc_provider.mmc.export import iter_labels
+        from airflow_mmc_provider.storage import as_storage_path
+
+        accumulator = LeaderboardAccumulator(seed=self.seed)
+        options: dict[str, Any] = {"max_bad_lines": self.max_bad_lines}
+        if self.project_id:
+            options["project_ids"] = self.project_id
+        for path in self._paths():
+            with as_storage_path(path).open("rb") as handle:
+                accumulator.add_labels(iter_labels(handle, **options))
+        return accumulator.leaderboard(resamples=self.resamples)
+
+    def _write(self, board: Leaderboard) -> dict[str, Any]:
+        from airflow_mmc_provider.evaluation import leaderboard_csv, win_rate_csv
+        from airflow_mmc_provider.evaluation.report import render_html
+        from airflow_mmc_provider.storage import as_storage_path, atomic_write
+
+        out = as_storage_path(self.output_dir)
+        data = board.to_dict()
+        files = {
+            "leaderboard.json": json.dumps(data, indent=2).encode(),
+            "leaderboard.csv": leaderboard_csv(board).encode(),
+            "win_rates.csv": win_rate_csv(board).encode(),
+            "report.html": render_html(data, {**self.metadata, "exports": ", ".join(self._paths())}).encode(),
+        }
+        for name, content in files.items():
+            with atomic_write(out / name) as handle:
+                handle.write(content)
+        return {
+            "output_dir": str(out),
+            "report": str(out / "report.html"),
+            "leaderboard": str(out / "leaderboard.json"),
+            "models": [row.to_dict() for row in board.rows],
+            "counts": data.get("counts", {}),
+        }
