@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 class MmcLeaderboardOperator(BaseOperator):
     """Compute a round's leaderboard from exported labels and write it for machines and people.
 
-    :param export_paths: one path/URL or several (templated); typically the export task's `path`.
+    :param export_paths: one path/URL or several (templated); typically the export task's `path`; a
+        directory stands for all the exports in it (a running leaderboard over rounds).
     :param output_dir: where the JSON, CSV and HTML go (templated, any object storage).
     :param metadata: round metadata shown in the report, e.g. project and batch ids (templated).
     :param project_id: read labels of this project only (templated; default: every project in the file).
@@ -80,8 +81,24 @@ class MmcLeaderboardOperator(BaseOperator):
         return summary
 
     def _paths(self) -> list[str]:
-        paths = self.export_paths
-        return [str(p) for p in paths] if isinstance(paths, list | tuple) else [str(paths)]
+        """The export files; a directory stands for every `*.ndjson` export in it (not error files)."""
+        from airflow_mmc_provider.storage import as_storage_path
+
+        given = self.export_paths
+        paths: list[str] = []
+        for item in given if isinstance(given, list | tuple) else [given]:
+            location = as_storage_path(item)
+            if location.is_dir():
+                paths.extend(
+                    str(p)
+                    for p in sorted(location.iterdir(), key=str)
+                    if p.name.endswith(".ndjson")
+                    and not p.name.endswith(".errors.ndjson")
+                    and not p.name.startswith(".")
+                )
+            else:
+                paths.append(str(location))
+        return paths
 
     def _compute(self) -> Leaderboard:
         from airflow_mmc_provider.evaluation import LeaderboardAccumulator
