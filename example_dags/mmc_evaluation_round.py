@@ -4,7 +4,9 @@
 2. validate the conversations (JSONL at any object storage) and upsert them by global key;
 3. create this round's batch (priority, consensus);
 4. optionally import pre-labels (model-assisted) or ground truth, validated against the ontology;
-5. wait until the batch is labelled, export it, stream the export to object storage.
+5. wait until the batch is labelled, export it, stream the export to object storage;
+6. compute the leaderboard (Bradley-Terry with bootstrap intervals, win rates, tallies, agreement)
+   and write JSON, CSV and an HTML report; both the export and the leaderboard are assets.
 
 Every create is get-or-create by name or global key, so a retried or re-run round creates nothing
 twice; every wait is deferrable. `setup_only=True` stops after step 3 (prepare now, label later).
@@ -24,6 +26,7 @@ from airflow_mmc_provider.operators.batches import LabelboxCreateBatchOperator
 from airflow_mmc_provider.operators.conversations import LabelboxUploadConversationsOperator
 from airflow_mmc_provider.operators.datasets import LabelboxCreateDatasetOperator
 from airflow_mmc_provider.operators.exports import LabelboxExportOperator
+from airflow_mmc_provider.operators.leaderboard import MmcLeaderboardOperator
 from airflow_mmc_provider.operators.ontologies import LabelboxCreateOntologyOperator
 from airflow_mmc_provider.operators.projects import LabelboxCreateProjectOperator
 from airflow_mmc_provider.sensors.labeling import LabelboxLabelingProgressSensor
@@ -32,6 +35,8 @@ DATA = Path(__file__).parent / "data"
 LABELING_TIMEOUT = pendulum.duration(hours=24)  # how long raters get; the wait is deferred meanwhile
 OUTPUT_DIR = str(Path(tempfile.gettempdir()) / "mmc-rounds")
 JUDGMENTS = Asset(uri="mmc://exports/judgments", name="mmc_round_judgments")
+LEADERBOARD = Asset(uri="mmc://leaderboards/round", name="mmc_round_leaderboard")
+ROUND_DIR = "{{ params.output_dir }}/{{ params.project_name }}/{{ params.batch_name }}"
 
 
 @dag(
@@ -110,12 +115,26 @@ def mmc_evaluation_round() -> None:
         task_id="export_labels",
         project_id=project.output,
         filters={"batch_ids": [batch.output["id"]]},
-        destination="{{ params.output_dir }}/{{ params.project_name }}/{{ params.batch_name }}/export.ndjson",
+        destination=f"{ROUND_DIR}/export.ndjson",
         deferrable=True,
         poll_interval=2,
         outlets=[JUDGMENTS],
     )
-    batch >> continue_after_setup >> labelled >> export
+    leaderboard = MmcLeaderboardOperator(
+        task_id="leaderboard",
+        export_paths=export.output["path"],
+        output_dir=f"{ROUND_DIR}/leaderboard",
+        project_id=project.output,
+        metadata={
+            "project_id": project.output,
+            "batch_id": batch.output["id"],
+            "batch_name": "{{ params.batch_name }}",
+            "export_task_id": export.output["export_task_id"],
+            "exported_rows": export.output["rows"],
+        },
+        outlets=[LEADERBOARD],
+    )
+    batch >> continue_after_setup >> labelled >> export >> leaderboard
 
 
 mmc_evaluation_round()
