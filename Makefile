@@ -4,7 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck unit benchmarks clean
+.PHONY: install browser demo test lint typecheck unit benchmarks clean
+
+# The HTML report test renders in headless Chromium (Debian's package); install it when missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,11 +30,20 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-test: lint typecheck unit
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian chromium for the report rendering test"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+test: lint typecheck browser unit
 
 benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/import_cost.py
 	$(BIN)/python benchmarks/upsert.py
+	$(BIN)/python benchmarks/conversations.py
+	$(BIN)/python benchmarks/annotations.py
+	$(BIN)/python benchmarks/export.py
+	$(BIN)/python benchmarks/leaderboard.py
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache
