@@ -132,7 +132,7 @@ class Exports:
     def _verified_chunk(self, task_id: str, stream: str, offset: int) -> bytes:
         problem = ""
         for attempt in range(1, self._chunk_attempts + 1):
-            start, end, url = self._locate(task_id, stream, offset)
+            start, end, url = self.locate_chunk(task_id, stream, offset)
             expected = end - start + 1
             try:
                 body = self._transport.download(url)
@@ -161,7 +161,8 @@ class Exports:
             operation="exportFileFromOffset",
         )
 
-    def _locate(self, task_id: str, stream: str, offset: int) -> tuple[int, int, str]:
+    def locate_chunk(self, task_id: str, stream: str, offset: int) -> tuple[int, int, str]:
+        """(first byte, last byte, URL) of the chunk that starts at `offset`."""
         data = self._transport.execute(
             "query GetExportFileFromOffsetPyApi($where: WhereUniqueIdInput, $streamType: TaskStreamType!, "
             "$offset: UInt64!){task(where: $where){exportFileFromOffset(streamType: $streamType, offset: $offset)"
