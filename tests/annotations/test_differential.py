@@ -1,0 +1,227 @@
+"""Differential tests: our lines equal the SDK's `NDJsonConverter.serialize` output for the same
+labels, apart from `uuid` and key order -- for the seed's six annotations and generated ones."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+
+from airflow_mmc_provider.mmc import annotations as ann
+from airflow_mmc_provider.mmc.ontology import build_ontology
+
+from .neutral import Classification, Label, Option, Tool, ours, sdk_label
+from .sdk_oracle import comparable, sdk, serialize
+from .strategies import Scenario, scenarios
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Seed 002, step 2: the ontology of the sample project.
+SEED_ONTOLOGY = {
+    "tools": [
+        {"name": "Single message selection", "type": "message-single-selection"},
+        {"name": "Multi message selection", "type": "message-multi-selection"},
+        {"name": "Message ranking", "type": "message-ranking"},
+    ],
+    "classifications": [
+        {
+            "name": "Choose the best response",
+            "type": "radio",
+            "scope": "global",
+            "options": ["Response A", "Response B", "Tie"],
+        },
+        {"name": "Provide a reason for your choice", "type": "text"},
+        {
+            "name": "checklist_convo",
+            "type": "checklist",
+            "scope": "index",
+            "options": ["first_checklist_answer", "second_checklist_answer"],
+        },
+    ],
+}
+
+
+def seed_annotations() -> list[Any]:
+    """Seed 002, steps 5-6: the six annotations exactly as the page builds them with the SDK."""
+    lb = sdk().types
+    return [
+        lb.MessageEvaluationTaskAnnotation(
+            name="Message ranking",
+            value=lb.MessageRankingTask(
+                parent_message_id="message-0",
+                ranked_messages=[
+                    lb.OrderedMessageInfo(
+                        message_id="message-1", model_config_name="model-config-1", order=1
+                    ),
+                    lb.OrderedMessageInfo(
+                        message_id="message-2", model_config_name="model-config-2", order=2
+                    ),
+                ],
+            ),
+        ),
+        lb.MessageEvaluationTaskAnnotation(
+            name="Single message selection",
+            value=lb.MessageSingleSelectionTask(
+                message_id="message-1", parent_message_id="message-0", model_config_name="model-config-1"
+            ),
+        ),
+        lb.MessageEvaluationTaskAnnotation(
+            name="Multi message selection",
+            value=lb.MessageMultiSelectionTask(
+                parent_message_id="message-0",
+                selected_messages=[
+                    lb.MessageInfo(message_id="message-1", model_config_name="model-config-1"),
+                    lb.MessageInfo(message_id="message-2", model_config_name="model-config-2"),
+                ],
+            ),
+        ),
+        lb.ClassificationAnnotation(
+            name="Provide a reason for your choice",
+            value=lb.Text(answer="the answer to the text questions right here"),
+        ),
+        lb.ClassificationAnnotation(
+            name="checklist_convo",
+            value=lb.Checklist(
+                answer=[
+                    lb.ClassificationAnswer(name="first_checklist_answer"),
+                    lb.ClassificationAnswer(name="second_checklist_answer"),
+                ]
+            ),
+            message_id="message-1",
+        ),
+        lb.ClassificationAnnotation(
+            name="Choose the best response", value=lb.Radio(answer=lb.ClassificationAnswer(name="Response B"))
+        ),
+    ]
+
+
+def seed_ours(**where: str) -> list[dict[str, Any]]:
+    """The same six with our builders."""
+    line = ann.annotation_line
+    return [
+        line(
+            ann.message_ranking(
+                "Message ranking",
+                [("message-1", "model-config-1"), ("message-2", "model-config-2")],
+                parent_message_id="message-0",
+            ),
+            **where,
+        ),
+        line(
+            ann.single_selection(
+                "Single message selection", ("message-1", "model-config-1"), parent_message_id="message-0"
+            ),
+            **where,
+        ),
+        line(
+            ann.multi_selection(
+                "Multi message selection",
+                [("message-1", "model-config-1"), ("message-2", "model-config-2")],
+                parent_message_id="message-0",
+            ),
+            **where,
+        ),
+        line(
+            ann.text("Provide a reason for your choice", "the answer to the text questions right here"),
+            **where,
+        ),
+        line(
+            ann.checklist("checklist_convo", ["first_checklist_answer", "second_checklist_answer"]),
+            message_id="message-1",
+            **where,
+        ),
+        line(ann.radio("Choose the best response", "Response B"), **where),
+    ]
+
+
+def test_the_seed_annotations_by_global_key_and_by_id() -> None:
+    lb = sdk().types
+    ontology = build_ontology(SEED_ONTOLOGY)
+    for data, where in (
+        (
+            {"global_key": "offline-multimodal_chat_evaluation"},
+            {"global_key": "offline-multimodal_chat_evaluation"},
+        ),
+        ({"uid": "clxfzhair00023b6vb607bqo6"}, {"data_row_id": "clxfzhair00023b6vb607bqo6"}),
+    ):
+        theirs = serialize([lb.Label(data=data, annotations=seed_annotations())])
+        built = seed_ours(**where)
+        assert [comparable(x) for x in built] == [comparable(x) for x in theirs]
+        # and through validation (against the seed's ontology; its ids are placeholders, so no documents)
+        validated = ann.build_annotation_lines(built, ontology)
+        assert [comparable(x) for x in validated] == [comparable(x) for x in theirs]
+        assert len({x["uuid"] for x in validated}) == 6
+
+
+def test_the_seed_ndjson_samples_do_not_match_its_own_ontology() -> None:
+    """The page's NDJSON samples name features its ontology lacks (radio_convo, text_convo, ...) and
+    rank with orders 2, 1; validation says so, line by line (a documented disagreement)."""
+    samples = [
+        {
+            "name": "model output multi ranking",
+            "messageEvaluationTask": {
+                "format": "message-ranking",
+                "data": {
+                    "parentMessageId": "message-0",
+                    "rankedMessages": [
+                        {"messageId": "message-1", "modelConfigName": "model-config-1", "order": 2},
+                        {"messageId": "message-2", "modelConfigName": "model-config-2", "order": 1},
+                    ],
+                },
+            },
+        },
+        {"name": "radio_convo", "answer": {"name": "first_radio_answer"}},
+        {
+            "name": "checklist_convo",
+            "answers": [{"name": "first_checklist_answer"}, {"name": "second_checklist_answer"}],
+        },
+        {"name": "text_convo", "answer": "the answer to the text questions right here"},
+    ]
+    lines = [{**s, "dataRow": {"globalKey": "offline-multimodal_chat_evaluation"}} for s in samples]
+    issues = ann.collect_annotation_issues(lines, build_ontology(SEED_ONTOLOGY))
+    assert [(i.line, i.field) for i in issues] == [(1, "name"), (2, "name"), (3, "messageId"), (4, "name")]
+
+
+def check_scenario(case: Scenario) -> None:
+    theirs = serialize([sdk_label(case.label)])
+    built = ours(case.label)
+    assert [comparable(x) for x in built] == [comparable(x) for x in theirs]
+    validated = ann.build_annotation_lines(built, case.ontology, case.documents)
+    assert [comparable(x) for x in validated] == [comparable(x) for x in theirs]
+
+
+@SETTINGS
+@given(scenarios())
+def test_generated_labels_serialize_as_the_sdk_serializes_them(case: Scenario) -> None:
+    check_scenario(case)
+
+
+def test_deep_nesting_and_every_kind_at_once() -> None:
+    """Three levels of nesting under radio and checklist answers, both scopes, by data row id."""
+    nested = Classification(
+        "level 1",
+        "radio",
+        Option(
+            "a",
+            (
+                Classification(
+                    "level 2", "checklist", (Option("b", (Classification("level 3", "text", "deep"),)),)
+                ),
+            ),
+        ),
+    )
+    label = Label(
+        {"uid": "ck-row"},
+        [
+            Tool("rank", "ranking", "p", (("m2", "B"), ("m1", "A"))),
+            Tool("multi", "multi", "p", ()),
+            Classification("top", "checklist", (Option("x", (nested,)), Option("y")), "m1"),
+        ],
+        benchmark=True,
+    )
+    theirs = serialize([sdk_label(label)])
+    assert [comparable(x) for x in ours(label)] == [comparable(x) for x in theirs]
+    assert json.loads(comparable(theirs[2]))["answer"][0]["classifications"][0]["answer"]["classifications"][
+        0
+    ]["answer"][0]["classifications"][0] == {"name": "level 3", "answer": "deep"}
