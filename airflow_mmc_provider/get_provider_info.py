@@ -37,6 +37,8 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_mmc_provider.operators.ontologies",
                     "airflow_mmc_provider.operators.conversations",
                     "airflow_mmc_provider.operators.exports",
+                    "airflow_mmc_provider.operators.annotations",
+                    "airflow_mmc_provider.operators.leaderboard",
                 ],
             }
         ],
@@ -55,6 +57,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_mmc_provider.triggers.tasks",
                     "airflow_mmc_provider.triggers.progress",
+                    "airflow_mmc_provider.triggers.imports",
                 ],
             }
         ],

@@ -24,6 +24,8 @@ OPERATOR_MODULES = [
     "airflow_mmc_provider.operators.ontologies",
     "airflow_mmc_provider.operators.conversations",
     "airflow_mmc_provider.operators.exports",
+    "airflow_mmc_provider.operators.annotations",
+    "airflow_mmc_provider.operators.leaderboard",
     "airflow_mmc_provider.sensors.exports",
     "airflow_mmc_provider.sensors.labeling",
 ]

@@ -22,6 +22,7 @@ import pendulum
 from airflow.providers.standard.operators.python import ShortCircuitOperator
 from airflow.sdk import Asset, Param, dag
 
+from airflow_mmc_provider.operators.annotations import LabelboxImportAnnotationsOperator
 from airflow_mmc_provider.operators.batches import LabelboxCreateBatchOperator
 from airflow_mmc_provider.operators.conversations import LabelboxUploadConversationsOperator
 from airflow_mmc_provider.operators.datasets import LabelboxCreateDatasetOperator
@@ -62,6 +63,10 @@ ROUND_DIR = "{{ params.output_dir }}/{{ params.project_name }}/{{ params.batch_n
         "batch_priority": Param(5, type="integer", minimum=1, maximum=5),
         "consensus_labels": Param(1, type="integer", minimum=1, description="labels per conversation"),
         "setup_only": Param(False, type="boolean", description="stop after creating the batch"),
+        "prelabels": Param(
+            "", type="string", description=f"annotations JSONL to import, e.g. {DATA / 'prelabels.jsonl'}"
+        ),
+        "prelabel_type": Param("model_assisted", enum=["model_assisted", "ground_truth"]),
         "min_done_share": Param(1.0, type="number", minimum=0.01, maximum=1.0),
         "output_dir": Param(OUTPUT_DIR, type="string", description="any object storage URL or local path"),
     },
@@ -102,6 +107,22 @@ def mmc_evaluation_round() -> None:
         python_callable=lambda setup_only: not setup_only,
         op_args=["{{ params.setup_only }}"],
     )
+    has_prelabels = ShortCircuitOperator(
+        task_id="has_prelabels",
+        python_callable=bool,
+        op_args=["{{ params.prelabels }}"],
+        ignore_downstream_trigger_rules=False,
+    )
+    import_prelabels = LabelboxImportAnnotationsOperator(
+        task_id="import_prelabels",
+        project_id=project.output,
+        import_type="{{ params.prelabel_type }}",
+        source="{{ params.prelabels }}",
+        conversations="{{ params.conversations }}",
+        global_key_prefix="{{ params.global_key_prefix }}",
+        deferrable=True,
+        poll_interval=2,
+    )
     labelled = LabelboxLabelingProgressSensor(
         task_id="wait_for_labels",
         project_id=project.output,
@@ -110,6 +131,7 @@ def mmc_evaluation_round() -> None:
         timeout=LABELING_TIMEOUT,
         poke_interval=5,
         deferrable=True,
+        trigger_rule="none_failed",
     )
     export = LabelboxExportOperator(
         task_id="export_labels",
@@ -134,7 +156,8 @@ def mmc_evaluation_round() -> None:
         },
         outlets=[LEADERBOARD],
     )
-    batch >> continue_after_setup >> labelled >> export >> leaderboard
+    batch >> continue_after_setup >> has_prelabels >> import_prelabels >> labelled
+    continue_after_setup >> labelled >> export >> leaderboard
 
 
 mmc_evaluation_round()

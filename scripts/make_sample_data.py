@@ -12,7 +12,9 @@ import json
 import random
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parents[1] / "example_dags" / "data" / "conversations.jsonl"
+DATA = Path(__file__).resolve().parents[1] / "example_dags" / "data"
+OUT = DATA / "conversations.jsonl"
+PRELABELS = DATA / "prelabels.jsonl"
 MODELS = ("atlas-large", "borealis-7b", "cirrus-mini", "dynamo-pro")
 TOPICS = {
     "reasoning": [
@@ -81,10 +83,16 @@ def record(index: int, rng: random.Random) -> dict:
     }
 
 
+def prelabel(index: int, rng: random.Random) -> dict:
+    """A model-assisted pre-label in the record format of mmc/annotations.py: a difficulty guess."""
+    return {"key": f"round-sample-{index:04d}", "classifications": {"Prompt difficulty": rng.choice(["easy", "medium", "hard"])}}
+
+
 def main() -> None:
     rng = random.Random(20261122)
     OUT.write_text("".join(json.dumps(record(i, rng)) + "\n" for i in range(240)))
-    print(f"wrote {OUT}")
+    PRELABELS.write_text("".join(json.dumps(prelabel(i, rng)) + "\n" for i in range(0, 240, 4)))
+    print(f"wrote {OUT} and {PRELABELS}")
 
 
 if __name__ == "__main__":

@@ -145,6 +145,18 @@ class DataRows:
     def _upload_chunk(self, chunk: bytes) -> str:
         return self._transport.upload(chunk, filename="data_rows.json", content_type="application/json")
 
+    def row_data(self, data_row_id: str) -> Any:
+        """A data row's row_data: the decoded JSON document, or the URL string it points to."""
+        query = "query GetDataRowPyApi($id: ID!){dataRow(where: {id: $id}){id globalKey rowData}}"
+        node = self._transport.execute(query, {"id": data_row_id}).get("dataRow")
+        if not node:
+            raise LabelboxError(f"data row {data_row_id!r} does not exist", operation="GetDataRowPyApi")
+        text = node.get("rowData")
+        try:
+            return msgspec.json.decode(text) if isinstance(text, str) and text.startswith("{") else text
+        except msgspec.DecodeError:
+            return text
+
     # --- results ---------------------------------------------------------------------------------
 
     def iter_succeeded(self, task_id: str) -> Iterator[ImportedDataRow]:

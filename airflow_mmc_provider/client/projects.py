@@ -6,7 +6,8 @@ import logging
 from typing import Any
 
 from airflow_mmc_provider.client.errors import LabelboxError, NotFoundError
-from airflow_mmc_provider.client.models import Project, ProjectOverview
+from airflow_mmc_provider.client.models import Ontology, Project, ProjectOverview
+from airflow_mmc_provider.client.ontologies import Ontologies
 from airflow_mmc_provider.client.transport import Transport
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,15 @@ class Projects:
         project = self._transport.execute(query, {"id": project_id}).get("project") or {}
         ontology = project.get("ontology")
         return ontology["id"] if ontology else None
+
+    def ontology(self, project_id: str) -> Ontology:
+        """The ontology attached to the project (with server-assigned feature ids)."""
+        ontology_id = self.ontology_id(project_id)
+        if not ontology_id:
+            raise NotFoundError(
+                f"project {project_id!r} has no ontology yet; connect one first", operation="ontology"
+            )
+        return Ontologies(self._transport).get(ontology_id)
 
     def connect_ontology(self, project_id: str, ontology_id: str) -> bool:
         """Attach the ontology (and the Editor frontend it needs); False if it was already attached."""
