@@ -1,0 +1,69 @@
+"""A bounded, mergeable, reproducible sample of free-text answers.
+
+Each candidate gets a priority ``BLAKE2b(seed, identity)`` (its identity: data row, label, question,
+message); the sample keeps the ``size`` candidates with the smallest priorities. That is a uniform
+sample without replacement (priorities are pseudo-random and independent of the text), the same
+whatever the order in which candidates arrive, and two samples merge exactly by keeping the
+smallest priorities of their union. Memory: ``size`` entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["TextReservoir"]
+
+
+class TextReservoir:
+    __slots__ = ("_heap", "seed", "seen", "size")
+
+    def __init__(self, size: int, seed: int = 0) -> None:
+        if size < 0:
+            raise ValueError("size must be >= 0")
+        self.size = size
+        self.seed = seed
+        self.seen = 0
+        # max-heap on priority: entries (-priority, identity, sample)
+        self._heap: list[tuple[int, str, dict[str, Any]]] = []
+
+    def _priority(self, identity: str) -> int:
+        digest = hashlib.blake2b(f"{self.seed}\x1f{identity}".encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big")
+
+    def offer(self, identity: str, sample: Mapping[str, Any]) -> None:
+        self.seen += 1
+        if self.size == 0:
+            return
+        self._push(self._priority(identity), identity, dict(sample))
+
+    def _push(self, priority: int, identity: str, sample: dict[str, Any]) -> None:
+        heap = self._heap
+        if len(heap) < self.size:
+            heapq.heappush(heap, (-priority, identity, sample))
+        elif priority < -heap[0][0]:
+            heapq.heapreplace(heap, (-priority, identity, sample))
+
+    def merge(self, other: TextReservoir) -> None:
+        self.seen += other.seen
+        for negative, identity, sample in other._heap:
+            self._push(-negative, identity, sample)
+
+    def samples(self) -> list[dict[str, Any]]:
+        """The kept samples, in priority order (deterministic)."""
+        return [dict(sample) for _, _, sample in sorted(self._heap, key=lambda e: (-e[0], e[1]))]
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "seen": self.seen,
+            "entries": [
+                [identity, sample] for _, identity, sample in sorted(self._heap, key=lambda e: (-e[0], e[1]))
+            ],
+        }
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        self.seen += int(state["seen"])
+        for identity, sample in state["entries"]:
+            self._push(self._priority(identity), identity, dict(sample))
