@@ -126,7 +126,7 @@ def mmc_evaluation_round() -> None:
     labelled = LabelboxLabelingProgressSensor(
         task_id="wait_for_labels",
         project_id=project.output,
-        batch_ids=[batch.output["id"]],
+        batch_ids=[batch.output["batch_id"]],
         min_share="{{ params.min_done_share }}",
         timeout=LABELING_TIMEOUT,
         poke_interval=5,
@@ -136,7 +136,7 @@ def mmc_evaluation_round() -> None:
     export = LabelboxExportOperator(
         task_id="export_labels",
         project_id=project.output,
-        filters={"batch_ids": [batch.output["id"]]},
+        filters={"batch_ids": [batch.output["batch_id"]]},
         destination=f"{ROUND_DIR}/export.ndjson",
         deferrable=True,
         poll_interval=2,
@@ -149,7 +149,7 @@ def mmc_evaluation_round() -> None:
         project_id=project.output,
         metadata={
             "project_id": project.output,
-            "batch_id": batch.output["id"],
+            "batch_id": batch.output["batch_id"],
             "batch_name": "{{ params.batch_name }}",
             "export_task_id": export.output["export_task_id"],
             "exported_rows": export.output["rows"],

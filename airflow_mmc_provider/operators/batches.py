@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException, BaseOperator, conf
 
+from airflow_mmc_provider.operators._xcom import push_keys
+
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
@@ -35,6 +37,8 @@ class LabelboxCreateBatchOperator(BaseOperator):
         "batch_name",
         "global_keys",
         "data_row_ids",
+        "priority",
+        "consensus",
         "labelbox_conn_id",
     )
     ui_color = "#e8e0ff"
@@ -83,7 +87,7 @@ class LabelboxCreateBatchOperator(BaseOperator):
             )
             started = client.batches.begin(self.project_id, self.batch_name, rows)
         if isinstance(started, BatchCreation):
-            return self._finish(started)
+            return self._finish(context, started)
         self.log.info("Batch %s is being filled by Labelbox task %s", started.batch_id, started.task_id)
         if self.deferrable:
             from airflow_mmc_provider.triggers.tasks import LabelboxTaskTrigger
@@ -99,7 +103,7 @@ class LabelboxCreateBatchOperator(BaseOperator):
                 method_name="execute_complete",
             )
         task = client.tasks.wait(started.task_id, timeout=self.wait_timeout, poll_interval=self.poll_interval)
-        return self._finish(client.batches.finish(self.project_id, started, task))
+        return self._finish(context, client.batches.finish(self.project_id, started, task))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         from airflow_mmc_provider.client.models import PendingBatch, Task
@@ -110,14 +114,16 @@ class LabelboxCreateBatchOperator(BaseOperator):
             )
         pending = PendingBatch(**event["context"]["pending"])
         client = self._client()
-        return self._finish(client.batches.finish(self.project_id, pending, Task.from_dict(event["task"])))
+        return self._finish(
+            context, client.batches.finish(self.project_id, pending, Task.from_dict(event["task"]))
+        )
 
     def _client(self) -> LabelboxClient:
         from airflow_mmc_provider.hooks.labelbox import LabelboxHook
 
         return LabelboxHook(self.labelbox_conn_id).get_conn()
 
-    def _finish(self, creation: BatchCreation) -> dict[str, Any]:
+    def _finish(self, context: Context, creation: BatchCreation) -> dict[str, Any]:
         batch, failed = creation.batch, creation.failed_data_row_ids
         verb = "Created" if creation.created else "Found existing"
         self.log.info("%s batch %r (%s) with %s data rows", verb, batch.name, batch.id, batch.size)
@@ -129,7 +135,9 @@ class LabelboxCreateBatchOperator(BaseOperator):
                 f"{len(failed)} data row(s) could not be added to batch {batch.name!r} (tolerated: "
                 f"{self.max_failed_rows}); they are unknown or already in another batch of the project: {shown}"
             )
-        return creation.summary()
+        summary = creation.summary()
+        push_keys(context, {"batch_id": batch.id, "batch_size": batch.size}, ("batch_id", "batch_size"))
+        return summary
 
 
 def _consensus_numbers(consensus: dict[str, Any] | None) -> dict[str, Any] | None:

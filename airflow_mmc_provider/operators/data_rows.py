@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException, BaseOperator, conf
 
+from airflow_mmc_provider.operators._xcom import push_keys
+
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
@@ -82,7 +84,7 @@ class LabelboxUploadDataRowsOperator(BaseOperator):
         if self.deferrable:
             self._defer(upsert)
         task = client.tasks.wait(upsert.task_id, timeout=self.wait_timeout, poll_interval=self.poll_interval)
-        return self._finish(client, upsert, task.status)
+        return self._finish(context, client, upsert, task.status)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger: fail clearly on timeout or error, else report the rows."""
@@ -95,7 +97,7 @@ class LabelboxUploadDataRowsOperator(BaseOperator):
                 f"{event.get('message')}"
             )
         upsert = DataRowUpsert.from_dict(event["context"]["upsert"])
-        return self._finish(self._client(), upsert, event["task"]["status"])
+        return self._finish(context, self._client(), upsert, event["task"]["status"])
 
     def _client(self) -> LabelboxClient:
         from airflow_mmc_provider.hooks.labelbox import LabelboxHook
@@ -124,7 +126,9 @@ class LabelboxUploadDataRowsOperator(BaseOperator):
         for _, row in iter_jsonl(self.source):
             yield row
 
-    def _finish(self, client: LabelboxClient, upsert: DataRowUpsert, status: str) -> dict[str, Any]:
+    def _finish(
+        self, context: Context, client: LabelboxClient, upsert: DataRowUpsert, status: str
+    ) -> dict[str, Any]:
         report = client.data_rows.report(upsert, status)
         self.log.info(
             "Labelbox upsert task %s %s: %d created, %d updated, %d failed",
@@ -135,7 +139,9 @@ class LabelboxUploadDataRowsOperator(BaseOperator):
             len(report.failed),
         )
         self._check_failures(report)
-        return report.summary(include_ids=self.return_ids)
+        summary = report.summary(include_ids=self.return_ids)
+        push_keys(context, summary, ("dataset_id", "global_keys", "data_row_ids"))
+        return summary
 
     def _check_failures(self, report: DataRowUpsertReport) -> None:
         for row in report.failed:

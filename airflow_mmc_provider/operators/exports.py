@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException, BaseOperator, conf
 
+from airflow_mmc_provider.operators._xcom import push_keys
+
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
@@ -195,6 +197,7 @@ class LabelboxExportOperator(_ExportStarter):
             summary.update(error_rows=errors.lines, errors_path=str(errors_path))
         self.log.info("Exported %d rows (%d bytes) to %s", result.lines, result.bytes, path)
         self._emit_asset_events(context, summary)
+        push_keys(context, summary, ("path", "rows", "bytes", "errors_path"))
         if summary["error_rows"] > self.max_error_rows:
             raise AirflowException(
                 f"{summary['error_rows']} row(s) could not be exported (tolerated: {self.max_error_rows}); "
