@@ -6,9 +6,12 @@ Fixtures defined here (subfolders add their own conftest files, not here):
 * ``emulator`` (session) -- an `EmulatorProcess` (``airflow_mmc_provider.emulator.testing``) running
   the real CLI on a free loopback port, data directory under pytest's temporary directory. Exposes
   ``base_url``, ``graphql_url``, ``api_key``, ``data_dir``, ``set_faults(dict)``, ``clear_faults()``,
-  ``fault_stats()``, ``reset()``, ``log_text()``.
-* ``lb_emulator`` (function) -- the same process, with fault injection cleared after the test, so a
-  test that injects faults cannot leak them into the next one. Prefer it over ``emulator``.
+  ``fault_stats()``, ``reset()``, ``log_text()``, ``move_workflow(...)``, ``set_raters(config)``.
+  Exports (default chunk size 1 MiB, 0.2 s delay) and annotation imports are served; simulated
+  raters are off unless a test switches them on.
+* ``lb_emulator`` (function) -- the same process, with fault injection and simulated raters cleared
+  after the test, so a test that injects faults or turns raters on cannot leak them into the next
+  one. Prefer it over ``emulator``.
 * ``unique_name`` (function) -- a string unique to this test run and test, for dataset names and
   global keys (the session's emulator is shared, so names must not collide).
 """
@@ -42,6 +45,7 @@ def lb_emulator(emulator: EmulatorProcess) -> Iterator[EmulatorProcess]:
     yield emulator
     if emulator.running:
         emulator.clear_faults()
+        emulator.set_raters(None)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
     labelbox-emulator serve --port 8765 --data-dir DIR --api-key KEY
         [--host 127.0.0.1] [--task-delay SECONDS] [--faults JSON|@FILE] [--access-log]
+        [--export-delay SECONDS] [--export-chunk-bytes N] [--simulate-raters JSON|@FILE]
 
 The API key may come from ``LABELBOX_EMULATOR_API_KEY`` instead of the command line (which other
 users of the machine can read in the process list).
@@ -16,7 +17,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from airflow_mmc_provider.emulator import exports
 from airflow_mmc_provider.emulator.faults import FaultConfig
+from airflow_mmc_provider.emulator.raters import parse_config_text
 from airflow_mmc_provider.emulator.server import DEFAULT_HOST, DEFAULT_PORT, ServerConfig, serve
 
 API_KEY_ENV = "LABELBOX_EMULATOR_API_KEY"
@@ -37,6 +40,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--task-delay", type=float, default=0.0, help="seconds a task stays IN_PROGRESS first")
     run.add_argument("--faults", help="fault injection settings as JSON, or @FILE holding them")
     run.add_argument("--access-log", action="store_true", help="log one line per request")
+    run.add_argument(
+        "--export-delay",
+        type=float,
+        default=exports.DEFAULT_EXPORT_DELAY,
+        help="seconds an export task stays IN_PROGRESS (default %(default)s)",
+    )
+    run.add_argument(
+        "--export-chunk-bytes",
+        type=int,
+        default=exports.DEFAULT_CHUNK_BYTES,
+        help="largest export chunk served by exportFileFromOffset (default %(default)s)",
+    )
+    run.add_argument(
+        "--simulate-raters", help="simulated raters' config as JSON, or @FILE (see emulator.raters)"
+    )
     return parser
 
 
@@ -54,12 +72,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     api_key = args.api_key or os.environ.get(API_KEY_ENV)
     if not api_key:
         parser.error(f"an API key is required: pass --api-key or set {API_KEY_ENV}")
-    if args.task_delay < 0:
-        parser.error("--task-delay must not be negative")
+    if args.task_delay < 0 or args.export_delay < 0:
+        parser.error("--task-delay and --export-delay must not be negative")
+    if args.export_chunk_bytes < 1:
+        parser.error("--export-chunk-bytes must be at least 1")
     try:
         faults = parse_faults(args.faults)
     except (OSError, ValueError) as exc:
         parser.error(f"--faults: {exc}")
+    try:
+        raters = parse_config_text(args.simulate_raters)
+    except (OSError, ValueError) as exc:
+        parser.error(f"--simulate-raters: {exc}")
     config = ServerConfig(
         data_dir=args.data_dir.resolve(),
         api_key=api_key,
@@ -68,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         task_delay=args.task_delay,
         faults=faults,
         access_log=args.access_log,
+        export_delay=args.export_delay,
+        export_chunk_bytes=args.export_chunk_bytes,
+        raters=raters,
     )
     return serve(config)
 

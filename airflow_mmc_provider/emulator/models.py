@@ -19,13 +19,25 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
-from airflow_mmc_provider.emulator.ids import new_id, now
-from airflow_mmc_provider.emulator.workflow import PROGRESS_ORDER, MoveResult, StateCounts, WorkflowMove
+from airflow_mmc_provider.emulator.ids import format_timestamp, new_id, now
+from airflow_mmc_provider.emulator.labels import StoredLabel
+from airflow_mmc_provider.emulator.metadata import ENUM_OPTION, MetadataSchema, SchemaRequest
+from airflow_mmc_provider.emulator.workflow import (
+    DONE,
+    IN_REVIEW,
+    PROGRESS_ORDER,
+    SKIPPED,
+    TO_LABEL,
+    MoveResult,
+    StateCounts,
+    WorkflowMove,
+)
 
 # Task statuses (wire reference 3.3).
 IN_PROGRESS = "IN_PROGRESS"
@@ -118,6 +130,39 @@ _MIGRATIONS: tuple[str, ...] = (
         from_state TEXT, to_state TEXT NOT NULL, created_at TEXT NOT NULL);
     CREATE INDEX workflow_history_by_row ON workflow_history (project_id, data_row_id, seq);
     """,
+    # 3: custom metadata schemas (enum options are rows with a parent).
+    """
+    CREATE TABLE metadata_schemas (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, organization_id TEXT NOT NULL,
+        parent_id TEXT, name TEXT NOT NULL, kind TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE INDEX metadata_schemas_by_name ON metadata_schemas (organization_id, parent_id, name);
+    """,
+    # 4: labels (annotations in import form) and the files of finished exports.
+    """
+    CREATE TABLE labels (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, project_id TEXT NOT NULL,
+        data_row_id TEXT NOT NULL, annotations TEXT NOT NULL, created_by TEXT NOT NULL,
+        seconds_to_create REAL NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+    CREATE INDEX labels_by_row ON labels (project_id, data_row_id, seq);
+    CREATE TABLE export_streams (
+        task_id TEXT NOT NULL, stream_type TEXT NOT NULL, total_size INTEGER NOT NULL,
+        total_lines INTEGER NOT NULL, PRIMARY KEY (task_id, stream_type)) WITHOUT ROWID;
+    """,
+    # 5: annotation imports (ground truth and pre-labels) and the pre-labels they leave.
+    """
+    CREATE TABLE annotation_imports (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, project_id TEXT NOT NULL,
+        name TEXT NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL, progress TEXT NOT NULL,
+        input_file_id TEXT NOT NULL, status_file_id TEXT, error_file_id TEXT, base_url TEXT NOT NULL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+    CREATE UNIQUE INDEX annotation_imports_by_name ON annotation_imports (project_id, kind, name);
+    CREATE TABLE prelabels (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, project_id TEXT NOT NULL,
+        data_row_id TEXT NOT NULL, import_id TEXT NOT NULL, annotations TEXT NOT NULL,
+        created_at TEXT NOT NULL);
+    CREATE INDEX prelabels_by_row ON prelabels (project_id, data_row_id, seq);
+    """,
 )
 
 # Columns a caller may filter on (values are bound; names are checked against these sets).
@@ -129,6 +174,7 @@ TASK_FILTERS = frozenset({"id", "status", "type"})
 _RESETTABLE_TABLES = (
     "datasets", "data_rows", "files", "tasks", "task_results", "jobs", "ontologies", "projects",
     "labeling_frontend_options", "task_queues", "batches", "project_data_rows", "workflow_history",
+    "metadata_schemas", "labels", "export_streams", "annotation_imports", "prelabels",
 )  # fmt: skip
 EDITOR_FRONTEND = "Editor"
 
@@ -345,6 +391,25 @@ class Batch:
     created_by: str | None
     created_at: str
     updated_at: str
+
+
+@dataclass(frozen=True)
+class AnnotationImport:
+    id: str
+    project_id: str
+    name: str
+    kind: str  # "label" (ground truth) or "mal" (pre-labels)
+    state: str
+    progress: str
+    input_file_id: str
+    status_file_id: str | None
+    error_file_id: str | None
+    base_url: str
+    created_at: str
+
+
+class ImportNameTaken(ValueError):
+    """The project already has an import of this kind with this name."""
 
 
 class BatchNameTaken(ValueError):
@@ -594,11 +659,12 @@ class Store:
         return Organization(**dict(org_row)), User(**dict(user_row))
 
     def reset(self) -> None:
-        """Forget everything but the account (organisation, user); delete uploaded files."""
+        """Forget everything but the account (organisation, user); delete uploaded and export files."""
         with self.transaction() as db:
             for table in _RESETTABLE_TABLES:
                 db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
         shutil.rmtree(self.files_dir, ignore_errors=True)
+        shutil.rmtree(self.data_dir / "exports", ignore_errors=True)
         self.files_dir.mkdir(parents=True, exist_ok=True)
 
     # --- users -----------------------------------------------------------------------------------
@@ -735,6 +801,291 @@ class Store:
         ).fetchall()
         page = [_data_row(r) for r in rows[:limit]]
         return page, (rows[limit]["id"] if len(rows) > limit else None)
+
+    # --- custom metadata schemas ------------------------------------------------------------------
+
+    def metadata_schemas(self, db: sqlite3.Connection | None = None) -> list[MetadataSchema]:
+        """The organisation's metadata ontology, oldest first, enums with their options."""
+        rows = (
+            (db or self._db)
+            .execute(
+                "SELECT id, parent_id, name, kind FROM metadata_schemas WHERE organization_id = ? ORDER BY seq",
+                (self.organization.id,),
+            )
+            .fetchall()
+        )
+        options: dict[str, list[MetadataSchema]] = {}
+        for r in rows:
+            if r["parent_id"] is not None:
+                options.setdefault(r["parent_id"], []).append(MetadataSchema(r["id"], r["name"], r["kind"]))
+        return [
+            MetadataSchema(r["id"], r["name"], r["kind"], options=tuple(options.get(r["id"], ())))
+            for r in rows
+            if r["parent_id"] is None
+        ]
+
+    def upsert_metadata_schema(self, request: SchemaRequest) -> MetadataSchema:
+        """Get-or-create by name (adding enum options not there yet); ValueError on a kind change."""
+        stamp = now()
+        with self.transaction() as db:
+            found = db.execute(
+                "SELECT id, kind FROM metadata_schemas WHERE organization_id = ? AND parent_id IS NULL "
+                "AND name = ?",
+                (self.organization.id, request.name),
+            ).fetchone()
+            if found is not None and found["kind"] != request.kind:
+                raise ValueError(
+                    f"Metadata schema '{request.name}' exists with kind {found['kind']}, not {request.kind}"
+                )
+            schema_id = found["id"] if found else new_id()
+            if found is None:
+                db.execute(
+                    "INSERT INTO metadata_schemas (id, organization_id, parent_id, name, kind, created_at) "
+                    "VALUES (?, ?, NULL, ?, ?, ?)",
+                    (schema_id, self.organization.id, request.name, request.kind, stamp),
+                )
+            existing = {
+                r["name"]
+                for r in db.execute("SELECT name FROM metadata_schemas WHERE parent_id = ?", (schema_id,))
+            }
+            db.executemany(
+                "INSERT INTO metadata_schemas (id, organization_id, parent_id, name, kind, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(new_id(), self.organization.id, schema_id, option, ENUM_OPTION, stamp)
+                 for option in request.options if option not in existing],
+            )  # fmt: skip
+            schemas = self.metadata_schemas(db)
+        return next(s for s in schemas if s.id == schema_id)
+
+    # --- labels ----------------------------------------------------------------------------------
+
+    def add_labels(self, labels: Sequence[StoredLabel], db: sqlite3.Connection | None = None) -> None:
+        """Store labels (inside the caller's transaction when given); they touch their rows' activity."""
+        statement = (
+            "INSERT INTO labels (id, project_id, data_row_id, annotations, created_by, seconds_to_create, "
+            "skipped, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        values = [
+            (lb.id, lb.project_id, lb.data_row_id, _dumps(lb.annotations), lb.created_by, lb.seconds_to_create,
+             int(lb.skipped), lb.created_at, lb.updated_at)
+            for lb in labels
+        ]  # fmt: skip
+        if db is not None:
+            db.executemany(statement, values)
+            return
+        with self.transaction() as own:
+            own.executemany(statement, values)
+
+    def labels_of(self, project_id: str, data_row_id: str) -> list[StoredLabel]:
+        rows = self._db.execute(
+            "SELECT * FROM labels WHERE project_id = ? AND data_row_id = ? ORDER BY seq",
+            (project_id, data_row_id),
+        ).fetchall()
+        return [
+            StoredLabel(
+                r["id"], r["project_id"], r["data_row_id"], json.loads(r["annotations"]), r["created_by"],
+                r["seconds_to_create"], bool(r["skipped"]), r["created_at"], r["updated_at"],
+            )
+            for r in rows
+        ]  # fmt: skip
+
+    def label_count(self, project_id: str) -> int:
+        row = self._db.execute(
+            "SELECT COUNT(*) AS n FROM labels WHERE project_id = ?", (project_id,)
+        ).fetchone()
+        return int(row["n"])
+
+    def rows_due_for_raters(self, delay_seconds: float) -> list[sqlite3.Row]:
+        """ToLabel rows without a label whose batch arrived at least `delay_seconds` ago."""
+        cutoff = format_timestamp(datetime.now(timezone.utc) - timedelta(seconds=delay_seconds))
+        return self._db.execute(
+            "SELECT m.project_id, m.data_row_id, r.global_key, r.row_data, p.ontology_id, b.consensus_settings "
+            "FROM project_data_rows m JOIN data_rows r ON r.id = m.data_row_id "
+            "JOIN projects p ON p.id = m.project_id JOIN batches b ON b.id = m.batch_id "
+            "WHERE m.state = ? AND m.added_at <= ? AND p.deleted = 0 AND r.deleted = 0 AND NOT EXISTS "
+            "(SELECT 1 FROM labels l WHERE l.project_id = m.project_id AND l.data_row_id = m.data_row_id) "
+            "ORDER BY m.added_at, r.seq LIMIT 5000",
+            (TO_LABEL, cutoff),
+        ).fetchall()
+
+    def record_simulated_labels(self, rows: Sequence[Any]) -> None:
+        """Labels of simulated raters, and their rows' moves (ToLabel -> InReview -> Done, or Skipped)."""
+        with self.transaction() as db:
+            for row in rows:
+                current = db.execute(
+                    "SELECT state FROM project_data_rows WHERE project_id = ? AND data_row_id = ?",
+                    (row.project_id, row.data_row_id),
+                ).fetchone()
+                if current is None or current["state"] != TO_LABEL:
+                    continue  # moved meanwhile: leave it alone
+                self.add_labels(row.labels, db)
+                path = [SKIPPED] if row.skipped else [IN_REVIEW, DONE]
+                previous = TO_LABEL
+                for state in path:
+                    stamp = now()
+                    db.execute(
+                        "INSERT INTO workflow_history (project_id, data_row_id, from_state, to_state, created_at) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (row.project_id, row.data_row_id, previous, state, stamp),
+                    )
+                    previous = state
+                db.execute(
+                    "UPDATE project_data_rows SET state = ?, labeled = ?, updated_at = ? "
+                    "WHERE project_id = ? AND data_row_id = ?",
+                    (previous, int(not row.skipped), now(), row.project_id, row.data_row_id),
+                )
+                db.execute("UPDATE projects SET last_activity_time = ? WHERE id = ?", (now(), row.project_id))
+
+    # --- annotation imports ----------------------------------------------------------------------
+
+    def create_import(
+        self, project_id: str, name: str, kind: str, input_file_id: str, base_url: str
+    ) -> AnnotationImport:
+        """A RUNNING import; ImportNameTaken when the project has one of this kind and name."""
+        stamp, import_id = now(), new_id()
+        try:
+            with self.transaction() as db:
+                db.execute(
+                    "INSERT INTO annotation_imports (id, project_id, name, kind, state, progress, input_file_id, "
+                    "base_url, created_at, updated_at) VALUES (?, ?, ?, ?, 'RUNNING', '0%', ?, ?, ?, ?)",
+                    (import_id, project_id, name, kind, input_file_id, base_url, stamp, stamp),
+                )
+        except sqlite3.IntegrityError:
+            raise ImportNameTaken(name) from None
+        found = self.get_import(import_id)
+        assert found is not None
+        return found
+
+    def _imports(self, condition: str, params: tuple[Any, ...]) -> list[AnnotationImport]:
+        rows = self._db.execute(
+            "SELECT id, project_id, name, kind, state, progress, input_file_id, status_file_id, error_file_id, "  # noqa: S608
+            f"base_url, created_at FROM annotation_imports WHERE {condition} ORDER BY seq",
+            params,
+        ).fetchall()
+        return [AnnotationImport(**dict(r)) for r in rows]
+
+    def get_import(self, import_id: str) -> AnnotationImport | None:
+        found = self._imports("id = ?", (import_id,))
+        return found[0] if found else None
+
+    def find_import(self, project_id: str, name: str, kind: str) -> AnnotationImport | None:
+        found = self._imports("project_id = ? AND name = ? AND kind = ?", (project_id, name, kind))
+        return found[0] if found else None
+
+    def finish_import(
+        self, import_id: str, *, state: str, status_file_id: str | None, error_file_id: str | None
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE annotation_imports SET state = ?, progress = '100%', status_file_id = ?, "
+                "error_file_id = ?, updated_at = ? WHERE id = ?",
+                (state, status_file_id, error_file_id, now(), import_id),
+            )
+
+    def project_members(
+        self, project_id: str, data_row_ids: Iterable[str], global_keys: Iterable[str]
+    ) -> dict[str, tuple[str, str]]:
+        """Rows of the project named by id or global key: that name -> (row id, row data)."""
+        found: dict[str, tuple[str, str]] = {}
+        for column, values in (("id", list(set(data_row_ids))), ("global_key", list(set(global_keys)))):
+            for chunk in _batches(values):
+                rows = self._db.execute(
+                    f"SELECT r.id, r.global_key, r.row_data FROM data_rows r JOIN project_data_rows m "  # noqa: S608
+                    f"ON m.data_row_id = r.id AND m.project_id = ? WHERE r.deleted = 0 AND r.{column} IN ({_marks(chunk)})",
+                    (project_id, *chunk),
+                ).fetchall()
+                found.update((r[column], (r["id"], r["row_data"])) for r in rows)
+        return found
+
+    def store_import_results(
+        self, found: AnnotationImport, labels: Sequence[StoredLabel], *, prelabels: bool
+    ) -> None:
+        """Pre-labels apart; ground-truth labels as labels, their ToLabel rows moved to Done."""
+        with self.transaction() as db:
+            if prelabels:
+                db.executemany(
+                    "INSERT INTO prelabels (id, project_id, data_row_id, import_id, annotations, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [(lb.id, lb.project_id, lb.data_row_id, found.id, _dumps(lb.annotations), lb.created_at)
+                     for lb in labels],
+                )  # fmt: skip
+                return
+            self.add_labels(labels, db)
+            stamp = now()
+            for label in labels:
+                moved = db.execute(
+                    "UPDATE project_data_rows SET state = ?, labeled = 1, updated_at = ? "
+                    "WHERE project_id = ? AND data_row_id = ? AND state = ?",
+                    (DONE, stamp, label.project_id, label.data_row_id, TO_LABEL),
+                ).rowcount
+                if moved:
+                    db.execute(
+                        "INSERT INTO workflow_history (project_id, data_row_id, from_state, to_state, created_at) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (label.project_id, label.data_row_id, TO_LABEL, DONE, stamp),
+                    )
+
+    def prelabel_count(self, project_id: str) -> int:
+        row = self._db.execute(
+            "SELECT COUNT(*) AS n FROM prelabels WHERE project_id = ?", (project_id,)
+        ).fetchone()
+        return int(row["n"])
+
+    # --- exports ---------------------------------------------------------------------------------
+
+    def project_rows(self, project_id: str) -> Iterator[sqlite3.Row]:
+        """Every row of the project with its dataset, batch and workflow place, in batch order.
+
+        A cursor of its own, read lazily, so an export's memory does not grow with the project.
+        """
+        connection = sqlite3.connect(self._db_path, check_same_thread=False)
+        connection.row_factory = sqlite3.Row
+        try:
+            yield from connection.execute(
+                "SELECT r.id, r.global_key, r.external_id, r.row_data, r.media_type, r.metadata, r.attachments, "
+                "r.created_at, r.updated_at, r.dataset_id, d.name AS dataset_name, m.batch_id, b.name AS batch_name, "
+                "b.consensus_settings, m.priority, m.state, m.updated_at AS moved_at, m.added_at, "
+                "(SELECT MAX(l.updated_at) FROM labels l WHERE l.project_id = m.project_id "
+                " AND l.data_row_id = r.id) AS labeled_at_last, "
+                "(SELECT MIN(l.created_at) FROM labels l WHERE l.project_id = m.project_id "
+                " AND l.data_row_id = r.id) AS labeled_at_first "
+                "FROM project_data_rows m JOIN data_rows r ON r.id = m.data_row_id "
+                "JOIN datasets d ON d.id = r.dataset_id JOIN batches b ON b.id = m.batch_id "
+                "WHERE m.project_id = ? AND r.deleted = 0 ORDER BY m.added_at, r.seq",
+                (project_id,),
+            )
+        finally:
+            connection.close()
+
+    def workflow_history(self, project_id: str, data_row_id: str) -> list[sqlite3.Row]:
+        return self._db.execute(
+            "SELECT from_state, to_state, created_at FROM workflow_history WHERE project_id = ? "
+            "AND data_row_id = ? ORDER BY seq",
+            (project_id, data_row_id),
+        ).fetchall()
+
+    def record_export_stream(self, task_id: str, stream_type: str, total_size: int, total_lines: int) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO export_streams VALUES (?, ?, ?, ?)",
+                (task_id, stream_type, total_size, total_lines),
+            )
+
+    def export_stream(self, task_id: str, stream_type: str) -> tuple[int, int] | None:
+        """(total size, total lines) of a finished export's stream; None if empty or unknown."""
+        row = self._db.execute(
+            "SELECT total_size, total_lines FROM export_streams WHERE task_id = ? AND stream_type = ?",
+            (task_id, stream_type),
+        ).fetchone()
+        if row is None or not row["total_size"]:
+            return None
+        return int(row["total_size"]), int(row["total_lines"])
+
+    @property
+    def exports_dir(self) -> Path:
+        path = self.data_dir / "exports"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
 
     # --- files -----------------------------------------------------------------------------------
 
@@ -1252,6 +1603,9 @@ class DataRowWriter:
         self._store = store
         self.db = db
         self.organization_id = store.organization.id
+
+    def metadata_schemas(self) -> list[MetadataSchema]:
+        return self._store.metadata_schemas(self.db)
 
     def live_dataset_ids(self, dataset_ids: Iterable[str]) -> set[str]:
         wanted = list(set(dataset_ids))

@@ -6,9 +6,10 @@ that load more (``User.createdTasks``, ``DataRow.dataset``). Every node builder 
 the SDK selects (wire reference 1.3): the SDK raises ``KeyError`` on a missing one.
 
 Resolvers are registered per type in `RESOLVERS`; each slice has its own section (account, files,
-datasets, data rows, upserts, ontologies, labeling frontends, projects, batches; imports and exports
-to come) and `bind` checks each one names a field of the SDL. The rules behind a resolver live in
-their own modules (`upserts`, `ontologies`, `batches`, `workflow`): resolvers only translate.
+datasets, data rows, upserts, ontologies, labeling frontends, projects, batches, exports, imports)
+and `bind` checks each one names a field of the SDL. The rules behind a resolver live in
+their own modules (`upserts`, `metadata`, `ontologies`, `batches`, `workflow`, `exports`, `imports`):
+resolvers only translate.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from urllib.parse import urlsplit
 
 from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 
-from airflow_mmc_provider.emulator import batches, filters, ontologies, upserts, workflow
+from airflow_mmc_provider.emulator import batches, exports, filters, imports, ontologies, upserts, workflow
 from airflow_mmc_provider.emulator.errors import (
     ConflictError,
     InvalidInputError,
@@ -28,13 +29,21 @@ from airflow_mmc_provider.emulator.errors import (
     UnprocessableError,
 )
 from airflow_mmc_provider.emulator.jobs import TaskRunner
+from airflow_mmc_provider.emulator.metadata import (
+    MetadataError,
+    SchemaIndex,
+    parse_schema_request,
+    schema_node,
+)
 from airflow_mmc_provider.emulator.models import (
     COMPLETE,
+    AnnotationImport,
     Batch,
     BatchNameTaken,
     DataRow,
     Dataset,
     FailedRow,
+    ImportNameTaken,
     LabelingFrontend,
     NewProject,
     Ontology,
@@ -66,7 +75,7 @@ class UploadedPart:
     content_type: str | None
 
 
-@dataclass(frozen=True)
+@dataclass
 class RequestContext:
     """What a resolver may use: the state, the background runner, and the URL the client called."""
 
@@ -75,6 +84,8 @@ class RequestContext:
     base_url: str  # scheme://host[:port][root path], without a trailing slash
     # Per-request memo: one overview asks for the same counts up to five times.
     _counts: dict[tuple[str, tuple[str, ...] | None], StateCounts] = field(default_factory=dict, repr=False)
+    _metadata: SchemaIndex | None = field(default=None, repr=False)
+    export_chunk_bytes: int = exports.DEFAULT_CHUNK_BYTES
 
     @property
     def netloc(self) -> str:
@@ -82,6 +93,12 @@ class RequestContext:
 
     def file_url(self, file_id: str) -> str:
         return f"{self.base_url}/files/{file_id}"
+
+    def metadata_index(self) -> SchemaIndex:
+        """The organisation's metadata schemas, read once per request."""
+        if self._metadata is None:
+            self._metadata = SchemaIndex(self.store.metadata_schemas())
+        return self._metadata
 
     def state_counts(self, project_id: str, batch_ids: list[str] | None = None) -> StateCounts:
         """The project's workflow counts (see `workflow`), computed once per request."""
@@ -147,11 +164,7 @@ def data_row_node(row: DataRow) -> dict[str, Any]:
         "rowData": row.row_data,
         "mediaType": row.media_type,
         "mediaAttributes": {},
-        "customMetadata": [{"schemaId": m["schemaId"], "value": m["value"]} for m in metadata],
-        "metadataFields": [
-            {"schemaId": m["schemaId"], "name": m.get("name"), "value": m["value"], "kind": None}
-            for m in metadata
-        ],
+        "_metadata": metadata,
         "createdAt": row.created_at,
         "updatedAt": row.updated_at,
         "_datasetId": row.dataset_id,
@@ -364,6 +377,33 @@ def resolve_data_row_attachments(
     start = max(0, skip or 0)
     attachments: list[dict[str, Any]] = row["_attachments"]
     return attachments[start : start + _page_size(first, DEFAULT_PAGE)]
+
+
+def resolve_data_row_custom_metadata(
+    row: Mapping[str, Any], info: GraphQLResolveInfo
+) -> list[dict[str, Any]]:
+    return _context(info).metadata_index().custom_metadata(row["_metadata"])
+
+
+def resolve_data_row_metadata_fields(
+    row: Mapping[str, Any], info: GraphQLResolveInfo
+) -> list[dict[str, Any]]:
+    return _context(info).metadata_index().graphql_fields(row["_metadata"])
+
+
+def resolve_metadata_ontology(_: Any, info: GraphQLResolveInfo) -> list[dict[str, Any]]:
+    return [schema_node(schema) for schema in _context(info).store.metadata_schemas()]
+
+
+def resolve_upsert_metadata_schema(
+    _: Any, info: GraphQLResolveInfo, data: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Get-or-create a metadata schema by name (see `metadata`)."""
+    try:
+        request = parse_schema_request(data)
+        return schema_node(_context(info).store.upsert_metadata_schema(request))
+    except (MetadataError, ValueError) as exc:
+        raise InvalidInputError(str(exc)) from None
 
 
 def resolve_data_rows_for_global_keys(
@@ -619,7 +659,7 @@ def project_node(project: Project) -> dict[str, Any]:
         "lastActivityTime": project.last_activity_time,
         "createdAt": project.created_at,
         "updatedAt": project.updated_at,
-        "labelCount": 0,  # labels arrive with label imports (a later slice)
+        "labelCount": None,  # resolved: labels come from imports and simulated raters
         "issues": {"totalCount": 0},
         "deleted": project.deleted,  # not in the SDL: only for `where` filters
         "_createdBy": project.created_by,
@@ -931,6 +971,124 @@ def _cursor_page_size(first: Any) -> int:
     return min(first, MAX_CURSOR_PAGE)
 
 
+# --- exports -------------------------------------------------------------------------------------
+
+
+def resolve_label_count(project: Mapping[str, Any], info: GraphQLResolveInfo) -> int:
+    return _context(info).store.label_count(project["id"])
+
+
+def resolve_task(
+    _: Any, info: GraphQLResolveInfo, where: Mapping[str, Any] | None = None
+) -> dict[str, Any] | None:
+    task = _context(info).store.get_task(str((where or {}).get("id")))
+    return task_node(task) if task is not None else None
+
+
+def resolve_export_data_rows_in_project(
+    _: Any, info: GraphQLResolveInfo, input: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Start an export task (see `exports`); filters are checked before the task exists."""
+    context = _context(info)
+    name, task_input = exports.task_input(input)
+    _live_project(context.store, task_input["projectId"])
+    task = context.store.create_task(exports.TASK_TYPE, name, task_input)
+    context.runner.submit(task.id, exports.TASK_TYPE)
+    return {"taskId": task.id, "isStreamable": True}
+
+
+def _export_stream_of(
+    node: Mapping[str, Any], info: GraphQLResolveInfo, stream_type: str
+) -> tuple[int, int] | None:
+    if node["type"] != exports.TASK_TYPE or node["status"] != COMPLETE:
+        return None
+    return _context(info).store.export_stream(node["id"], stream_type)
+
+
+def resolve_export_metadata_header(
+    node: Mapping[str, Any], info: GraphQLResolveInfo, streamType: str
+) -> dict[str, Any] | None:
+    header = _export_stream_of(node, info, streamType)
+    return None if header is None else {"totalSize": header[0], "totalLines": header[1]}
+
+
+def resolve_export_file_from_offset(
+    node: Mapping[str, Any], info: GraphQLResolveInfo, streamType: str, offset: Any
+) -> dict[str, Any] | None:
+    """A chunk starting exactly at `offset`, served at its own URL (see `exports`)."""
+    if _export_stream_of(node, info, streamType) is None:
+        return None
+    context = _context(info)
+    chunk = exports.chunk_at(
+        context.store, node["id"], streamType, exports.parse_offset(offset), context.export_chunk_bytes
+    )
+    return {
+        "offsets": {"start": str(chunk.start), "end": str(chunk.end)},
+        "lines": {"start": str(chunk.first_line), "end": str(chunk.last_line)},
+        "file": f"{context.base_url}/export-chunks/{node['id']}/{streamType}/{chunk.start}-{chunk.end}",
+    }
+
+
+# --- annotation imports --------------------------------------------------------------------------
+
+
+def _import_node(info: GraphQLResolveInfo, found: AnnotationImport) -> dict[str, Any]:
+    project = _context(info).store.get_project(found.project_id, include_deleted=True)
+    return imports.import_node(found, project_node(project) if project else None)
+
+
+def _create_import(info: GraphQLResolveInfo, data: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    context = _context(info)
+    project = _live_project(context.store, data["projectId"])
+    payload, url = data.get("filePayload"), data.get("fileUrl")
+    if (payload is None) == (url is None):
+        raise InvalidInputError("give exactly one of filePayload (a multipart file) and fileUrl")
+    if payload is not None:
+        part = payload.get("file")
+        if not isinstance(part, UploadedPart):
+            raise InvalidInputError("filePayload.file must be the file part of a GraphQL multipart request")
+        content = part.content
+    else:
+        try:
+            content = upserts.resolve_file_url(context.store, str(url))
+        except upserts.ManifestError as exc:
+            raise InvalidInputError(str(exc)) from None
+    stored = context.store.save_file(
+        content, filename=f"{project.id}__{data['name']}.ndjson", content_type="application/x-ndjson",
+        netloc=context.netloc,
+    )  # fmt: skip
+    try:
+        found = context.store.create_import(project.id, data["name"], kind, stored.id, context.base_url)
+    except ImportNameTaken:
+        raise ConflictError(
+            f"Project {project.id} already has an import named {data['name']!r}: import names are unique per project"
+        ) from None
+    task = context.store.create_task(imports.TASK_TYPE, imports.TASK_NAME, {"importId": found.id})
+    context.runner.submit(task.id, imports.TASK_TYPE)
+    return _import_node(info, found)
+
+
+def resolve_create_label_import(_: Any, info: GraphQLResolveInfo, data: Mapping[str, Any]) -> dict[str, Any]:
+    return _create_import(info, data, imports.LABEL)
+
+
+def resolve_create_mal_import(_: Any, info: GraphQLResolveInfo, data: Mapping[str, Any]) -> dict[str, Any]:
+    return _create_import(info, data, imports.PRELABEL)
+
+
+def _find_import(info: GraphQLResolveInfo, where: Mapping[str, Any], kind: str) -> dict[str, Any] | None:
+    found = _context(info).store.find_import(where["projectId"], where["name"], kind)
+    return None if found is None else _import_node(info, found)
+
+
+def resolve_label_import(_: Any, info: GraphQLResolveInfo, where: Mapping[str, Any]) -> dict[str, Any] | None:
+    return _find_import(info, where, imports.LABEL)
+
+
+def resolve_mal_import(_: Any, info: GraphQLResolveInfo, where: Mapping[str, Any]) -> dict[str, Any] | None:
+    return _find_import(info, where, imports.PRELABEL)
+
+
 # --- registration --------------------------------------------------------------------------------
 
 RESOLVERS: dict[str, dict[str, Resolver]] = {
@@ -938,7 +1096,7 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
         "user": resolve_user,
         "organization": resolve_organization,
         "iamIntegrations": resolve_empty_list,
-        "customMetadataOntology": resolve_empty_list,
+        "customMetadataOntology": resolve_metadata_ontology,
         "dataset": resolve_dataset,
         "datasets": resolve_datasets,
         "dataRow": resolve_data_row,
@@ -954,11 +1112,18 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
         "labelingFrontend": resolve_labeling_frontend,
         "labelingFrontends": resolve_labeling_frontends,
         "queryAllDataRowsHaveBeenProcessed": resolve_data_rows_processed,
+        "task": resolve_task,
+        "labelImport": resolve_label_import,
+        "modelAssistedLabelingPredictionImport": resolve_mal_import,
     },
     "Mutation": {
         "uploadFile": resolve_upload_file,
         "createDataset": resolve_create_dataset,
         "updateDataset": resolve_update_dataset,
+        "upsertCustomMetadataSchema": resolve_upsert_metadata_schema,
+        "exportDataRowsInProject": resolve_export_data_rows_in_project,
+        "createLabelImport": resolve_create_label_import,
+        "createModelAssistedLabelingPredictionImport": resolve_create_mal_import,
         "upsertDataRows": resolve_upsert_data_rows,
         "upsertOntology": resolve_upsert_ontology,
         "createProject": resolve_create_project,
@@ -968,8 +1133,18 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
     },
     "User": {"organization": resolve_organization_of, "createdTasks": resolve_created_tasks},
     "Dataset": {"createdBy": resolve_created_by, "organization": resolve_organization_of},
-    "Task": {"createdBy": resolve_created_by, "organization": resolve_organization_of},
-    "DataRow": {"dataset": resolve_data_row_dataset, "attachments": resolve_data_row_attachments},
+    "Task": {
+        "createdBy": resolve_created_by,
+        "organization": resolve_organization_of,
+        "exportMetadataHeader": resolve_export_metadata_header,
+        "exportFileFromOffset": resolve_export_file_from_offset,
+    },
+    "DataRow": {
+        "dataset": resolve_data_row_dataset,
+        "attachments": resolve_data_row_attachments,
+        "metadataFields": resolve_data_row_metadata_fields,
+        "customMetadata": resolve_data_row_custom_metadata,
+    },
     "Ontology": {"createdBy": resolve_created_by},
     "LabelingFrontendOptions": {
         "project": resolve_options_project,
@@ -985,6 +1160,7 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
         "workstreamStateCounts": resolve_workstream_state_counts,
         "taskQueues": resolve_task_queues,
         "completedDataRowCount": resolve_completed_data_row_count,
+        "labelCount": resolve_label_count,
     },
     "TaskQueue": {"dataRowCount": resolve_queue_data_row_count},
     "ProjectMutation": {

@@ -4,8 +4,10 @@
 requests (`operations`, `map`, file parts with any filename and content type: the SDK swaps them for
 data-row chunks). File URLs (`GET /files/{id}`) and task result documents are not authenticated,
 like the service's signed URLs. `/_emulator/*` answers loopback clients only and never gets faults:
-``health``, ``faults`` (see `faults`), ``reset``, and ``workflow`` (move data rows through a
-project's workflow and read a row's history; request format in `workflow`).
+``health``, ``faults`` (see `faults`), ``reset``, ``workflow`` (move data rows through a
+project's workflow and read a row's history; request format in `workflow`) and ``raters`` (the
+simulated raters' config, see `raters`). Export chunks and the export_v2 result URLs are served
+without authentication too (see `exports`).
 """
 
 from __future__ import annotations
@@ -19,19 +21,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from airflow_mmc_provider.emulator import upserts, workflow
+from airflow_mmc_provider.emulator import exports, upserts, workflow
 from airflow_mmc_provider.emulator.errors import AuthenticationFailed
 from airflow_mmc_provider.emulator.faults import FaultConfig, FaultInjector
 from airflow_mmc_provider.emulator.graphql_api import MALFORMED_REQUEST, GraphQLService, error_response
 from airflow_mmc_provider.emulator.jobs import TaskRunner
 from airflow_mmc_provider.emulator.models import Store
+from airflow_mmc_provider.emulator.raters import RaterConfig, RaterSimulator
 from airflow_mmc_provider.emulator.resolvers import RequestContext, UploadedPart
 
 MAX_PART_BYTES = 256 * 1024 * 1024
@@ -47,6 +50,8 @@ class EmulatorState:
     faults: FaultInjector
     graphql: GraphQLService
     api_key: str
+    raters: RaterSimulator
+    export_chunk_bytes: int = exports.DEFAULT_CHUNK_BYTES
 
 
 class BadRequest(ValueError):
@@ -60,9 +65,11 @@ def create_app(state: EmulatorState) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state.runner.start()
+        state.raters.start()
         try:
             yield
         finally:
+            state.raters.stop()
             state.runner.stop()
             state.store.close()
 
@@ -71,10 +78,16 @@ def create_app(state: EmulatorState) -> Starlette:
         Route("/_gql", endpoints.graphql, methods=["POST"]),
         Route("/files/{file_id}", endpoints.file, methods=["GET", "HEAD"]),
         Route("/task-results/{task_id}", endpoints.task_result, methods=["GET"]),
+        Route(
+            "/export-chunks/{task_id}/{stream}/{start:int}-{end:int}", endpoints.export_chunk, methods=["GET"]
+        ),
+        Route("/api/v1/export-results/{task_id}/{org_id}", endpoints.export_results, methods=["GET"]),
+        Route("/api/v1/export-errors/{task_id}/{org_id}", endpoints.export_errors, methods=["GET"]),
         Route("/_emulator/health", endpoints.health, methods=["GET"]),
         Route("/_emulator/faults", endpoints.faults, methods=["GET", "POST", "DELETE"]),
         Route("/_emulator/reset", endpoints.reset, methods=["POST"]),
         Route("/_emulator/workflow", endpoints.workflow, methods=["GET", "POST"]),
+        Route("/_emulator/raters", endpoints.raters, methods=["GET", "POST"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 
@@ -99,7 +112,12 @@ class _Endpoints:
         except BadRequest as exc:
             failure = error_response(400, str(exc), MALFORMED_REQUEST)
             return JSONResponse(failure.body, status_code=failure.status)
-        context = RequestContext(self.state.store, self.state.runner, str(request.base_url).rstrip("/"))
+        context = RequestContext(
+            self.state.store,
+            self.state.runner,
+            str(request.base_url).rstrip("/"),
+            export_chunk_bytes=self.state.export_chunk_bytes,
+        )
         response = await run_in_threadpool(
             self.state.graphql.execute,
             payload.get("query"),
@@ -132,6 +150,38 @@ class _Endpoints:
             return JSONResponse({"message": "No such task result"}, status_code=404)
         document = await run_in_threadpool(upserts.result_document, self.state.store, task)
         return JSONResponse(document)
+
+    async def export_chunk(self, request: Request) -> Response:
+        """One chunk of an export stream: exactly the bytes its `exportFileFromOffset` answer named."""
+        task_id, stream = request.path_params["task_id"], request.path_params["stream"]
+        start, end = request.path_params["start"], request.path_params["end"]
+        header = self.state.store.export_stream(task_id, stream) if stream in exports.STREAM_TYPES else None
+        if header is None or not 0 <= start <= end < header[0]:
+            return JSONResponse({"message": "No such export chunk"}, status_code=404)
+        body = await run_in_threadpool(exports.read_range, self.state.store, task_id, stream, start, end)
+        return Response(body, media_type="application/x-ndjson")
+
+    async def export_results(self, request: Request) -> Response:
+        return self._whole_stream(request.path_params["task_id"], exports.RESULT)
+
+    async def export_errors(self, request: Request) -> Response:
+        return self._whole_stream(request.path_params["task_id"], exports.ERRORS)
+
+    def _whole_stream(self, task_id: str, stream: str) -> Response:
+        """The export_v2 result/error URL: the whole stream (empty when there is none)."""
+        task = self.state.store.get_task(task_id)
+        if task is None or task.type != exports.TASK_TYPE:
+            return JSONResponse({"message": "No such export"}, status_code=404)
+        if self.state.store.export_stream(task_id, stream) is None:
+            return Response(b"", media_type="application/x-ndjson")
+        return StreamingResponse(
+            iterate_in_threadpool(exports.iter_stream(self.state.store, task_id, stream)),
+            media_type="application/x-ndjson",
+        )
+
+    async def raters(self, request: Request) -> Response:
+        """POST sets (or, with null, clears) the simulated raters' config; GET shows it (see `raters`)."""
+        return await _raters(self.state, request)
 
     # --- admin (loopback only) -------------------------------------------------------------------
 
@@ -183,6 +233,21 @@ class _Endpoints:
         except LookupError as exc:
             return JSONResponse({"message": str(exc)}, status_code=404)
         return JSONResponse({"moved": result.moved, "not_in_project": result.not_in_project})
+
+
+async def _raters(state: EmulatorState, request: Request) -> Response:
+    denied = _loopback_only(request)
+    if denied:
+        return denied
+    if request.method == "POST":
+        try:
+            state.raters.configure(RaterConfig.from_json(json.loads(await request.body() or b"null")))
+        except ValueError as exc:  # bad JSON or a bad setting
+            return JSONResponse({"message": f"Invalid rater configuration: {exc}"}, status_code=400)
+    config = state.raters.config
+    return JSONResponse(
+        {"config": None if config is None else config.to_json(), "labelled_rows": state.raters.labelled_rows}
+    )
 
 
 def _loopback_only(request: Request) -> Response | None:

@@ -17,11 +17,12 @@ from typing import Any
 
 import uvicorn
 
-from airflow_mmc_provider.emulator import batches, upserts
+from airflow_mmc_provider.emulator import batches, exports, imports, upserts
 from airflow_mmc_provider.emulator.faults import FaultConfig, FaultInjector, FaultMiddleware
 from airflow_mmc_provider.emulator.graphql_api import GraphQLService
 from airflow_mmc_provider.emulator.jobs import TaskRunner
 from airflow_mmc_provider.emulator.models import Store
+from airflow_mmc_provider.emulator.raters import RaterConfig, RaterSimulator
 from airflow_mmc_provider.emulator.routes import EmulatorState, create_app
 
 log = logging.getLogger("airflow_mmc_provider.emulator")
@@ -31,6 +32,8 @@ DEFAULT_PORT = 8765
 TASK_HANDLERS = {
     upserts.TASK_TYPE: upserts.run_upsert_task,
     batches.TASK_TYPE: batches.run_add_to_batch_task,
+    exports.TASK_TYPE: exports.run_export_task,
+    imports.TASK_TYPE: imports.run_import_task,
 }
 
 
@@ -43,16 +46,23 @@ class ServerConfig:
     task_delay: float = 0.0
     faults: FaultConfig | None = None
     access_log: bool = False
+    export_delay: float = exports.DEFAULT_EXPORT_DELAY
+    export_chunk_bytes: int = exports.DEFAULT_CHUNK_BYTES
+    raters: RaterConfig | None = None
 
 
 def build_state(config: ServerConfig) -> EmulatorState:
     store = Store(config.data_dir)
     return EmulatorState(
         store=store,
-        runner=TaskRunner(store, TASK_HANDLERS, delay=config.task_delay),
+        runner=TaskRunner(
+            store, TASK_HANDLERS, delay=config.task_delay, delays={exports.TASK_TYPE: config.export_delay}
+        ),
         faults=FaultInjector(config.faults),
         graphql=GraphQLService(),
         api_key=config.api_key,
+        export_chunk_bytes=config.export_chunk_bytes,
+        raters=RaterSimulator(store, config.raters),
     )
 
 

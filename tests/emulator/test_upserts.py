@@ -149,7 +149,11 @@ def test_bad_specs_become_failed_rows_with_reasons_and_the_task_still_completes(
 def test_attachments_and_metadata_are_kept(gql, unique_name):
     dataset = gql.create_dataset(unique_name)
     attachments = [{"type": "RAW_TEXT", "value": "context", "name": "note"}]
-    metadata = [{"schemaId": "cschema00000000000000000000", "value": "tag value"}]
+    schema = gql.data(
+        "mutation($data: UpsertCustomMetadataSchemaInput!){upsertCustomMetadataSchema(data: $data){id}}",
+        {"data": {"name": f"{unique_name}-tag", "kind": "CustomMetadataString"}},
+    )["upsertCustomMetadataSchema"]
+    metadata = [{"schemaId": schema["id"], "value": "tag value"}]
     task = gql.upsert([spec(row(dataset, unique_name, attachments=attachments, metadata_fields=metadata))])
     [ok] = gql.successes(task["id"])
     query = "query($id: ID!){dataRow(where: {id: $id}){customMetadata { schemaId value } attachments(skip: 0 first: 100){name type value id}}}"

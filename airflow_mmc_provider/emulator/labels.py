@@ -1,0 +1,230 @@
+"""Labels: annotations kept in their import (NDJSON) form and rendered in the export's shapes.
+
+A label is one rater's (or one import's) set of annotations on one data row in one project. They
+are stored as the NDJSON lines arrived (wire reference 8), so imports and simulated raters write the
+same thing, and are rendered only when exported, into the shapes of wire reference 9 and the seed's
+sample export line:
+
+* message tools go to ``objects`` with ``annotation_kind`` ``MessageSingleSelection`` /
+  ``MessageMultiSelection`` / ``MessageRanking`` and ``selected_message`` / ``selected_messages`` /
+  ``ranked_messages`` (each message with ``message_id``, ``model_config_name`` and, when the row's
+  actor has one, ``model_config_id``);
+* classifications go to ``classifications``: ``radio_answer`` / ``checklist_answers`` /
+  ``text_answer`` when global, ``message_id`` plus ``conversational_radio_answer`` /
+  ``conversational_checklist_answers`` / ``conversational_text_answer`` when message-scoped; nested
+  classifications sit in each answer's ``classifications`` list, in the same shapes.
+
+Every object, classification and answer carries ``feature_schema_id`` (from the ontology) and
+``feature_id`` (the instance id: derived from the label id and the annotation's uuid and path, so
+repeated exports agree). ``value`` of a classification is its name in snake case (the docs sample:
+"Context subject" -> ``context_subject``); ``value`` of an option is the option's value and its
+``name`` the option's label.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+TOOL_KINDS = {
+    "message-single-selection": "MessageSingleSelection",
+    "message-multi-selection": "MessageMultiSelection",
+    "message-ranking": "MessageRanking",
+}
+
+
+@dataclass(frozen=True)
+class StoredLabel:
+    id: str
+    project_id: str
+    data_row_id: str
+    annotations: list[dict[str, Any]]
+    created_by: str
+    seconds_to_create: float
+    skipped: bool
+    created_at: str
+    updated_at: str
+
+
+def snake(name: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+
+
+def derived_id(*parts: str) -> str:
+    """A 25-character cuid-like id that is always the same for the same parts."""
+    return "c" + hashlib.sha1("\x1f".join(parts).encode()).hexdigest()[:24]  # noqa: S324 - not security
+
+
+class OntologyView:
+    """Features of one ontology's normalized JSON, found by name or feature schema id."""
+
+    def __init__(self, normalized: Mapping[str, Any] | None) -> None:
+        normalized = normalized or {}
+        self.tools = _index(normalized.get("tools") or [])
+        self.classifications = _index(normalized.get("classifications") or [])
+
+    def tool(self, line: Mapping[str, Any]) -> dict[str, Any] | None:
+        return _find(self.tools, line)
+
+    def classification(self, line: Mapping[str, Any]) -> dict[str, Any] | None:
+        return _find(self.classifications, line)
+
+
+def _index(features: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for feature in features:
+        for key in (feature.get("featureSchemaId"), feature.get("name"), feature.get("instructions")):
+            if isinstance(key, str) and key not in found:
+                found[key] = dict(feature)
+    return found
+
+
+def _find(index: Mapping[str, dict[str, Any]], item: Mapping[str, Any]) -> dict[str, Any] | None:
+    for key in (item.get("schemaId"), item.get("name")):
+        if isinstance(key, str) and key in index:
+            return index[key]
+    return None
+
+
+def _option(classification: Mapping[str, Any] | None, answer: Mapping[str, Any]) -> dict[str, Any] | None:
+    for option in (classification or {}).get("options") or []:
+        if answer.get("schemaId") and answer.get("schemaId") == option.get("featureSchemaId"):
+            return dict(option)
+        if answer.get("name") is not None and answer.get("name") in (
+            option.get("value"),
+            option.get("label"),
+        ):
+            return dict(option)
+    return None
+
+
+class Renderer:
+    """Renders one label's NDJSON annotations for one row (its model config ids known)."""
+
+    def __init__(self, ontology: OntologyView, label_id: str, config_ids: Mapping[str, str]) -> None:
+        self.ontology = ontology
+        self.label_id = label_id
+        self.config_ids = config_ids  # message id -> modelConfigId of its actor
+
+    def annotations(self, lines: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:
+        objects: list[dict[str, Any]] = []
+        classifications: list[dict[str, Any]] = []
+        for position, line in enumerate(lines):
+            key = str(line.get("uuid") or position)
+            if "messageEvaluationTask" in line:
+                objects.append(self._tool(line, key))
+            else:
+                classifications.append(self._classification(line, self.ontology.classification(line), key))
+        return {"objects": objects, "classifications": classifications, "relationships": []}
+
+    def _feature_id(self, *path: str) -> str:
+        return derived_id(self.label_id, *path)
+
+    def _tool(self, line: Mapping[str, Any], key: str) -> dict[str, Any]:
+        tool = self.ontology.tool(line) or {}
+        task = line["messageEvaluationTask"]
+        data, kind = task.get("data") or {}, task.get("format")
+        rendered: dict[str, Any] = {
+            "feature_id": self._feature_id(key),
+            "feature_schema_id": tool.get("featureSchemaId") or line.get("schemaId"),
+            "name": tool.get("name") or line.get("name"),
+            "annotation_kind": TOOL_KINDS.get(str(kind), str(kind)),
+            "classifications": [
+                self._classification(
+                    c, _find(_index(tool.get("classifications") or []), c), key, str(i), nested=True
+                )
+                for i, c in enumerate(line.get("classifications") or [])
+            ],
+        }
+        parent = data.get("parentMessageId")
+        if kind == "message-single-selection":
+            rendered["selected_message"] = {**self._message(data), "parent_message_id": parent}
+        elif kind == "message-multi-selection":
+            messages = [self._message(m) for m in data.get("selectedMessages") or []]
+            rendered["selected_messages"] = {"messages": messages, "parent_message_id": parent}
+        else:
+            ranked = [
+                {**self._message(m), "order": m.get("order")}
+                for m in sorted(data.get("rankedMessages") or [], key=lambda m: m.get("order") or 0)
+            ]
+            rendered["ranked_messages"] = {"ranked_messages": ranked, "parent_message_id": parent}
+        return rendered
+
+    def _message(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": item.get("messageId"),
+            "model_config_name": item.get("modelConfigName"),
+        }
+        config_id = self.config_ids.get(str(item.get("messageId")))
+        if config_id:
+            message["model_config_id"] = config_id
+        return message
+
+    def _classification(
+        self,
+        line: Mapping[str, Any],
+        feature: Mapping[str, Any] | None,
+        *path: str,
+        nested: bool = False,
+    ) -> dict[str, Any]:
+        feature = feature or {}
+        name = feature.get("name") or feature.get("instructions") or line.get("name") or ""
+        rendered: dict[str, Any] = {
+            "feature_id": self._feature_id(*path),
+            "feature_schema_id": feature.get("featureSchemaId") or line.get("schemaId"),
+            "name": name,
+            "value": snake(str(name)),
+        }
+        scoped = not nested and line.get("messageId") is not None
+        prefix = "conversational_" if scoped else ""
+        if scoped:
+            rendered["message_id"] = line["messageId"]
+        answer = line.get("answer", line.get("answers"))
+        if isinstance(answer, str):
+            rendered[prefix + "text_answer"] = {"content": answer, "classifications": []}
+        elif isinstance(answer, list):
+            rendered[prefix + "checklist_answers"] = [
+                self._answer(feature, a, *path, str(i))
+                for i, a in enumerate(answer)
+                if isinstance(a, Mapping)
+            ]
+        elif isinstance(answer, Mapping):
+            rendered[prefix + "radio_answer"] = self._answer(feature, answer, *path, "0")
+        return rendered
+
+    def _answer(self, feature: Mapping[str, Any], answer: Mapping[str, Any], *path: str) -> dict[str, Any]:
+        option = _option(feature, answer) or {}
+        nested_index = _index(option.get("options") or [])
+        return {
+            "feature_id": self._feature_id(*path, "answer"),
+            "feature_schema_id": option.get("featureSchemaId") or answer.get("schemaId"),
+            "name": option.get("label") or answer.get("name"),
+            "value": option.get("value") or answer.get("name"),
+            "classifications": [
+                self._classification(c, _find(nested_index, c), *path, "nested", str(i), nested=True)
+                for i, c in enumerate(answer.get("classifications") or [])
+                if isinstance(c, Mapping)
+            ],
+        }
+
+
+def model_config_ids(row_data: str) -> dict[str, str]:
+    """message id -> modelConfigId of the model actor that wrote it (empty for other row data)."""
+    try:
+        document = json.loads(row_data)
+    except ValueError:
+        return {}
+    if not isinstance(document, dict):
+        return {}
+    actors = document.get("actors") or {}
+    found: dict[str, str] = {}
+    for message_id, message in (document.get("messages") or {}).items():
+        actor = actors.get(message.get("actorId")) if isinstance(message, dict) else None
+        config_id = ((actor or {}).get("metadata") or {}).get("modelConfigId")
+        if isinstance(config_id, str):
+            found[message_id] = config_id
+    return found

@@ -1,0 +1,424 @@
+"""Simulated raters: seeded people who label every row a batch brings into a project.
+
+Off by default. Switched on with ``--simulate-raters CONFIG`` (JSON, or ``@FILE`` holding it) or
+``POST /_emulator/raters`` (loopback only; the body is the config, ``null`` or ``{}`` switches them
+off; ``GET`` answers ``{"config": ..., "labelled_rows": N}``). The config::
+
+    {"seed": 7,                       # everything below follows from it: a round is reproducible
+     "raters": 3,                     # a count (rater1@emulator.labelbox.invalid, ...) or a list of emails
+     "skills": {"GPT 5": 1.2},        # latent skill per modelConfigName; missing names get a value in
+                                      # [-1, 1] derived from a hash of the name
+     "noise": 0.5,                    # per-rater temperature: sd of each rater's per-response noise
+     "position_bias": 0.0,            # additive boost of the response shown first
+     "labels_per_row": null,          # default: the batch's consensus numberOfLabels, else 1
+     "delay_seconds": 0.0,            # rows are labelled this long after their batch arrived
+     "skip_rate": 0.0}                # chance that a row is skipped instead of labelled
+
+A background thread looks every 50 ms for rows that are ``ToLabel``, were added at least
+``delay_seconds`` ago and have no label yet (so rows already in batches when raters are switched on
+are labelled too), and labels them all in one transaction. For each row, ``labels_per_row``
+distinct raters are drawn; each one, for every human message with model responses, ranks the
+responses by a Plackett-Luce draw with weights ``exp(skill + noise_i + bias * first)``: the ranking
+tool gets that order, single selection the top response, multi selection every response whose
+weight is at least the mean (always the top one). Every tool and classification of the project's
+ontology is filled by its name: a message-scoped radio on each model response picks an option by the
+response's quality (options are read best first, e.g. good/acceptable/bad), a global radio picks an
+option at random, a checklist a non-empty random subset, a text a short templated reason naming
+the winner; nested classifications of chosen options are filled the same way. The row then moves
+ToLabel -> InReview -> Done (a skipped row -> Skipped) with its workflow history, and the labels
+carry the rater's email and a seconds-to-create. Randomness comes from ``seed`` and the row's
+global key (its id when it has none) and the rater, never from the clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import random
+import sqlite3
+import threading
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_mmc_provider.emulator.ids import new_id, now
+from airflow_mmc_provider.emulator.labels import StoredLabel
+from airflow_mmc_provider.emulator.models import Store
+
+log = logging.getLogger(__name__)
+EMAIL_DOMAIN = "emulator.labelbox.invalid"
+POLL_SECONDS = 0.05
+_KNOWN_KEYS = {
+    "seed",
+    "raters",
+    "skills",
+    "noise",
+    "position_bias",
+    "labels_per_row",
+    "delay_seconds",
+    "skip_rate",
+}
+
+
+class RaterConfigError(ValueError):
+    """A bad rater configuration; the message says what to send instead."""
+
+
+@dataclass(frozen=True)
+class RaterConfig:
+    seed: int = 0
+    raters: tuple[str, ...] = ()
+    skills: Mapping[str, float] = field(default_factory=dict)
+    noise: float = 0.5
+    position_bias: float = 0.0
+    labels_per_row: int | None = None
+    delay_seconds: float = 0.0
+    skip_rate: float = 0.0
+
+    @classmethod
+    def from_json(cls, data: Any) -> RaterConfig | None:
+        """The config of the module docstring; None (raters off) for null or an empty object."""
+        if data is None or data == {}:
+            return None
+        if not isinstance(data, Mapping):
+            raise RaterConfigError("the rater config must be a JSON object (see emulator.raters)")
+        unknown = sorted(set(data) - _KNOWN_KEYS)
+        if unknown:
+            raise RaterConfigError(f"unknown key(s) {unknown}; allowed: {sorted(_KNOWN_KEYS)}")
+        raters = data.get("raters", 3)
+        if isinstance(raters, int) and not isinstance(raters, bool) and raters >= 1:
+            emails = tuple(f"rater{i + 1}@{EMAIL_DOMAIN}" for i in range(raters))
+        elif isinstance(raters, list) and raters and all(isinstance(r, str) and r for r in raters):
+            emails = tuple(dict.fromkeys(raters))
+        else:
+            raise RaterConfigError("raters must be a count >= 1 or a non-empty list of emails")
+        skills = data.get("skills") or {}
+        if not isinstance(skills, Mapping) or not all(_number(v) for v in skills.values()):
+            raise RaterConfigError("skills must map model config names to numbers")
+        labels_per_row = data.get("labels_per_row")
+        if labels_per_row is not None and (not isinstance(labels_per_row, int) or labels_per_row < 1):
+            raise RaterConfigError("labels_per_row must be a whole number >= 1 (or null)")
+        for key in ("noise", "position_bias", "delay_seconds", "skip_rate"):
+            if key in data and not _number(data[key]):
+                raise RaterConfigError(f"{key} must be a number")
+        if not 0 <= float(data.get("skip_rate", 0)) <= 1 or float(data.get("delay_seconds", 0)) < 0:
+            raise RaterConfigError("skip_rate must be in [0, 1] and delay_seconds >= 0")
+        seed = data.get("seed", 0)
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise RaterConfigError("seed must be a whole number")
+        return cls(
+            seed=seed,
+            raters=emails,
+            skills={str(k): float(v) for k, v in skills.items()},
+            noise=float(data.get("noise", 0.5)),
+            position_bias=float(data.get("position_bias", 0.0)),
+            labels_per_row=labels_per_row,
+            delay_seconds=float(data.get("delay_seconds", 0.0)),
+            skip_rate=float(data.get("skip_rate", 0.0)),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seed": self.seed, "raters": list(self.raters), "skills": dict(self.skills), "noise": self.noise,
+            "position_bias": self.position_bias, "labels_per_row": self.labels_per_row,
+            "delay_seconds": self.delay_seconds, "skip_rate": self.skip_rate,
+        }  # fmt: skip
+
+    def skill(self, model: str) -> float:
+        if model in self.skills:
+            return self.skills[model]
+        return derived_skill(model)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def derived_skill(model: str) -> float:
+    """A skill in [-1, 1] that depends only on the model config name."""
+    digest = hashlib.sha256(model.encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 * 2 - 1
+
+
+def parse_config_text(text: str | None) -> RaterConfig | None:
+    """``--simulate-raters``: JSON or ``@FILE``."""
+    if not text:
+        return None
+    if text.startswith("@"):
+        with open(text[1:], encoding="utf-8") as handle:
+            text = handle.read()
+    return RaterConfig.from_json(json.loads(text))
+
+
+# --- one rater on one row --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Response:
+    message_id: str
+    model: str
+
+
+@dataclass(frozen=True)
+class Turn:
+    parent_id: str
+    responses: tuple[Response, ...]
+
+
+def conversation_turns(row_data: str) -> list[Turn]:
+    """Human messages with model responses, in document order (empty for other row data)."""
+    try:
+        document = json.loads(row_data)
+    except ValueError:
+        return []
+    if not isinstance(document, dict) or not isinstance(document.get("messages"), dict):
+        return []
+    actors, messages = document.get("actors") or {}, document["messages"]
+    turns = []
+    for message_id, message in messages.items():
+        actor = actors.get(message.get("actorId")) or {}
+        if actor.get("role") != "human":
+            continue
+        responses = []
+        for child in message.get("childMessageIds") or []:
+            child_actor = actors.get((messages.get(child) or {}).get("actorId")) or {}
+            metadata = child_actor.get("metadata") or {}
+            if child_actor.get("role") == "model":
+                responses.append(
+                    Response(child, str(metadata.get("modelConfigName") or metadata.get("modelConfigId")))
+                )
+        if responses:
+            turns.append(Turn(message_id, tuple(responses)))
+    return turns
+
+
+def plackett_luce(rng: random.Random, weights: Sequence[float]) -> list[int]:
+    """Indices in the order of a Plackett-Luce draw with these (positive) weights."""
+    left = list(range(len(weights)))
+    order = []
+    while left:
+        total = sum(weights[i] for i in left)
+        pick, acc = rng.random() * total, 0.0
+        chosen = left[-1]
+        for i in left:
+            acc += weights[i]
+            if pick <= acc:
+                chosen = i
+                break
+        order.append(chosen)
+        left.remove(chosen)
+    return order
+
+
+class RaterRun:
+    """One rater's annotations (NDJSON import form) on one row."""
+
+    def __init__(
+        self, config: RaterConfig, rng: random.Random, ontology: Mapping[str, Any], data_row_id: str
+    ) -> None:
+        self.config = config
+        self.rng = rng
+        self.ontology = ontology
+        self.data_row_id = data_row_id
+        self.lines: list[dict[str, Any]] = []
+
+    def label(self, turns: Sequence[Turn]) -> list[dict[str, Any]]:
+        winners: list[str] = []
+        for turn in turns:
+            weights = [self._weight(r, position) for position, r in enumerate(turn.responses)]
+            order = plackett_luce(self.rng, weights)
+            ranked = [turn.responses[i] for i in order]
+            winners.append(ranked[0].model)
+            mean = sum(weights) / len(weights)
+            chosen = [r for i, r in enumerate(turn.responses) if weights[i] >= mean or r == ranked[0]]
+            for tool in self.ontology.get("tools") or []:
+                self._tool(tool, turn, ranked, chosen)
+            for classification in self.ontology.get("classifications") or []:
+                if classification.get("scope") == "index":
+                    for response in turn.responses:
+                        answer = self._answer(
+                            classification, quality=self._quality(response), winner=ranked[0].model
+                        )
+                        if answer is not None:
+                            self._line(classification, answer, message_id=response.message_id)
+        for classification in self.ontology.get("classifications") or []:
+            if classification.get("scope") != "index":
+                winner = winners[0] if winners else "none"
+                answer = self._answer(classification, quality=None, winner=winner)
+                if answer is not None:
+                    self._line(classification, answer)
+        return self.lines
+
+    def _weight(self, response: Response, position: int) -> float:
+        utility = self.config.skill(response.model) + self.rng.gauss(0.0, self.config.noise)
+        if position == 0:
+            utility += self.config.position_bias
+        return math.exp(utility)
+
+    def _quality(self, response: Response) -> float:
+        """Probability-like quality in (0, 1) of a response: its skill through a logistic, plus noise."""
+        utility = self.config.skill(response.model) + self.rng.gauss(0.0, self.config.noise)
+        return 1 / (1 + math.exp(-utility))
+
+    def _uuid(self) -> str:
+        return str(_uuid_from(self.rng))
+
+    def _tool(
+        self, tool: Mapping[str, Any], turn: Turn, ranked: Sequence[Response], chosen: Sequence[Response]
+    ) -> None:
+        kind = tool.get("tool")
+        if kind == "message-ranking":
+            data: dict[str, Any] = {"parentMessageId": turn.parent_id, "rankedMessages": [
+                {"messageId": r.message_id, "modelConfigName": r.model, "order": i + 1} for i, r in enumerate(ranked)
+            ]}  # fmt: skip
+        elif kind == "message-single-selection":
+            data = {"parentMessageId": turn.parent_id, "messageId": ranked[0].message_id,
+                    "modelConfigName": ranked[0].model}  # fmt: skip
+        elif kind == "message-multi-selection":
+            data = {"parentMessageId": turn.parent_id,
+                    "selectedMessages": [{"messageId": r.message_id, "modelConfigName": r.model} for r in chosen]}  # fmt: skip
+        else:
+            return
+        self.lines.append({"uuid": self._uuid(), "name": tool.get("name"), "dataRow": {"id": self.data_row_id},
+                           "messageEvaluationTask": {"format": kind, "data": data}})  # fmt: skip
+
+    def _line(self, classification: Mapping[str, Any], answer: Any, message_id: str | None = None) -> None:
+        line: dict[str, Any] = {"uuid": self._uuid(), "name": classification.get("name"),
+                                "dataRow": {"id": self.data_row_id}, "answer": answer}  # fmt: skip
+        if message_id is not None:
+            line["messageId"] = message_id
+        self.lines.append(line)
+
+    def _answer(self, classification: Mapping[str, Any], *, quality: float | None, winner: str) -> Any:
+        kind = classification.get("type")
+        options = classification.get("options") or []
+        if kind == "text":
+            if quality is None:
+                return f"{winner} gave the most helpful and accurate response."
+            return f"Quality {'high' if quality >= 0.5 else 'low'} (preferred overall: {winner})."
+        if not options:
+            return None
+        if kind == "radio":
+            if quality is None:
+                index = self.rng.randrange(len(options))
+            else:
+                index = min(len(options) - 1, int((1 - quality) * len(options)))
+            return self._option(options[index], winner)
+        if kind == "checklist":
+            picked = [o for o in options if self.rng.random() < 0.4] or [self.rng.choice(options)]
+            return [self._option(o, winner) for o in picked]
+        return None
+
+    def _option(self, option: Mapping[str, Any], winner: str) -> dict[str, Any]:
+        answer: dict[str, Any] = {"name": option.get("value")}
+        nested = []
+        for child in option.get("options") or []:
+            value = self._answer(child, quality=None, winner=winner)
+            if value is not None:
+                nested.append({"name": child.get("name"), "answer": value})
+        if nested:
+            answer["classifications"] = nested
+        return answer
+
+
+def _uuid_from(rng: random.Random) -> uuid.UUID:
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def row_rng(config: RaterConfig, row_key: str, *salt: str) -> random.Random:
+    digest = hashlib.sha256("\x1f".join((str(config.seed), row_key, *salt)).encode()).digest()
+    return random.Random(int.from_bytes(digest[:16], "big"))
+
+
+# --- the simulator -----------------------------------------------------------------------------------
+
+
+class RaterSimulator:
+    """Labels due rows in the background while a config is set (see the module docstring)."""
+
+    def __init__(self, store: Store, config: RaterConfig | None = None) -> None:
+        self._store = store
+        self._config = config
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="emulator-raters", daemon=True)
+        self.labelled_rows = 0
+
+    @property
+    def config(self) -> RaterConfig | None:
+        return self._config
+
+    def configure(self, config: RaterConfig | None) -> None:
+        with self._lock:
+            self._config = config
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stopping.wait(POLL_SECONDS):
+            config = self._config
+            if config is None:
+                continue
+            try:
+                self.labelled_rows += self.run_once(config)
+            except Exception:
+                log.exception("simulated raters failed")
+
+    def run_once(self, config: RaterConfig) -> int:
+        """Label every due row now; returns how many rows were labelled."""
+        due = self._store.rows_due_for_raters(config.delay_seconds)
+        ontologies: dict[str, dict[str, Any]] = {}
+        work = []
+        for row in due:
+            project_id = row["project_id"]
+            if project_id not in ontologies:
+                ontology = self._store.get_ontology(row["ontology_id"]) if row["ontology_id"] else None
+                ontologies[project_id] = ontology.normalized if ontology else {}
+            work.append(self._label_row(config, row, ontologies[project_id]))
+        if work:
+            self._store.record_simulated_labels(work)
+        return len(work)
+
+    def _label_row(self, config: RaterConfig, row: sqlite3.Row, ontology: Mapping[str, Any]) -> SimulatedRow:
+        key = row["global_key"] or row["data_row_id"]
+        settings = json.loads(row["consensus_settings"]) if row["consensus_settings"] else None
+        wanted = config.labels_per_row or (settings or {}).get("numberOfLabels") or 1
+        chooser = row_rng(config, key, "raters")
+        raters = chooser.sample(list(config.raters), min(wanted, len(config.raters)))
+        if chooser.random() < config.skip_rate:
+            return SimulatedRow(
+                row["project_id"], row["data_row_id"], [self._stored(row, raters[0], [], 5.0, True)], True
+            )
+        turns = conversation_turns(row["row_data"])
+        labels = []
+        for email in raters:
+            rng = row_rng(config, key, email)
+            lines = RaterRun(config, rng, ontology, row["data_row_id"]).label(turns)
+            labels.append(self._stored(row, email, lines, rng.uniform(30, 300), False))
+        return SimulatedRow(row["project_id"], row["data_row_id"], labels, False)
+
+    @staticmethod
+    def _stored(
+        row: sqlite3.Row, email: str, lines: list[dict[str, Any]], seconds: float, skipped: bool
+    ) -> StoredLabel:
+        stamp = now()
+        return StoredLabel(
+            new_id(), row["project_id"], row["data_row_id"], lines, email, seconds, skipped, stamp, stamp
+        )
+
+
+@dataclass(frozen=True)
+class SimulatedRow:
+    project_id: str
+    data_row_id: str
+    labels: list[StoredLabel]
+    skipped: bool

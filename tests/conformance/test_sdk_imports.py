@@ -1,0 +1,252 @@
+"""The official SDK runs the seed's import steps 5-6 (shared/seeds/002) against the emulator.
+
+The annotations are the seed's, verbatim; the data row is the seed's URL row (the emulator makes
+no outbound requests, so conversation rules do not apply to it) plus an inline conversation for the
+checks that need one. The tests call ``wait_till_done(sleep_time_seconds=0.1)`` before the seed's
+lines, which then run unchanged without the SDK's 10-second sleeps.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+
+import labelbox as lb
+import pytest
+import requests
+from labelbox import Dataset
+from lbox.exceptions import ResourceConflict
+
+from .test_sdk_setup_round import MMC_ASSET, seed_ontology_builder
+
+pytestmark = pytest.mark.conformance
+
+
+def seed_label_lines(global_key: str) -> list[dict]:
+    """The seed's step-5 `Label` of six annotations as `NDJsonConverter.serialize` writes it (wire
+    reference 8). The Python annotation types themselves need `labelbox[data]` (numpy), which this
+    environment lacks; `test_the_seed_label_objects` runs them verbatim where it is installed."""
+    row = {"globalKey": global_key}
+    return [
+        {"uuid": str(uuid.uuid4()), "dataRow": row, "name": "Message ranking",
+         "messageEvaluationTask": {"format": "message-ranking", "data": {"parentMessageId": "message-0",
+            "rankedMessages": [{"messageId": "message-1", "modelConfigName": "model-config-1", "order": 1},
+                               {"messageId": "message-2", "modelConfigName": "model-config-2", "order": 2}]}}},
+        {"uuid": str(uuid.uuid4()), "dataRow": row, "name": "Single message selection",
+         "messageEvaluationTask": {"format": "message-single-selection", "data": {
+            "messageId": "message-1", "parentMessageId": "message-0", "modelConfigName": "model-config-1"}}},
+        {"uuid": str(uuid.uuid4()), "dataRow": row, "name": "Multi message selection",
+         "messageEvaluationTask": {"format": "message-multi-selection", "data": {"parentMessageId": "message-0",
+            "selectedMessages": [{"messageId": "message-1", "modelConfigName": "model-config-1"},
+                                 {"messageId": "message-2", "modelConfigName": "model-config-2"}]}}},
+        {"uuid": str(uuid.uuid4()), "dataRow": row, "name": "Provide a reason for your choice",
+         "answer": "the answer to the text questions right here"},
+        {"uuid": str(uuid.uuid4()), "dataRow": row, "name": "checklist_convo", "messageId": "message-1",
+         "answer": [{"name": "first_checklist_answer"}, {"name": "second_checklist_answer"}]},
+        {"uuid": str(uuid.uuid4()), "dataRow": row, "name": "Choose the best response",
+         "answer": {"name": "Response B"}},
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def client(lb_emulator) -> lb.Client:
+    return lb.Client(api_key=lb_emulator.api_key, endpoint=lb_emulator.graphql_url)
+
+
+@pytest.fixture
+def dataset(client: lb.Client, unique_name: str) -> Iterator[Dataset]:
+    created = client.create_dataset(name=unique_name)
+    yield created
+    created.delete()
+
+
+@pytest.fixture
+def project(client: lb.Client, dataset: Dataset, unique_name: str):
+    """The seed's steps 1-4: its URL row (keyed for this test) in a batch of a connected project."""
+    global_key = f"offline-multimodal_chat_evaluation-{unique_name}"
+    task = dataset.create_data_rows([{"row_data": MMC_ASSET, "global_key": global_key}])
+    task.wait_till_done()
+    ontology = client.create_ontology(
+        "MMC ontology", seed_ontology_builder().asdict(), media_type=lb.MediaType.Conversational,
+        ontology_kind=lb.OntologyKind.ModelEvaluation,
+    )  # fmt: skip
+    created = client.create_offline_model_evaluation_project(name=unique_name)
+    with pytest.warns(UserWarning):
+        created.connect_ontology(ontology)
+    created.create_batch("first-batch-convo-demo", global_keys=[global_key], priority=5)
+    return created, global_key
+
+
+def export_rows(project) -> list[dict]:
+    task = project.export(params={"label_details": True, "project_details": True})
+    task.wait_till_done()
+    rows: list[dict] = []
+    if task.has_result():
+        task.get_buffered_stream().start(stream_handler=lambda output: rows.append(output.json))
+    return rows
+
+
+def test_the_seed_label_objects(client, project):
+    """Step 5 with the seed's Python annotation types, verbatim (needs labelbox[data])."""
+    pytest.importorskip("numpy", reason="labelbox.types needs labelbox[data] (numpy)")
+    import labelbox.types as lb_types
+    from labelbox.types import MessageInfo, MessageRankingTask, OrderedMessageInfo
+
+    project, global_key = project
+    message_ranking_annotation = lb_types.MessageEvaluationTaskAnnotation(
+        name="Message ranking",
+        value=MessageRankingTask(
+            parent_message_id="message-0",
+            ranked_messages=[
+                OrderedMessageInfo(message_id="message-1", model_config_name="model-config-1", order=1),
+                OrderedMessageInfo(message_id="message-2", model_config_name="model-config-2", order=2),
+            ],
+        ),
+    )
+    checklist_annotation = lb_types.ClassificationAnnotation(
+        name="checklist_convo",
+        value=lb_types.Checklist(answer=[lb_types.ClassificationAnswer(name="first_checklist_answer")]),
+        message_id="message-1",
+    )
+    assert MessageInfo  # imported as the seed does
+    label = [
+        lb_types.Label(
+            data={"global_key": global_key}, annotations=[message_ranking_annotation, checklist_annotation]
+        )
+    ]
+    upload_job = lb.LabelImport.create_from_objects(
+        client=client, project_id=project.uid, name="objects", labels=label
+    )
+    upload_job.wait_till_done(sleep_time_seconds=0.1)
+    assert upload_job.errors == [] and len(upload_job.statuses) == 2
+
+
+def test_the_seed_ground_truth_import_of_six_annotations(client, project, capsys):
+    project, global_key = project
+    label = seed_label_lines(global_key)  # step 5, as the SDK serializes it
+    # Step 6, option B, verbatim (after a quick wait of the test's own).
+    upload_job = lb.LabelImport.create_from_objects(
+        client = client,
+        project_id = project.uid,
+        name="label_import_job"+str(uuid.uuid4()),
+        labels=label
+    )  # fmt: skip
+    upload_job.wait_till_done(sleep_time_seconds=0.1)
+
+    print(
+        f"Errors: {upload_job.errors}",
+    )
+    assert "Errors: []" in capsys.readouterr().out
+    assert upload_job.state == lb.AnnotationImportState.FINISHED and upload_job.progress == "100%"
+    statuses = upload_job.statuses
+    assert len(statuses) == 6 and {s["status"] for s in statuses} == {"SUCCESS"}
+    assert len(upload_job.inputs) == 6 and all(
+        i["dataRow"] == {"globalKey": global_key} for i in upload_job.inputs
+    )
+
+    [row] = export_rows(project)
+    [exported] = row["projects"][project.uid]["labels"]
+    annotations = exported["annotations"]
+    assert {o["name"] for o in annotations["objects"]} == {
+        "Message ranking", "Single message selection", "Multi message selection",
+    }  # fmt: skip
+    ranking = next(o for o in annotations["objects"] if o["annotation_kind"] == "MessageRanking")
+    assert ranking["ranked_messages"] == {
+        "parent_message_id": "message-0",
+        "ranked_messages": [
+            {"message_id": "message-1", "model_config_name": "model-config-1", "order": 1},
+            {"message_id": "message-2", "model_config_name": "model-config-2", "order": 2},
+        ],
+    }
+    by_name = {c["name"]: c for c in annotations["classifications"]}
+    assert by_name["Choose the best response"]["radio_answer"]["name"] == "Response B"
+    assert by_name["checklist_convo"]["message_id"] == "message-1"
+    assert [a["value"] for a in by_name["checklist_convo"]["conversational_checklist_answers"]] == [
+        "first_checklist_answer", "second_checklist_answer",
+    ]  # fmt: skip
+    assert by_name["Provide a reason for your choice"]["text_answer"]["content"].startswith("the answer")
+    assert all(c["feature_schema_id"] and c["feature_id"] for c in annotations["classifications"])
+    assert row["projects"][project.uid]["project_details"]["workflow_status"] == "DONE"
+    with pytest.raises(ResourceConflict):
+        lb.LabelImport.create_from_objects(client, project.uid, upload_job.name, label)
+
+
+def test_the_seed_mal_import_leaves_pre_labels_not_labels(client, project):
+    project, global_key = project
+    label = [seed_label_lines(global_key)[i] for i in (0, 5)]
+    # Step 6, option A, verbatim (after a quick wait of the test's own).
+    upload_job = lb.MALPredictionImport.create_from_objects(
+        client = client,
+        project_id = project.uid,
+        name="mal_job"+str(uuid.uuid4()),
+        predictions=label
+    )  # fmt: skip
+    upload_job.wait_till_done(sleep_time_seconds=0.1)
+
+    print(
+        f"Errors: {upload_job.errors}",
+    )
+    print(f"Status of uploads: {upload_job.statuses}")
+    assert upload_job.errors == [] and len(upload_job.statuses) == 2
+    [row] = export_rows(project)
+    assert row["projects"][project.uid]["labels"] == []
+    assert row["projects"][project.uid]["project_details"]["workflow_status"] == "TO_LABEL"
+
+
+def test_ndjson_import_by_url_with_a_bad_annotation_names_it(client, dataset, unique_name, lb_emulator):
+    conversation = {
+        "type": "application/vnd.labelbox.conversational.model-chat-evaluation", "version": 2,
+        "actors": {"u": {"role": "human", "metadata": {"name": "User"}},
+                   "a": {"role": "model", "metadata": {"modelConfigName": "model-config-1"}},
+                   "b": {"role": "model", "metadata": {"modelConfigName": "model-config-2"}}},
+        "messages": {"message-0": {"actorId": "u", "content": [{"type": "text", "content": "Hi"}],
+                                   "childMessageIds": ["message-1", "message-2"]},
+                     "message-1": {"actorId": "a", "content": [{"type": "text", "content": "A"}], "childMessageIds": []},
+                     "message-2": {"actorId": "b", "content": [{"type": "text", "content": "B"}], "childMessageIds": []}},
+        "rootMessageIds": ["message-0"],
+    }  # fmt: skip
+    task = dataset.create_data_rows([{"row_data": conversation, "global_key": unique_name}])
+    task.wait_till_done()
+    ontology = client.create_ontology(
+        "MMC ontology", seed_ontology_builder().asdict(), media_type=lb.MediaType.Conversational,
+        ontology_kind=lb.OntologyKind.ModelEvaluation,
+    )  # fmt: skip
+    project = client.create_offline_model_evaluation_project(name=unique_name)
+    with pytest.warns(UserWarning):
+        project.connect_ontology(ontology)
+    project.create_batch("b", global_keys=[unique_name])
+    good = {"uuid": str(uuid.uuid4()), "name": "Single message selection", "dataRow": {"globalKey": unique_name},
+            "messageEvaluationTask": {"format": "message-single-selection", "data": {
+                "messageId": "message-2", "parentMessageId": "message-0", "modelConfigName": "model-config-2"}}}  # fmt: skip
+    bad_uuid = str(uuid.uuid4())
+    bad = {"uuid": bad_uuid, "name": "Choose the best response", "dataRow": {"globalKey": unique_name},
+           "answer": {"name": "Response Z"}}  # fmt: skip
+    wrong_model = {"uuid": str(uuid.uuid4()), "name": "Multi message selection", "dataRow": {"globalKey": unique_name},
+                   "messageEvaluationTask": {"format": "message-multi-selection", "data": {
+                       "parentMessageId": "message-0",
+                       "selectedMessages": [{"messageId": "message-1", "modelConfigName": "GPT 9"}]}}}  # fmt: skip
+    url = client.upload_data(
+        "\n".join(json.dumps(line) for line in (good, bad, wrong_model)).encode(), content_type="application/x-ndjson",
+        filename="annotations.ndjson",
+    )  # fmt: skip
+    upload_job = lb.LabelImport.create_from_url(client, project.uid, "by-url", url)
+    upload_job.wait_till_done(sleep_time_seconds=0.1)
+    errors = upload_job.errors
+    assert {e["uuid"] for e in errors} == {bad_uuid, wrong_model["uuid"]}
+    by_uuid = {e["uuid"]: e for e in errors}
+    assert "Response Z" in by_uuid[bad_uuid]["errors"][0]["message"]
+    assert "GPT 9" in json.dumps(by_uuid[wrong_model["uuid"]]["errors"])
+    assert [s["status"] for s in upload_job.statuses] == ["SUCCESS", "FAILURE", "FAILURE"]
+    assert requests.head(upload_job.error_file_url, timeout=10).status_code == 200
+    # The NDJSON-dict variant of create_from_objects, with the import found again by name.
+    again = lb.LabelImport.create_from_objects(client, project.uid, "dicts", [good])
+    found = lb.LabelImport.from_name(client, project.uid, "dicts")
+    assert found.uid == again.uid
+    deadline = time.monotonic() + 20
+    while found.state == lb.AnnotationImportState.RUNNING:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+        found.refresh()
+    assert found.state == lb.AnnotationImportState.FINISHED and found.errors == []
