@@ -109,7 +109,7 @@ def mmc_evaluation_round() -> None:
     )
     has_prelabels = ShortCircuitOperator(
         task_id="has_prelabels",
-        python_callable=bool,
+        python_callable=lambda prelabels: bool(prelabels),
         op_args=["{{ params.prelabels }}"],
         ignore_downstream_trigger_rules=False,
     )
