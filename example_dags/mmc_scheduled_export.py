@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pendulum
 from airflow.sdk import Asset, Param, dag
+from airflow.timetables.interval import CronDataIntervalTimetable
 
 from airflow_mmc_provider.operators.exports import LabelboxExportOperator
 
@@ -21,7 +22,9 @@ OUTPUT_DIR = str(Path(tempfile.gettempdir()) / "mmc-exports")
 
 @dag(
     dag_id="mmc_scheduled_export",
-    schedule="@daily",
+    # Interval-based on purpose: each run covers [data_interval_start, data_interval_end), the day
+    # before it runs (a plain cron string in Airflow 3 gives runs without a data interval).
+    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
     start_date=pendulum.datetime(2026, 11, 1, tz="UTC"),
     catchup=False,
     tags=["labelbox", "mmc", "example"],

@@ -28,7 +28,9 @@ def run_dag(airflow_home: Path, lb_emulator) -> Callable[..., subprocess.Complet
     """`airflow dags test DAG_ID` with the labelbox_default connection on the emulator."""
     connection = {"conn_type": "labelbox", "host": lb_emulator.graphql_url, "password": lb_emulator.api_key}
 
-    def run(dag_id: str, conf: dict | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        dag_id: str, conf: dict | None = None, logical_date: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         env = {
             **os.environ,
             "AIRFLOW_HOME": str(airflow_home),
@@ -36,7 +38,7 @@ def run_dag(airflow_home: Path, lb_emulator) -> Callable[..., subprocess.Complet
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW_CONN_LABELBOX_DEFAULT": json.dumps(connection),
         }
-        args = [AIRFLOW, "dags", "test", dag_id]
+        args = [AIRFLOW, "dags", "test", dag_id, *([logical_date] if logical_date else [])]
         if conf:
             args += ["--conf", json.dumps(conf)]
         return subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pendulum
+
 from airflow_mmc_provider.client import LabelboxClient
 
 SAMPLE = Path(__file__).resolve().parents[2] / "example_dags" / "data" / "data_rows.jsonl"
@@ -52,3 +54,47 @@ def test_round_setup_twice_creates_everything_once(run_dag, lb_emulator, unique_
         assert snapshots[0] == snapshots[1]
         assert snapshots[0][4:] == (240, 240)
         assert client.projects.ontology_id(project.id) == ontology.id
+
+
+SKILLS = {"atlas-large": 1.0, "dynamo-pro": 0.5, "borealis-7b": 0.0, "cirrus-mini": -0.8}
+
+
+def test_whole_round_then_scheduled_export_then_running_leaderboard(
+    run_dag, lb_emulator, unique_name, tmp_path
+):
+    lb_emulator.set_raters({"seed": 11, "raters": 4, "skills": SKILLS, "noise": 0.5})
+    project = f"{unique_name}-project"
+    conf = {
+        "ontology_name": f"{unique_name}-ontology",
+        "project_name": project,
+        "dataset_name": f"{unique_name}-dataset",
+        "global_key_prefix": f"{unique_name}/",
+        "batch_name": "round-1",
+        "output_dir": str(tmp_path / "rounds"),
+        "prelabels": str(Path(__file__).resolve().parents[2] / "example_dags" / "data" / "prelabels.jsonl"),
+    }
+    result = run_dag("mmc_evaluation_round", conf)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    board_dir = tmp_path / "rounds" / project / "round-1" / "leaderboard"
+    board = json.loads((board_dir / "leaderboard.json").read_text())
+    assert [row["model"] for row in board["models"]] == sorted(SKILLS, key=SKILLS.get, reverse=True)
+    assert board["counts"]["rows"] == 240
+    assert (board_dir / "report.html").read_text().count("<svg") >= 3
+    assert (board_dir / "leaderboard.csv").read_text().startswith("rank,model,rating")
+
+    # The scheduled export of the interval that holds the labelling, then the asset-driven leaderboard.
+    exports = tmp_path / "exports"
+    # A run at tomorrow's midnight covers today, [today, tomorrow), when the labels were made.
+    tomorrow = pendulum.now("UTC").start_of("day").add(days=1)
+    export = run_dag(
+        "mmc_scheduled_export",
+        {"project_name": project, "output_dir": str(exports)},
+        logical_date=tomorrow.to_iso8601_string(),
+    )
+    assert export.returncode == 0, export.stdout[-3000:] + export.stderr[-3000:]
+    files = list((exports / project).glob("*.ndjson"))
+    assert len(files) == 1 and len(files[0].read_text().splitlines()) == 240
+    running = run_dag("mmc_leaderboard", {"project_name": project, "output_dir": str(exports)})
+    assert running.returncode == 0, running.stdout[-3000:] + running.stderr[-3000:]
+    combined = json.loads((exports / project / "leaderboard" / "leaderboard.json").read_text())
+    assert combined["models"][0]["model"] == "atlas-large"
