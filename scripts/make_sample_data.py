@@ -85,7 +85,10 @@ def record(index: int, rng: random.Random) -> dict:
 
 def prelabel(index: int, rng: random.Random) -> dict:
     """A model-assisted pre-label in the record format of mmc/annotations.py: a difficulty guess."""
-    return {"key": f"round-sample-{index:04d}", "classifications": {"Prompt difficulty": rng.choice(["easy", "medium", "hard"])}}
+    return {
+        "key": f"round-sample-{index:04d}",
+        "classifications": {"Prompt difficulty": rng.choice(["easy", "medium", "hard"])},
+    }
 
 
 def main() -> None:
