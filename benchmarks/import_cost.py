@@ -16,19 +16,15 @@ import subprocess
 import sys
 import tempfile
 
-OPERATOR_MODULES = [
-    "airflow_mmc_provider.operators.datasets",
-    "airflow_mmc_provider.operators.data_rows",
-    "airflow_mmc_provider.operators.projects",
-    "airflow_mmc_provider.operators.batches",
-    "airflow_mmc_provider.operators.ontologies",
-    "airflow_mmc_provider.operators.conversations",
-    "airflow_mmc_provider.operators.exports",
-    "airflow_mmc_provider.operators.annotations",
-    "airflow_mmc_provider.operators.leaderboard",
-    "airflow_mmc_provider.sensors.exports",
-    "airflow_mmc_provider.sensors.labeling",
-]
+
+def operator_modules() -> list[str]:
+    """Every operator and sensor module the provider registers (what DAG files import)."""
+    from airflow_mmc_provider import get_provider_info
+
+    info = get_provider_info()
+    return [m for group in ("operators", "sensors") for entry in info[group] for m in entry["python-modules"]]
+
+
 PROBE = """
 import time
 t0 = time.perf_counter()
@@ -67,7 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    base, ours = measure("\n".join(f"import {m}" for m in OPERATOR_MODULES), args.runs)
+    base, ours = measure("\n".join(f"import {m}" for m in operator_modules()), args.runs)
     _, sdk = measure("import labelbox", args.runs)
     print(f"import airflow.sdk                    {base * 1000:8.1f} ms")
     print(f"+ airflow_mmc_provider operators      {ours * 1000:8.1f} ms   (target < 50 ms)")
