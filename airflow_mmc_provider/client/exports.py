@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -46,10 +48,12 @@ class Exports:
         transport: Transport,
         *,
         chunk_attempts: int = 8,
+        prefetch: int = 4,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._transport = transport
         self._chunk_attempts = chunk_attempts
+        self._prefetch = max(1, prefetch)
         self._sleep = sleep
         self._timezone: str | None = None
 
@@ -101,14 +105,34 @@ class Exports:
         return StreamHeader(int(header["totalSize"]), int(header["totalLines"]))
 
     def iter_chunks(self, task_id: str, stream: str = RESULT, *, offset: int = 0) -> Iterator[bytes]:
-        """Verified chunks of the stream from `offset` on, in order, each exactly once."""
+        """Verified chunks of the stream from `offset` on, in order, each exactly once.
+
+        Chunk URLs are located one after the other (cheap GraphQL calls) while up to `prefetch`
+        downloads run in threads ahead of the consumer, so parsing overlaps the network.
+        """
         header = self.header(task_id, stream)
         if header is None:
             return
-        while offset < header.total_size:
-            chunk = self._verified_chunk(task_id, stream, offset)
-            yield chunk
-            offset += len(chunk)
+        with ThreadPoolExecutor(max_workers=self._prefetch, thread_name_prefix="lb-export") as pool:
+            pending: deque[tuple[int, Future[bytes]]] = deque()
+            planned = offset
+            while offset < header.total_size:
+                while len(pending) < self._prefetch and planned < header.total_size:
+                    located = self.locate_chunk(task_id, stream, planned)
+                    pending.append(
+                        (planned, pool.submit(self._verified_chunk, task_id, stream, planned, located))
+                    )
+                    planned = located[1] + 1
+                start, future = pending.popleft()
+                chunk = future.result()
+                yield chunk
+                offset = start + len(chunk)
+                if pending and pending[0][0] != offset:
+                    # A retried chunk came back with other boundaries: plan again from where we are.
+                    for _, stale in pending:
+                        stale.cancel()
+                    pending.clear()
+                    planned = offset
 
     def iter_lines(self, task_id: str, stream: str = RESULT) -> Iterator[bytes]:
         """Each NDJSON line (without its newline) as soon as the chunk holding its end arrives."""
@@ -129,10 +153,13 @@ class Exports:
             lines += chunk.count(b"\n")
         return StreamSummary(size, lines)
 
-    def _verified_chunk(self, task_id: str, stream: str, offset: int) -> bytes:
+    def _verified_chunk(
+        self, task_id: str, stream: str, offset: int, located: tuple[int, int, str] | None = None
+    ) -> bytes:
         problem = ""
         for attempt in range(1, self._chunk_attempts + 1):
-            start, end, url = self.locate_chunk(task_id, stream, offset)
+            start, end, url = located or self.locate_chunk(task_id, stream, offset)
+            located = None  # a retry asks for a fresh URL for the same offset
             expected = end - start + 1
             try:
                 body = self._transport.download(url)
