@@ -41,7 +41,8 @@ class LabelboxDeferrableSensor(BaseSensorOperator):
         return LabelboxHook(self.labelbox_conn_id).get_conn()
 
     def trigger(self, end_time: float) -> LabelboxPollTrigger:
-        raise NotImplementedError
+        """The trigger that waits in the triggerer; every Labelbox sensor defines its own."""
+        raise NotImplementedError(f"{type(self).__name__} does not say which trigger waits for it")
 
     def result(self, event: dict[str, Any]) -> Any:
         """The XCom value for a successful event."""

@@ -8,6 +8,7 @@ triggerer) and the event: exactly one of `success`, `failed`, `timeout` or `erro
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import time
 from collections.abc import AsyncIterator
@@ -46,13 +47,13 @@ class LabelboxPollTrigger(BaseTrigger):
         self.poll_interval = poll_interval
         self.context = context or {}
 
+    @abc.abstractmethod
     def check(self, client: LabelboxClient) -> Poll:
         """Look once (runs in a worker thread, so the synchronous client is fine here)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def own_kwargs(self) -> dict[str, Any]:
         """The subclass's constructor arguments, as plain JSON."""
-        raise NotImplementedError
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         kwargs = {
