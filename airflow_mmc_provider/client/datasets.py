@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from airflow_mmc_provider.client.errors import LabelboxError, NotFoundError
+from airflow_mmc_provider.client.errors import NotFoundError
+from airflow_mmc_provider.client.idempotent import find_or_create
 from airflow_mmc_provider.client.models import Dataset
 from airflow_mmc_provider.client.transport import Transport
 
@@ -69,19 +70,7 @@ class Datasets:
 
     def get_or_create(self, name: str, description: str | None = None) -> tuple[Dataset, bool]:
         """Return (dataset, created). A retried task finds the dataset its first try made."""
-        existing = self._first_by_name(name)
-        if existing is not None:
-            return existing, False
-        try:
-            return self.create(name, description), True
-        except LabelboxError as error:
-            if not error.ambiguous:
-                raise
-            # The create may have reached Labelbox before the connection broke: look before retrying.
-            existing = self._first_by_name(name)
-            if existing is not None:
-                return existing, True
-            return self.create(name, description), True
+        return find_or_create(lambda: self._first_by_name(name), lambda: self.create(name, description))
 
     def _first_by_name(self, name: str) -> Dataset | None:
         matches = self.find_by_name(name)

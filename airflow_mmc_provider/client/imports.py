@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from airflow_mmc_provider.client.errors import LabelboxError, NotFoundError
+from airflow_mmc_provider.client.idempotent import find_or_create
 from airflow_mmc_provider.client.projects import PROJECT_FIELDS
 from airflow_mmc_provider.client.transport import Transport
 
@@ -116,16 +117,12 @@ class Imports:
 
     def ensure(self, project_id: str, name: str, kind: str, ndjson: bytes) -> AnnotationImport:
         """Find the import by name or start it; a lost answer to the start is looked up, not repeated."""
-        existing = self.find(project_id, name, kind)
-        if existing is not None:
-            return existing
-        try:
-            return self.start_from_bytes(project_id, name, kind, ndjson)
-        except LabelboxError as error:
-            found = self.find(project_id, name, kind) if error.ambiguous else None
-            if found is None:
-                raise
-            return found
+        found, _ = find_or_create(
+            lambda: self.find(project_id, name, kind),
+            lambda: self.start_from_bytes(project_id, name, kind, ndjson),
+            create_again=False,
+        )
+        return found
 
     def wait(
         self, project_id: str, name: str, kind: str, *, timeout: float = 3600, poll_interval: float = 5

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from airflow_mmc_provider.client.errors import LabelboxError, NotFoundError
+from airflow_mmc_provider.client.errors import NotFoundError
+from airflow_mmc_provider.client.idempotent import find_or_create
 from airflow_mmc_provider.client.models import Ontology, Project, ProjectOverview
 from airflow_mmc_provider.client.ontologies import Ontologies
 from airflow_mmc_provider.client.transport import Transport
@@ -98,25 +99,18 @@ class Projects:
         self, name: str, *, live: bool = False, description: str | None = None
     ) -> tuple[Project, bool]:
         """Return (project, created); a lost answer to the create is looked up, not repeated."""
-        existing = self.find_by_name(name)
-        if existing:
-            if len(existing) > 1:
+
+        def first() -> Project | None:
+            found = self.find_by_name(name)
+            if len(found) > 1:
                 log.warning(
-                    "%d Labelbox projects are named %r; using the oldest, %s",
-                    len(existing),
-                    name,
-                    existing[0].id,
+                    "%d Labelbox projects are named %r; using the oldest, %s", len(found), name, found[0].id
                 )
-            return existing[0], False
-        try:
-            return self.create_model_chat_evaluation(name, live=live, description=description), True
-        except LabelboxError as error:
-            if not error.ambiguous:
-                raise
-            again = self.find_by_name(name)
-            if again:
-                return again[0], True
-            return self.create_model_chat_evaluation(name, live=live, description=description), True
+            return found[0] if found else None
+
+        return find_or_create(
+            first, lambda: self.create_model_chat_evaluation(name, live=live, description=description)
+        )
 
     def ontology_id(self, project_id: str) -> str | None:
         query = "query GetProjectOntologyPyApi($id: ID!){project(where: {id: $id}){ontology{id name}}}"
