@@ -62,7 +62,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import Any, Final, Literal
 
 import msgspec
-from msgspec import Raw, Struct
+from msgspec import Struct
 
 from airflow_mmc_provider.mmc.errors import ValidationError, ValidationIssue
 
@@ -78,6 +78,7 @@ __all__ = [
     "Response",
     "RowDataLoader",
     "SingleSelection",
+    "iter_chunk_rows",
     "iter_labels",
     "iter_rows",
     "parse_line",
@@ -235,63 +236,63 @@ RowDataLoader = Callable[[str], Any]
 # ---------------------------------------------------------------------------------------------
 
 
-class _ActorMetadata(Struct, rename="camel"):
+class _ActorMetadata(Struct, rename="camel", gc=False):
     model_config_name: str | None = None
     model_config_id: str | None = None
 
 
-class _Actor(Struct):
+class _Actor(Struct, gc=False):
     role: str | None = None
     metadata: _ActorMetadata | None = None
 
 
-class _Message(Struct, rename="camel"):
+class _Message(Struct, rename="camel", gc=False):
     actor_id: str | None = None
-    child_message_ids: list[str] | None = None
+    child_message_ids: tuple[str, ...] | None = None
 
 
-class _Document(Struct, rename="camel"):
+class _Document(Struct, rename="camel", gc=False):
     actors: dict[str, _Actor] | None = None
     messages: dict[str, _Message] | None = None
 
 
-class _MessageRef(Struct):
+class _MessageRef(Struct, gc=False):
     message_id: str
     model_config_name: str | None = None
     model_config_id: str | None = None
     order: int | None = None
 
 
-class _RankedMessages(Struct):
+class _RankedMessages(Struct, gc=False):
     parent_message_id: str
     ranked_messages: list[_MessageRef]
 
 
-class _SelectedMessage(Struct):
+class _SelectedMessage(Struct, gc=False):
     parent_message_id: str
     message_id: str
     model_config_name: str | None = None
     model_config_id: str | None = None
 
 
-class _SelectedMessages(Struct):
+class _SelectedMessages(Struct, gc=False):
     parent_message_id: str
     messages: list[_MessageRef]
 
 
-class _Answer(Struct):
+class _Answer(Struct, gc=False):
     name: str | None = None
     value: str | None = None
     feature_schema_id: str | None = None
     classifications: list[_Classification] | None = None
 
 
-class _TextAnswer(Struct):
+class _TextAnswer(Struct, gc=False):
     content: str | None = None
     classifications: list[_Classification] | None = None
 
 
-class _Classification(Struct):
+class _Classification(Struct, gc=False):
     name: str | None = None
     value: str | None = None
     feature_schema_id: str | None = None
@@ -304,7 +305,7 @@ class _Classification(Struct):
     conversational_text_answer: _TextAnswer | None = None
 
 
-class _Object(Struct):
+class _Object(Struct, gc=False):
     name: str | None = None
     value: str | None = None
     feature_schema_id: str | None = None
@@ -315,61 +316,71 @@ class _Object(Struct):
     selected_messages: _SelectedMessages | None = None
 
 
-class _Annotations(Struct):
+class _Annotations(Struct, gc=False):
     objects: list[_Object] | None = None
     classifications: list[_Classification] | None = None
 
 
-class _LabelDetails(Struct):
+class _LabelDetails(Struct, gc=False):
     created_at: str | None = None
     created_by: str | None = None
 
 
-class _Label(Struct):
+class _Label(Struct, gc=False):
     id: str
     label_details: _LabelDetails | None = None
     annotations: _Annotations | None = None
 
 
-class _ProjectDetails(Struct):
+class _ProjectDetails(Struct, gc=False):
     batch_id: str | None = None
     batch_name: str | None = None
     workflow_status: str | None = None
 
 
-class _ModelConfig(Struct):
+class _ModelConfig(Struct, gc=False):
     name: str | None = None
 
 
-class _ProjectModelConfigs(Struct):
+class _ProjectModelConfigs(Struct, gc=False):
     model_configs: dict[str, _ModelConfig] | None = None
 
 
-class _Project(Struct):
+class _Project(Struct, gc=False):
     name: str | None = None
     labels: list[_Label] | None = None
     project_details: _ProjectDetails | None = None
     project_model_configs: _ProjectModelConfigs | None = None
 
 
-_NULL = Raw(b"null")
-
-
-class _DataRow(Struct):
+class _DataRow(Struct, gc=False):
     id: str
     global_key: str | None = None
     external_id: str | None = None
-    row_data: Raw = _NULL  # decoded separately: a JSON string, an object, or a URL
+    # The v2 document as a JSON string (decoded again in `_decode_document`), the document itself,
+    # or a URL. Decoding the string here spares a second pass over the line's largest value.
+    row_data: str | _Document | None = None
 
 
-class _Line(Struct):
+class _Line(Struct, gc=False):
     data_row: _DataRow
     projects: dict[str, _Project] | None = None
 
 
+class _DataRowWithoutRowData(Struct, gc=False):
+    id: str
+    global_key: str | None = None
+    external_id: str | None = None
+
+
+class _LineWithoutRowData(Struct, gc=False):
+    data_row: _DataRowWithoutRowData
+    projects: dict[str, _Project] | None = None
+
+
 _line_decoder = msgspec.json.Decoder(_Line)
+_line_without_row_data_decoder = msgspec.json.Decoder(_LineWithoutRowData)
 _document_decoder = msgspec.json.Decoder(_Document)
-_str_decoder = msgspec.json.Decoder(str)
 
 _LINE_FIX = (
     "each line must be one JSON object per data row as Labelbox exports it; re-download a truncated export"
@@ -633,44 +644,46 @@ def _rank_key(item: RankedResponse) -> tuple[int, int]:
     return (item.order, item.position if item.position is not None else 1 << 30)
 
 
-def _decode_document(raw: Raw, loader: RowDataLoader | None) -> _Document | None:
-    text = bytes(raw).lstrip()
-    if not text or text == b"null":
-        return None
-    if text[:1] == b"{":
-        return _decode_document_text(text)
-    if text[:1] != b'"':
-        raise _Problem("data_row.row_data", "row_data is neither a JSON string nor an object")
-    value = _str_decoder.decode(text)
-    stripped = value.lstrip()
+def _decode_document(row_data: str | _Document | None, loader: RowDataLoader | None) -> _Document | None:
+    """The conversation of a row: row_data as decoded with the line, or loaded from its URL."""
+    if row_data is None or isinstance(row_data, _Document):
+        return row_data
+    if row_data[:1] == "{":
+        return _decode_document_text(row_data)
+    stripped = row_data.lstrip()
     if stripped.startswith("{"):
-        return _decode_document_text(stripped.encode())
+        return _decode_document_text(stripped)
     if loader is None or not stripped:
         return None
-    loaded = loader(value)
+    loaded = loader(row_data)
     if loaded is None:
         return None
     if isinstance(loaded, (bytes, bytearray, memoryview, str)):
-        return _decode_document_text(bytes(loaded) if not isinstance(loaded, str) else loaded.encode())
+        return _decode_document_text(loaded)
     try:
         return msgspec.convert(loaded, _Document)
     except msgspec.ValidationError as exc:
         raise _Problem("data_row.row_data", f"the loaded row_data is not a v2 conversation: {exc}") from None
 
 
-def _decode_document_text(text: bytes) -> _Document:
+def _decode_document_text(text: str | bytes | bytearray | memoryview) -> _Document:
     try:
         return _document_decoder.decode(text)
     except msgspec.DecodeError as exc:
-        raise _Problem(
-            "data_row.row_data",
-            f"row_data is not a readable conversation (version 2: actors and messages maps): {exc}",
-            "export rows of a multimodal chat evaluation project; row_data must be the v2 document",
-        ) from None
+        raise _unreadable_document(str(exc)) from None
 
 
-def _wanted(project_ids: Collection[str] | None, project_id: str) -> bool:
-    return project_ids is None or project_id in project_ids
+def _unreadable_document(reason: str) -> _Problem:
+    return _Problem(
+        "data_row.row_data",
+        f"row_data is not a readable conversation (version 2: actors and messages maps): {reason}",
+        "export rows of a multimodal chat evaluation project; row_data must be the v2 document",
+    )
+
+
+_NO_DETAILS = _ProjectDetails()
+_NO_LABEL_DETAILS = _LabelDetails()
+_NO_ANNOTATIONS = _Annotations()
 
 
 def _build_rows(
@@ -679,64 +692,110 @@ def _build_rows(
     project_ids: Collection[str] | None,
     loader: RowDataLoader | None,
     skipped: dict[str, int],
+    row_data_problem: _Problem | None = None,
 ) -> list[ExportRow]:
-    data_row = line.data_row
-    selected = [(pid, p) for pid, p in (line.projects or {}).items() if _wanted(project_ids, pid)]
-    if not selected:
+    """The rows of one decoded line (one per selected project); raises `_Problem`."""
+    projects = line.projects
+    if not projects:
         return []
+    if project_ids is None:
+        selected = list(projects.items())
+    else:
+        selected = [(pid, p) for pid, p in projects.items() if pid in project_ids]
+        if not selected:
+            return []
+    if row_data_problem is not None:
+        raise row_data_problem
+    data_row = line.data_row
     document = _decode_document(data_row.row_data, loader)
     has_conversation = document is not None
     rows: list[ExportRow] = []
     for project_id, project in selected:
-        configs = project.project_model_configs.model_configs if project.project_model_configs else None
-        conversation = _Conversation(document, configs)
-        details = project.project_details or _ProjectDetails()
-        labels: list[LabelRecord] = []
-        for label_index, label in enumerate(project.labels or ()):
-            field = f"projects[{project_id!r}].labels[{label_index}].annotations"
-            builder = _LabelBuilder(conversation, skipped)
-            annotations = label.annotations or _Annotations()
-            for index, obj in enumerate(annotations.objects or ()):
-                builder.add_object(obj, f"{field}.objects[{index}]")
-            for index, item in enumerate(annotations.classifications or ()):
-                builder.add_classification(item, f"{field}.classifications[{index}]")
-            ld = label.label_details or _LabelDetails()
-            labels.append(
-                LabelRecord(
-                    data_row_id=data_row.id,
-                    global_key=data_row.global_key,
-                    project_id=project_id,
-                    label_id=label.id,
-                    rater=ld.created_by,
-                    created_at=ld.created_at,
-                    workflow_status=details.workflow_status,
-                    batch_id=details.batch_id,
-                    batch_name=details.batch_name,
-                    rankings=tuple(builder.rankings),
-                    single_selections=tuple(builder.single),
-                    multi_selections=tuple(builder.multi),
-                    classifications=tuple(builder.classifications),
-                    external_id=data_row.external_id,
-                    line=number,
-                    has_conversation=has_conversation,
-                )
-            )
+        details = project.project_details or _NO_DETAILS
+        labels = (
+            _build_labels(line, number, project_id, project, details, document, skipped)
+            if project.labels
+            else ()
+        )
         rows.append(
             ExportRow(
-                data_row_id=data_row.id,
-                global_key=data_row.global_key,
-                project_id=project_id,
-                labels=tuple(labels),
-                project_name=project.name,
-                workflow_status=details.workflow_status,
-                batch_id=details.batch_id,
-                batch_name=details.batch_name,
-                external_id=data_row.external_id,
-                line=number,
-                has_conversation=has_conversation,
+                data_row.id,
+                data_row.global_key,
+                project_id,
+                labels,
+                project.name,
+                details.workflow_status,
+                details.batch_id,
+                details.batch_name,
+                data_row.external_id,
+                number,
+                has_conversation,
             )
         )
     return rows
+
+
+def _build_labels(
+    line: _Line,
+    number: int,
+    project_id: str,
+    project: _Project,
+    details: _ProjectDetails,
+    document: _Document | None,
+    skipped: dict[str, int],
+) -> tuple[LabelRecord, ...]:
+    data_row = line.data_row
+    configs = project.project_model_configs.model_configs if project.project_model_configs else None
+    conversation = _Conversation(document, configs)
+    labels: list[LabelRecord] = []
+    for label_index, label in enumerate(project.labels or ()):
+        field = f"projects[{project_id!r}].labels[{label_index}].annotations"
+        builder = _LabelBuilder(conversation, skipped)
+        annotations = label.annotations or _NO_ANNOTATIONS
+        for index, obj in enumerate(annotations.objects or ()):
+            builder.add_object(obj, f"{field}.objects[{index}]")
+        for index, item in enumerate(annotations.classifications or ()):
+            builder.add_classification(item, f"{field}.classifications[{index}]")
+        ld = label.label_details or _NO_LABEL_DETAILS
+        labels.append(
+            LabelRecord(
+                data_row_id=data_row.id,
+                global_key=data_row.global_key,
+                project_id=project_id,
+                label_id=label.id,
+                rater=ld.created_by,
+                created_at=ld.created_at,
+                workflow_status=details.workflow_status,
+                batch_id=details.batch_id,
+                batch_name=details.batch_name,
+                rankings=tuple(builder.rankings),
+                single_selections=tuple(builder.single),
+                multi_selections=tuple(builder.multi),
+                classifications=tuple(builder.classifications),
+                external_id=data_row.external_id,
+                line=number,
+                has_conversation=document is not None,
+            )
+        )
+    return tuple(labels)
+
+
+def _without_row_data(line: bytes | str, error: msgspec.DecodeError) -> tuple[_Line, _Problem]:
+    """A line whose row_data is not a conversation: the rest of it, and the problem to report.
+
+    The problem is only raised when a selected project needs the conversation, as when row_data
+    was decoded on demand; any other decoding error is re-raised as it is.
+    """
+    field, message = _field_of(error)
+    if field == "data_row.row_data":
+        problem = _Problem(field, "row_data is neither a JSON string nor an object")
+    elif field.startswith("data_row.row_data."):
+        problem = _unreadable_document(f"{message} - at `$.{field.removeprefix('data_row.row_data.')}`")
+    else:
+        raise error
+    rest = _line_without_row_data_decoder.decode(line)
+    row = rest.data_row
+    return _Line(_DataRow(row.id, row.global_key, row.external_id), rest.projects), problem
 
 
 def _field_of(exc: msgspec.DecodeError) -> tuple[str, str]:
@@ -780,23 +839,25 @@ def parse_line(
     projects = _normalize_projects(project_ids)
     counts = skipped if skipped is not None else {}
     try:
-        decoded = _line_decoder.decode(line)
-        return _build_rows(decoded, line_number, projects, row_data_loader, counts)
+        try:
+            decoded, problem = _line_decoder.decode(line), None
+        except msgspec.DecodeError as exc:
+            decoded, problem = _without_row_data(line, exc)
+        return _build_rows(decoded, line_number, projects, row_data_loader, counts, problem)
     except msgspec.DecodeError as exc:
         field, message = _field_of(exc)
         issue = ValidationIssue(
             f"export line {line_number}", field, message, _LINE_FIX, key=_row_key(line), line=line_number
         )
     except _Problem as problem:
-        issue = ValidationIssue(
-            f"export line {line_number}",
-            problem.field,
-            problem.message,
-            problem.fix,
-            key=_row_key(line),
-            line=line_number,
-        )
+        issue = _problem_issue(problem, line_number, _row_key(line))
     raise ExportError([issue], subject="export")
+
+
+def _problem_issue(problem: _Problem, line_number: int, key: str | None) -> ValidationIssue:
+    return ValidationIssue(
+        f"export line {line_number}", problem.field, problem.message, problem.fix, key=key, line=line_number
+    )
 
 
 def split_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -811,6 +872,74 @@ def split_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield from parts
     if pending:
         yield pending
+
+
+# Lines decoded in one call: a run this size stays in the CPU cache between the two passes over
+# it (the line, then the conversation in its row_data); a whole 1 MiB chunk does not, and decodes
+# markedly slower than line by line.
+_BLOCK_BYTES = 64 * 1024
+
+
+def _line_blocks(chunks: Iterable[bytes]) -> Iterator[tuple[bytes, int, int]]:
+    """Downloaded chunks -> runs of whole lines as ``(data, start, end)``.
+
+    ``data[start:end]`` ends with a newline (except the stream's last line when it has none). A
+    line cut by a chunk boundary is joined with its rest (a copy of one line); the lines between a
+    chunk's first and last newline are used in place, without a copy, in runs of about
+    `_BLOCK_BYTES`.
+    """
+    carry = b""
+    for chunk in chunks:
+        last = chunk.rfind(b"\n")
+        if last < 0:
+            carry += chunk
+            continue
+        first = 0
+        if carry:
+            first = chunk.find(b"\n") + 1
+            yield carry + chunk[:first], 0, len(carry) + first
+        while first <= last:
+            stop = chunk.find(b"\n", first + _BLOCK_BYTES, last + 1) + 1 or last + 1
+            yield chunk, first, stop
+            first = stop
+        carry = chunk[last + 1 :]
+    if carry:
+        yield carry, 0, len(carry)
+
+
+def _object_lines(data: bytes, start: int, end: int) -> int:
+    """How many lines ``data[start:end]`` holds if each starts with ``{``, else 0.
+
+    A newline-only scan (``find`` is a memchr) that also checks the first byte of every line: a
+    blank or otherwise odd line sends the block down the line-by-line path.
+    """
+    find, lines, pos = data.find, 0, start
+    while pos < end:
+        if data[pos] != 0x7B:  # "{"
+            return 0
+        lines += 1
+        pos = find(b"\n", pos, end) + 1 or end
+    return lines
+
+
+def _decode_block(data: bytes, start: int, end: int) -> tuple[int, list[_Line] | None]:
+    """(number of lines, each decoded) for a block; None instead of the list when one call to
+    msgspec's ``decode_lines`` would not be exactly one value per line.
+
+    ``decode_lines`` accepts any whitespace between values, so it is only used when every line
+    starts with ``{`` (no blank line) and it returns one value per line; otherwise (or on any
+    decoding error) the caller reads the block line by line, which names the bad line.
+    """
+    lines = _object_lines(data, start, end)
+    if lines:
+        try:
+            decoded = _line_decoder.decode_lines(memoryview(data)[start:end])
+        except msgspec.DecodeError:
+            pass
+        else:
+            if len(decoded) == lines:
+                return lines, decoded
+    return data.count(b"\n", start, end) + (data[end - 1 : end] != b"\n"), None
 
 
 class ExportReader:
@@ -849,7 +978,20 @@ class ExportReader:
         self.rows_without_labels = 0
         self.issues: list[ValidationIssue] = []
         self.skipped: dict[str, int] = {}
+        self._chunks: Iterable[bytes] | None = None
         self._started = False
+
+    @classmethod
+    def from_chunks(cls, chunks: Iterable[bytes], **options: Any) -> ExportReader:
+        """A reader over downloaded chunks with arbitrary boundaries (e.g. `Exports.iter_chunks`).
+
+        The records, counters and errors are those of ``ExportReader(split_lines(chunks))``; it
+        is faster because each run of whole lines in a chunk is decoded in one call, without a
+        bytes object per line.
+        """
+        reader = cls((), **options)
+        reader._chunks = chunks
+        return reader
 
     @property
     def bad_lines(self) -> int:
@@ -859,9 +1001,26 @@ class ExportReader:
         if self._started:
             raise RuntimeError("an ExportReader reads its lines once")
         self._started = True
-        number = self.first_line - 1
-        for line in self._lines:
-            number += 1
+        if self._chunks is not None:
+            parsed = self._parse_blocks(self._chunks)
+        else:
+            parsed = self._parse_lines(self._lines, self.first_line)
+        for rows in parsed:
+            yield from rows
+
+    def _counted(self, rows: list[ExportRow]) -> list[ExportRow]:
+        if rows:
+            self.rows_read += 1
+        for row in rows:
+            if row.labels:
+                self.labels_read += len(row.labels)
+            else:
+                self.rows_without_labels += 1
+        return rows
+
+    def _parse_lines(self, lines: Iterable[bytes | str], first: int) -> Iterator[list[ExportRow]]:
+        """The rows of each good line; blank lines are numbered but not read."""
+        for number, line in enumerate(lines, first):
             if not line or line.isspace():
                 continue
             self.lines_read += 1
@@ -874,18 +1033,37 @@ class ExportReader:
                     skipped=self.skipped,
                 )
             except ExportError as exc:
-                self.issues.extend(exc.issues)
-                if self.max_bad_lines is not None and len(self.issues) > self.max_bad_lines:
-                    raise ExportError(self.issues, subject="export") from None
+                self._record(exc.issues)
                 continue
-            if rows:
-                self.rows_read += 1
-            for row in rows:
-                if row.labels:
-                    self.labels_read += len(row.labels)
+            yield self._counted(rows)
+
+    def _parse_blocks(self, chunks: Iterable[bytes]) -> Iterator[list[ExportRow]]:
+        number = self.first_line
+        projects, loader, skipped = self.project_ids, self.row_data_loader, self.skipped
+        for data, start, end in _line_blocks(chunks):
+            count, decoded = _decode_block(data, start, end)
+            if decoded is None:
+                lines = data[start:end].split(b"\n")
+                if data[end - 1 : end] == b"\n":
+                    lines.pop()  # the empty piece after the last newline is not a line
+                yield from self._parse_lines(lines, number)
+                number += count
+                continue
+            for line in decoded:
+                self.lines_read += 1
+                try:
+                    rows = _build_rows(line, number, projects, loader, skipped)
+                except _Problem as problem:
+                    self._record([_problem_issue(problem, number, line.data_row.id)])
                 else:
-                    self.rows_without_labels += 1
-                yield row
+                    yield self._counted(rows)
+                number += 1
+
+    def _record(self, issues: Iterable[ValidationIssue]) -> None:
+        """Keep the issues of a bad line; raise with all of them once there are too many."""
+        self.issues.extend(issues)
+        if self.max_bad_lines is not None and len(self.issues) > self.max_bad_lines:
+            raise ExportError(self.issues, subject="export") from None
 
     def labels(self) -> Iterator[LabelRecord]:
         for row in self.rows():
@@ -903,3 +1081,8 @@ def iter_labels(lines: Iterable[bytes | str], **options: Any) -> Iterator[LabelR
 def iter_rows(lines: Iterable[bytes | str], **options: Any) -> Iterator[ExportRow]:
     """`ExportReader(lines, **options).rows()`."""
     return ExportReader(lines, **options).rows()
+
+
+def iter_chunk_rows(chunks: Iterable[bytes], **options: Any) -> Iterator[ExportRow]:
+    """`ExportReader.from_chunks(chunks, **options).rows()`: rows straight from downloaded chunks."""
+    return ExportReader.from_chunks(chunks, **options).rows()

@@ -20,6 +20,7 @@ from airflow_mmc_provider.mmc.export import (
     ExportReader,
     LabelRecord,
     Response,
+    iter_chunk_rows,
     iter_labels,
     iter_rows,
     parse_line,
@@ -417,3 +418,80 @@ def test_row_data_missing_or_null() -> None:
         parse_line(json.dumps(full_line()))[0].labels
         == parse_line(json.dumps(full_line()).encode())[0].labels
     )
+
+
+# --- reading downloaded chunks directly ----------------------------------------------------------
+
+
+def _odd_lines() -> list[bytes]:
+    """Good lines mixed with every kind of line the block decoder must not read in one call."""
+    good = L.ndjson(full_line())[0]
+    no_labels = json.dumps(L.line("row-9", [], models=["gpt"])).encode()
+    bad_row_data = json.loads(good)
+    bad_row_data["data_row"]["row_data"] = 12
+    return [
+        *bad_export(),
+        b"   ",  # whitespace only: skipped, numbered
+        no_labels,
+        good + b" " + good,  # two values on one line: malformed
+        b"  " + good,  # leading whitespace: a good line
+        json.dumps(bad_row_data).encode(),
+        good + b"\r",
+        no_labels,
+    ]
+
+
+def _cut(data: bytes, cuts: list[int]) -> list[bytes]:
+    chunks, start = [], 0
+    for cut in cuts:
+        chunks.append(data[start : start + cut])
+        start += cut
+    chunks.append(data[start:])
+    return chunks
+
+
+def _read(reader: ExportReader) -> tuple[list[Any], list[Any], tuple[int, ...], dict[str, int]]:
+    rows = list(reader.rows())
+    counters = (reader.lines_read, reader.rows_read, reader.labels_read, reader.rows_without_labels)
+    return rows, [(i.line, i.field, i.message, i.key) for i in reader.issues], counters, reader.skipped
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.integers(min_value=0, max_value=len(_odd_lines()) - 1), min_size=1, max_size=40),
+    st.lists(st.integers(min_value=1, max_value=9000), min_size=0, max_size=12),
+    st.booleans(),
+    st.integers(min_value=1, max_value=5),
+)
+def test_reading_chunks_equals_reading_their_lines(
+    picks: list[int], cuts: list[int], final_newline: bool, first_line: int
+) -> None:
+    """Same rows, issues (line, field, message, data row), counters and skipped kinds as line by
+    line, whatever the chunk boundaries and however odd the lines."""
+    pool = _odd_lines()
+    data = b"\n".join(pool[i] for i in picks) + (b"\n" if final_newline else b"")
+    chunks = _cut(data, cuts)
+    options: dict[str, Any] = {"max_bad_lines": None, "first_line": first_line}
+    by_chunks = _read(ExportReader.from_chunks(chunks, **options))
+    by_lines = _read(ExportReader(split_lines(chunks), **options))
+    assert by_chunks == by_lines
+    assert [row.line for row in by_chunks[0]] == [row.line for row in by_lines[0]]
+
+
+def test_chunks_of_many_lines_keep_line_numbers_and_stop_at_the_first_bad_line() -> None:
+    good = L.ndjson(full_line())[0]
+    lines = [good] * 300
+    lines[217] = b'{"data_row": {"id": "row-218"}, "projects": {"p": {"labels": [{"id": 7}]}}}'
+    data = b"\n".join(lines) + b"\n"
+    chunks = _cut(data, [len(data) // 3, len(data) // 3])  # blocks of many whole lines
+    reader = ExportReader.from_chunks(chunks)
+    seen: list[int] = []
+    with pytest.raises(ExportError) as caught:
+        for row in reader.rows():
+            seen.append(row.line)
+    [issue] = caught.value.issues
+    assert (issue.line, issue.key) == (218, "row-218") and issue.field.endswith("labels[0].id")
+    assert seen == list(range(1, 218))
+    assert [r.line for r in iter_chunk_rows([data], project_ids="proj-1", max_bad_lines=1)] == [
+        n for n in range(1, 301) if n != 218
+    ]
