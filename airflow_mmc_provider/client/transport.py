@@ -39,6 +39,9 @@ _ROOT_FIELD_RE = re.compile(r"{\s*([A-Za-z_][A-Za-z0-9_]*)")
 # 503 and 429 mean the server refused before doing anything; 502/504/500 may hide a finished write.
 _UNAMBIGUOUS_STATUSES = frozenset({429, 503})
 _json_encoder = msgspec.json.Encoder()
+# Bodies of file URLs are read in blocks this large: requests' default (10 KiB) costs a Python
+# round trip per block, which at export sizes competes with parsing for the interpreter.
+DOWNLOAD_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,37 @@ class RetryPolicy:
         if retry_after is not None:
             wait = max(wait, min(retry_after, self.max_wait * 4))
         return wait
+
+
+class _Environment:
+    """Proxy and CA bundle settings from the environment, read once per scheme and host.
+
+    With `trust_env` on, requests reads them (and looks for ~/.netrc) on every request, which costs
+    more CPU than the request itself at export rates (a look-up and a GET per chunk). Sessions made
+    by the transport turn `trust_env` off and pass these settings with each request instead.
+    ~/.netrc is not consulted: GraphQL calls carry their own Authorization header (which netrc
+    credentials would replace) and file URLs are signed.
+    """
+
+    def __init__(self) -> None:
+        self._probe = requests.Session()
+        self._by_host: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def settings(self, url: str) -> dict[str, Any]:
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc)
+        found = self._by_host.get(key)
+        if found is None:
+            merged = self._probe.merge_environment_settings(url, {}, None, None, None)
+            found = {"proxies": merged["proxies"], "verify": merged["verify"]}
+            self._by_host[key] = found
+        return found
+
+
+def _session_without_environment() -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False
+    return session
 
 
 def experimental_endpoint(endpoint: str) -> str:
@@ -96,7 +130,10 @@ class Transport:
         self.timeout = (connect_timeout, read_timeout)
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
-        self._session = session or requests.Session()
+        # Sessions made here read the environment once per host (see `_Environment`); a session
+        # passed in keeps its own settings.
+        self._environment = _Environment() if session is None else None
+        self._session = session or _session_without_environment()
         self._session.headers.update(
             {
                 "Authorization": f"Bearer {api_key}",
@@ -105,7 +142,8 @@ class Transport:
             }
         )
         # Signed file URLs (uploads, exports, import reports) must never receive the API key.
-        self._downloads = requests.Session()
+        self._downloads = _session_without_environment()
+        self._download_environment = _Environment()
         self._downloads.headers["User-Agent"] = self._session.headers["User-Agent"]
 
     def __repr__(self) -> str:
@@ -133,7 +171,9 @@ class Transport:
         headers = {"Content-Type": "application/json"}
 
         def send() -> requests.Response:
-            return self._session.post(url, data=body, headers=headers, timeout=self._timeout(timeout))
+            return self._session.post(
+                url, data=body, headers=headers, timeout=self._timeout(timeout), **self._settings(url)
+            )
 
         return self._with_retries(operation, send, idempotent=idempotent)
 
@@ -161,7 +201,9 @@ class Transport:
                 "map": (None, file_map),
                 part_name: (filename, content, content_type),
             }
-            return self._session.post(self.endpoint, files=files, timeout=self._timeout(timeout))
+            return self._session.post(
+                self.endpoint, files=files, timeout=self._timeout(timeout), **self._settings(self.endpoint)
+            )
 
         return self._with_retries(operation, send, idempotent=idempotent)
 
@@ -186,10 +228,18 @@ class Transport:
         """GET a file URL Labelbox handed out (no credentials are sent), with the same retries."""
 
         def send() -> requests.Response:
-            return self._downloads.get(url, timeout=self._timeout(timeout))
+            settings = self._download_environment.settings(url)
+            response = self._downloads.get(url, timeout=self._timeout(timeout), stream=True, **settings)
+            if response.status_code < 400:
+                # Read inside `send` so a dropped or short body is retried like a failed request.
+                response._content = b"".join(response.iter_content(DOWNLOAD_BLOCK))
+            return response
 
         body: bytes = self._with_retries("file download", send, idempotent=True, graphql=False)
         return body
+
+    def _settings(self, url: str) -> dict[str, Any]:
+        return self._environment.settings(url) if self._environment is not None else {}
 
     # --- retry loop ------------------------------------------------------------------------------
 

@@ -193,3 +193,31 @@ def test_downloads_do_not_send_the_api_key(transport, requests_mock):
     requests_mock.get("https://storage.test/file", content=b"abc")
     assert transport.download("https://storage.test/file") == b"abc"
     assert "Authorization" not in requests_mock.last_request.headers
+
+
+def test_proxy_settings_come_from_the_environment_once_per_host(requests_mock, monkeypatch):
+    """requests' per-request environment lookup is replaced by one per host; proxies still apply."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
+    monkeypatch.setenv("NO_PROXY", "direct.test")
+    requests_mock.post(URL, **OK)
+    requests_mock.get("https://storage.test/chunk", content=b"abc")
+    requests_mock.get("https://direct.test/chunk", content=b"def")
+    transport = Transport(KEY, URL)
+    transport.execute(QUERY)
+    assert transport.download("https://storage.test/chunk") == b"abc"
+    assert transport.download("https://direct.test/chunk") == b"def"
+    graphql, proxied, direct = requests_mock.request_history
+    assert graphql.proxies.get("https") == "http://proxy.corp:3128"
+    assert proxied.proxies.get("https") == "http://proxy.corp:3128"
+    assert "https" not in direct.proxies
+    assert "Authorization" not in proxied.headers  # file URLs never get the key
+
+
+def test_a_session_passed_in_keeps_its_own_settings(requests_mock, monkeypatch):
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    session = requests.Session()
+    session.verify = "/etc/ssl/corp-ca.pem"
+    requests_mock.post(URL, **OK)
+    Transport(KEY, URL, session=session).execute(QUERY)
+    assert session.trust_env and requests_mock.request_history[0].verify == "/etc/ssl/corp-ca.pem"
