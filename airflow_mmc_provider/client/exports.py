@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 RESULT = "RESULT"
 ERRORS = "ERRORS"
+# Wrong offset guesses tolerated before falling back to one look-up per answer (see iter_chunks).
+_MAX_MISSES = 3
 
 
 @dataclass(frozen=True)
@@ -107,40 +109,54 @@ class Exports:
     def iter_chunks(self, task_id: str, stream: str = RESULT, *, offset: int = 0) -> Iterator[bytes]:
         """Verified chunks of the stream from `offset` on, in order, each exactly once.
 
-        Chunk URLs are located one after the other (cheap GraphQL calls) while up to `prefetch`
-        downloads run in threads ahead of the consumer, so parsing overlaps the network.
+        The service answers a look-up at any offset with a chunk that starts exactly there, so
+        after the first answer the next offsets can be guessed (previous start + chunk size) and
+        up to `prefetch` look-ups and downloads run in threads ahead of the consumer instead of
+        one round trip at a time. A guess is only used once the chunk before it has been verified
+        to end exactly where the guess begins; if chunk sizes vary, the unused guesses are
+        dropped and the next offset is asked for again (and after `_MAX_MISSES` such misses the
+        offsets are learnt from each answer, one look-up at a time), so no byte is duplicated or
+        skipped whatever the service does.
         """
         header = self.header(task_id, stream)
-        if header is None:
+        if header is None or offset >= header.total_size:
             return
+        total = header.total_size
+        first = self.locate_chunk(task_id, stream, offset)
+        located: tuple[int, int, str] | None = first
+        size = first[1] - first[0] + 1
+        planned, misses = offset, 0
         with ThreadPoolExecutor(max_workers=self._prefetch, thread_name_prefix="lb-export") as pool:
             pending: deque[tuple[int, Future[bytes]]] = deque()
-            planned = offset
-            while offset < header.total_size:
-                while len(pending) < self._prefetch and planned < header.total_size:
-                    located = self.locate_chunk(task_id, stream, planned)
-                    pending.append(
-                        (planned, pool.submit(self._verified_chunk, task_id, stream, planned, located))
-                    )
-                    planned = located[1] + 1
+            while offset < total:
+                while len(pending) < self._prefetch and planned < total:
+                    if located is None and misses >= _MAX_MISSES:
+                        located = self.locate_chunk(task_id, stream, planned)
+                    task = pool.submit(self._verified_chunk, task_id, stream, planned, located)
+                    pending.append((planned, task))
+                    planned = located[1] + 1 if located is not None else planned + size
+                    located = None
                 start, future = pending.popleft()
+                if start != offset:
+                    # The guess was wrong (the chunk before was not `size` bytes): plan again from
+                    # the last verified byte.
+                    misses += 1
+                    _drop(pending, future)
+                    planned = offset
+                    continue
                 chunk = future.result()
                 yield chunk
                 offset = start + len(chunk)
-                if pending and pending[0][0] != offset:
-                    # A retried chunk came back with other boundaries: plan again from where we are.
-                    for _, stale in pending:
-                        stale.cancel()
-                    pending.clear()
-                    planned = offset
+                if offset < total:
+                    size = len(chunk)
 
     def iter_lines(self, task_id: str, stream: str = RESULT) -> Iterator[bytes]:
         """Each NDJSON line (without its newline) as soon as the chunk holding its end arrives."""
         carry = b""
         for chunk in self.iter_chunks(task_id, stream):
-            lines = (carry + chunk).split(b"\n")
+            lines = (carry + chunk if carry else chunk).split(b"\n")
             carry = lines.pop()
-            yield from (line for line in lines if line)
+            yield from filter(None, lines)
         if carry.strip():
             yield carry
 
@@ -204,3 +220,11 @@ class Exports:
             )
         offsets = found["offsets"]
         return int(offsets["start"]), int(offsets["end"]), str(found["file"])
+
+
+def _drop(pending: deque[tuple[int, Future[bytes]]], first: Future[bytes]) -> None:
+    """Forget planned downloads; those already running finish unused in the background."""
+    first.cancel()
+    for _, future in pending:
+        future.cancel()
+    pending.clear()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 import pendulum
@@ -16,7 +18,7 @@ from airflow_mmc_provider.client.export_spec import (
     needs_user_timezone,
     search_query,
 )
-from airflow_mmc_provider.client.exports import Exports
+from airflow_mmc_provider.client.exports import _MAX_MISSES, Exports
 from airflow_mmc_provider.client.transport import RetryPolicy, Transport
 
 URL = "https://lb.test/graphql"
@@ -111,8 +113,17 @@ STREAM = b"".join(
 )
 
 
-def serve_stream(requests_mock, chunk_size: int, faults: dict[int, object]) -> list[int]:
-    """Mock the header, the offset look-ups and chunk URLs; `faults` maps an offset to its first answer."""
+def serve_stream(
+    requests_mock,
+    chunk_size: int | Callable[[int], int],
+    faults: dict[int, object],
+    on_lookup: Callable[[int], None] = lambda offset: None,
+) -> list[int]:
+    """Mock the header, the offset look-ups and chunk URLs; `faults` maps an offset to its first answer.
+
+    `chunk_size` may depend on the offset asked (a service whose chunks vary in size); every
+    chunk starts exactly at the offset asked, as the wire reference says.
+    """
     asked: list[int] = []
     pending = dict(faults)
 
@@ -123,17 +134,19 @@ def serve_stream(requests_mock, chunk_size: int, faults: dict[int, object]) -> l
             return {"data": {"task": {"exportMetadataHeader": header}}}
         offset = int(body["variables"]["offset"])
         asked.append(offset)
-        end = min(len(STREAM), offset + chunk_size) - 1
+        on_lookup(offset)
+        size = chunk_size(offset) if callable(chunk_size) else chunk_size
+        end = min(len(STREAM), offset + size) - 1
         found = {
             "offsets": {"start": offset, "end": end},
             "lines": {"start": 0, "end": 0},
-            "file": f"https://f.test/{offset}",
+            "file": f"https://f.test/{offset}-{end}",
         }
         return {"data": {"task": {"exportFileFromOffset": found}}}
 
     def chunk(request, context):
-        offset = int(request.url.rsplit("/", 1)[1])
-        body = STREAM[offset : offset + chunk_size]
+        offset, end = (int(n) for n in request.url.rsplit("/", 1)[1].split("-"))
+        body = STREAM[offset : end + 1]
         fault = pending.pop(offset, None)
         if fault == "short":
             return body[: len(body) // 2]
@@ -149,7 +162,7 @@ def serve_stream(requests_mock, chunk_size: int, faults: dict[int, object]) -> l
 def requests_mock_matcher():
     import re
 
-    return re.compile(r"https://f\.test/\d+")
+    return re.compile(r"https://f\.test/\d+-\d+")
 
 
 def exports() -> Exports:
@@ -186,3 +199,84 @@ def test_rendered_airflow_data_interval_strings_are_accepted():
         {"last_activity_at": ["2026-01-01T00:00:00+00:00", "2026-01-02T00:00:00.250000+01:00"]}
     )
     assert item["value"]["value"] == {"min": "2026-01-01T00:00:00+0000", "max": "2026-01-01T23:00:00+0000"}
+
+
+class ThreadedService:
+    """A stand-in transport answering from threads for real (requests-mock serialises calls)."""
+
+    def __init__(self, chunk_size: int, on_lookup: Callable[[int], None]) -> None:
+        self.chunk_size = chunk_size
+        self.on_lookup = on_lookup
+        self.asked: list[int] = []
+
+    def execute(self, query: str, variables: dict, **options: object) -> dict:
+        if "exportMetadataHeader" in query:
+            return {"task": {"exportMetadataHeader": {"totalSize": len(STREAM), "totalLines": 40}}}
+        offset = int(variables["offset"])
+        self.asked.append(offset)
+        self.on_lookup(offset)
+        end = min(len(STREAM), offset + self.chunk_size) - 1
+        found = {
+            "offsets": {"start": offset, "end": end},
+            "lines": {"start": 0, "end": 0},
+            "file": f"{offset}-{end}",
+        }
+        return {"task": {"exportFileFromOffset": found}}
+
+    def download(self, url: str, **options: object) -> bytes:
+        start, end = (int(n) for n in url.split("-"))
+        return STREAM[start : end + 1]
+
+
+def test_later_chunks_are_looked_up_in_parallel_at_guessed_offsets():
+    """After the first answer, offsets start + k * size are looked up at once, not one answer at a
+    time: two look-ups must be in flight together to get past the barrier."""
+    barrier = threading.Barrier(2, timeout=10)
+
+    def two_at_once(offset: int) -> None:
+        if offset in (100, 200):
+            barrier.wait()
+
+    service = ThreadedService(100, two_at_once)
+    out = io.BytesIO()
+    Exports(service, sleep=lambda s: None).copy_to("task1", out)  # type: ignore[arg-type]
+    assert out.getvalue() == STREAM
+    assert sorted(service.asked) == list(range(0, len(STREAM), 100))  # each boundary once, none wasted
+
+
+@pytest.mark.parametrize(
+    "size_at",
+    [
+        lambda offset: 37 + (offset * 7919) % 61,  # every chunk a different size
+        lambda offset: 100 if offset < 300 else 45,  # the size changes once
+        lambda offset: 30 if offset < 90 else 400,  # chunks grow: guesses overlap
+    ],
+)
+def test_chunks_of_varying_size_are_neither_duplicated_nor_skipped(requests_mock, size_at):
+    asked = serve_stream(requests_mock, size_at, {})
+    chunks = list(exports().iter_chunks("task1"))
+    assert b"".join(chunks) == STREAM
+    # each chunk is the whole answer for the offset where the previous one ended
+    offset = 0
+    for chunk in chunks:
+        assert len(chunk) == min(len(STREAM), offset + size_at(offset)) - offset
+        offset += len(chunk)
+    # a wrong guess costs at most the look-ups planned on it; after a few, offsets come one by one
+    assert len(asked) <= len(chunks) + 4 * _MAX_MISSES
+
+
+def test_varying_chunks_and_faults_together_still_resume_exactly(requests_mock):
+    def size_at(offset: int) -> int:
+        return 50 + offset % 23
+
+    faults = {0: "short", 53: requests.exceptions.ChunkedEncodingError("IncompleteRead")}
+    serve_stream(requests_mock, size_at, faults)
+    out = io.BytesIO()
+    summary = exports().copy_to("task1", out)
+    assert out.getvalue() == STREAM and summary.bytes == len(STREAM)
+
+
+def test_resuming_mid_stream_reads_from_that_offset(requests_mock):
+    asked = serve_stream(requests_mock, 64, {})
+    assert b"".join(exports().iter_chunks("task1", offset=500)) == STREAM[500:]
+    assert min(asked) == 500
