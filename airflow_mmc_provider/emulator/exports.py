@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import mmap
 import os
 import sqlite3
 from array import array
@@ -461,10 +462,22 @@ def chunk_at(store: Store, task_id: str, stream_type: str, offset: int, chunk_by
     if offset < 0 or offset >= size:
         raise InvalidInputError(f"offset {offset} is out of range: the {stream_type} stream has {size} bytes")
     end = min(size, offset + chunk_bytes) - 1
-    ends = array("Q")
-    with open(_index_path(store, task_id, stream_type), "rb") as index:
-        ends.frombytes(index.read())
-    return Chunk(offset, end, bisect.bisect_left(ends, offset), bisect.bisect_left(ends, end))
+    first_line, last_line = _line_numbers(_index_path(store, task_id, stream_type), offset, end)
+    return Chunk(offset, end, first_line, last_line)
+
+
+def _line_numbers(index_path: Path, start: int, end: int) -> tuple[int, int]:
+    """0-based numbers of the lines holding bytes `start` and `end`, by binary search in the index.
+
+    The index (one native uint64 line end per line, as `array("Q")` writes it) is mapped, not read:
+    a look-up touches a few pages instead of copying 8 bytes per line for every chunk served.
+    """
+    with open(index_path, "rb") as index, mmap.mmap(index.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        ends = memoryview(mapped).cast("Q")
+        try:
+            return bisect.bisect_left(ends, start), bisect.bisect_left(ends, end)
+        finally:
+            ends.release()
 
 
 def read_range(store: Store, task_id: str, stream_type: str, start: int, end: int) -> bytes:
