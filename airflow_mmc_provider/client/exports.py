@@ -154,7 +154,9 @@ class Exports:
         """Each NDJSON line (without its newline) as soon as the chunk holding its end arrives."""
         carry = b""
         for chunk in self.iter_chunks(task_id, stream):
-            lines = (carry + chunk if carry else chunk).split(b"\n")
+            lines = chunk.split(b"\n")
+            if carry:  # join the cut line, not the whole chunk
+                lines[0] = carry + lines[0]
             carry = lines.pop()
             yield from filter(None, lines)
         if carry.strip():
