@@ -265,7 +265,7 @@ class _MessageRef(Struct, gc=False):
 
 class _RankedMessages(Struct, gc=False):
     parent_message_id: str
-    ranked_messages: list[_MessageRef]
+    ranked_messages: tuple[_MessageRef, ...]
 
 
 class _SelectedMessage(Struct, gc=False):
@@ -277,19 +277,19 @@ class _SelectedMessage(Struct, gc=False):
 
 class _SelectedMessages(Struct, gc=False):
     parent_message_id: str
-    messages: list[_MessageRef]
+    messages: tuple[_MessageRef, ...]
 
 
 class _Answer(Struct, gc=False):
     name: str | None = None
     value: str | None = None
     feature_schema_id: str | None = None
-    classifications: list[_Classification] | None = None
+    classifications: tuple[_Classification, ...] | None = None
 
 
 class _TextAnswer(Struct, gc=False):
     content: str | None = None
-    classifications: list[_Classification] | None = None
+    classifications: tuple[_Classification, ...] | None = None
 
 
 class _Classification(Struct, gc=False):
@@ -298,10 +298,10 @@ class _Classification(Struct, gc=False):
     feature_schema_id: str | None = None
     message_id: str | None = None
     radio_answer: _Answer | None = None
-    checklist_answers: list[_Answer] | None = None
+    checklist_answers: tuple[_Answer, ...] | None = None
     text_answer: _TextAnswer | None = None
     conversational_radio_answer: _Answer | None = None
-    conversational_checklist_answers: list[_Answer] | None = None
+    conversational_checklist_answers: tuple[_Answer, ...] | None = None
     conversational_text_answer: _TextAnswer | None = None
 
 
@@ -310,15 +310,15 @@ class _Object(Struct, gc=False):
     value: str | None = None
     feature_schema_id: str | None = None
     annotation_kind: str | None = None
-    classifications: list[_Classification] | None = None
+    classifications: tuple[_Classification, ...] | None = None
     ranked_messages: _RankedMessages | None = None
     selected_message: _SelectedMessage | None = None
     selected_messages: _SelectedMessages | None = None
 
 
 class _Annotations(Struct, gc=False):
-    objects: list[_Object] | None = None
-    classifications: list[_Classification] | None = None
+    objects: tuple[_Object, ...] | None = None
+    classifications: tuple[_Classification, ...] | None = None
 
 
 class _LabelDetails(Struct, gc=False):
@@ -348,7 +348,7 @@ class _ProjectModelConfigs(Struct, gc=False):
 
 class _Project(Struct, gc=False):
     name: str | None = None
-    labels: list[_Label] | None = None
+    labels: tuple[_Label, ...] | None = None
     project_details: _ProjectDetails | None = None
     project_model_configs: _ProjectModelConfigs | None = None
 
@@ -628,7 +628,7 @@ class _LabelBuilder:
 
     def _nested(
         self,
-        items: list[_Classification] | None,
+        items: tuple[_Classification, ...] | None,
         field: str,
         scope: Scope,
         message_id: str | None,
@@ -1002,23 +1002,22 @@ class ExportReader:
             raise RuntimeError("an ExportReader reads its lines once")
         self._started = True
         if self._chunks is not None:
-            parsed = self._parse_blocks(self._chunks)
+            yield from self._parse_blocks(self._chunks)
         else:
-            parsed = self._parse_lines(self._lines, self.first_line)
-        for rows in parsed:
-            yield from rows
+            yield from self._parse_lines(self._lines, self.first_line)
 
     def _counted(self, rows: list[ExportRow]) -> list[ExportRow]:
+        """The rows of one good line, counted."""
         if rows:
             self.rows_read += 1
-        for row in rows:
-            if row.labels:
-                self.labels_read += len(row.labels)
-            else:
-                self.rows_without_labels += 1
+            for row in rows:
+                if row.labels:
+                    self.labels_read += len(row.labels)
+                else:
+                    self.rows_without_labels += 1
         return rows
 
-    def _parse_lines(self, lines: Iterable[bytes | str], first: int) -> Iterator[list[ExportRow]]:
+    def _parse_lines(self, lines: Iterable[bytes | str], first: int) -> Iterator[ExportRow]:
         """The rows of each good line; blank lines are numbered but not read."""
         for number, line in enumerate(lines, first):
             if not line or line.isspace():
@@ -1035,9 +1034,9 @@ class ExportReader:
             except ExportError as exc:
                 self._record(exc.issues)
                 continue
-            yield self._counted(rows)
+            yield from self._counted(rows)
 
-    def _parse_blocks(self, chunks: Iterable[bytes]) -> Iterator[list[ExportRow]]:
+    def _parse_blocks(self, chunks: Iterable[bytes]) -> Iterator[ExportRow]:
         number = self.first_line
         projects, loader, skipped = self.project_ids, self.row_data_loader, self.skipped
         for data, start, end in _line_blocks(chunks):
@@ -1056,7 +1055,7 @@ class ExportReader:
                 except _Problem as problem:
                     self._record([_problem_issue(problem, number, line.data_row.id)])
                 else:
-                    yield self._counted(rows)
+                    yield from self._counted(rows)
                 number += 1
 
     def _record(self, issues: Iterable[ValidationIssue]) -> None:
