@@ -123,32 +123,50 @@ class Exports:
             return
         total = header.total_size
         first = self.locate_chunk(task_id, stream, offset)
-        located: tuple[int, int, str] | None = first
-        size = first[1] - first[0] + 1
-        planned, misses = offset, 0
+        size = max(1, first[1] - first[0] + 1)
+        pending: deque[tuple[int, Future[bytes]]] = deque()
         with ThreadPoolExecutor(max_workers=self._prefetch, thread_name_prefix="lb-export") as pool:
-            pending: deque[tuple[int, Future[bytes]]] = deque()
-            while offset < total:
-                while len(pending) < self._prefetch and planned < total:
-                    if located is None and misses >= _MAX_MISSES:
-                        located = self.locate_chunk(task_id, stream, planned)
-                    task = pool.submit(self._verified_chunk, task_id, stream, planned, located)
-                    pending.append((planned, task))
-                    planned = located[1] + 1 if located is not None else planned + size
-                    located = None
-                start, future = pending.popleft()
-                if start != offset:
-                    # The guess was wrong (the chunk before was not `size` bytes): plan again from
-                    # the last verified byte.
-                    misses += 1
-                    _drop(pending, future)
-                    planned = offset
-                    continue
-                chunk = future.result()
-                yield chunk
-                offset = start + len(chunk)
-                if offset < total:
-                    size = len(chunk)
+            try:
+                yield from self._ordered_chunks(task_id, stream, offset, total, first, size, pool, pending)
+            finally:
+                for _, queued in pending:  # the consumer stopped or a chunk failed: start nothing more
+                    queued.cancel()
+
+    def _ordered_chunks(
+        self,
+        task_id: str,
+        stream: str,
+        offset: int,
+        total: int,
+        first: tuple[int, int, str],
+        size: int,
+        pool: ThreadPoolExecutor,
+        pending: deque[tuple[int, Future[bytes]]],
+    ) -> Iterator[bytes]:
+        """The planning loop of `iter_chunks` (see there): guess, verify in order, re-plan."""
+        located: tuple[int, int, str] | None = first
+        planned, misses = offset, 0
+        while offset < total:
+            while len(pending) < self._prefetch and planned < total:
+                if located is None and misses >= _MAX_MISSES:
+                    located = self.locate_chunk(task_id, stream, planned)
+                task = pool.submit(self._verified_chunk, task_id, stream, planned, located)
+                pending.append((planned, task))
+                planned = located[1] + 1 if located is not None else planned + size
+                located = None
+            start, future = pending.popleft()
+            if start != offset:
+                # The guess was wrong (the chunk before was not `size` bytes): plan again from
+                # the last verified byte.
+                misses += 1
+                _drop(pending, future)
+                planned = offset
+                continue
+            chunk = future.result()
+            yield chunk
+            offset = start + len(chunk)
+            if offset < total:
+                size = len(chunk)
 
     def iter_lines(self, task_id: str, stream: str = RESULT) -> Iterator[bytes]:
         """Each NDJSON line (without its newline) as soon as the chunk holding its end arrives."""
@@ -184,7 +202,7 @@ class Exports:
             except NetworkError as error:
                 problem = error.message
             else:
-                if start == offset and len(body) == expected:
+                if start == offset and len(body) == expected > 0:
                     return body
                 problem = (
                     f"got {len(body)} bytes from offset {start}, expected {expected} from offset {offset}"

@@ -12,6 +12,7 @@ import pendulum
 import pytest
 import requests
 
+from airflow_mmc_provider.client.errors import LabelboxError
 from airflow_mmc_provider.client.export_spec import (
     ExportParams,
     ExportSpecError,
@@ -280,3 +281,22 @@ def test_resuming_mid_stream_reads_from_that_offset(requests_mock):
     asked = serve_stream(requests_mock, 64, {})
     assert b"".join(exports().iter_chunks("task1", offset=500)) == STREAM[500:]
     assert min(asked) == 500
+
+
+def test_an_empty_chunk_answer_is_an_error_not_an_endless_loop(requests_mock):
+    serve_stream(requests_mock, lambda offset: 0 if offset == 300 else 100, {})
+    outcome: list[BaseException | None] = []
+
+    def read() -> None:
+        try:
+            list(exports().iter_chunks("task1"))
+            outcome.append(None)
+        except BaseException as error:
+            outcome.append(error)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout=60)
+    assert not reader.is_alive(), "iter_chunks never finished"
+    [error] = outcome
+    assert isinstance(error, LabelboxError) and "at byte 300" in str(error)
