@@ -11,7 +11,8 @@ annotation shapes are section 9, the conversation is row_data v2, section 10)::
          "project_details": {"batch_id", "workflow_status", ...},
          "project_model_configs": {"model_configs": {"<configId>": {"name": ...}}}}}}
 
-`ExportReader` (and the shortcuts `iter_labels` / `iter_rows`) turns such lines into records:
+`ExportReader` (and the shortcuts `iter_labels` / `iter_rows`) turns such lines into records;
+`ExportReader.from_chunks` (`iter_chunk_rows`) reads downloaded chunks directly, with the same result:
 
 * `ExportRow`: one data row within one project, with its `LabelRecord`s (several under consensus).
 * `LabelRecord`: one rater's label: data row id, global key, project id, label id, rater

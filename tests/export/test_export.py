@@ -336,6 +336,11 @@ def test_bad_lines_can_be_tolerated_up_to_a_limit() -> None:
         (lambda d: d["data_row"].__setitem__("row_data", "{not json"), "data_row.row_data", "not a readable"),
         (lambda d: d["data_row"].__setitem__("row_data", 12), "data_row.row_data", "neither a JSON string"),
         (
+            lambda d: d["data_row"].__setitem__("row_data", {"actors": 5}),
+            "data_row.row_data",
+            "not a readable",
+        ),
+        (
             lambda d: d["projects"]["proj-1"]["labels"][0]["annotations"]["objects"][2]["ranked_messages"][
                 "ranked_messages"
             ][0].pop("order"),
@@ -495,3 +500,13 @@ def test_chunks_of_many_lines_keep_line_numbers_and_stop_at_the_first_bad_line()
     assert [r.line for r in iter_chunk_rows([data], project_ids="proj-1", max_bad_lines=1)] == [
         n for n in range(1, 301) if n != 218
     ]
+
+
+@pytest.mark.parametrize("row_data", [12, {"actors": 5}, "{not json"])
+def test_a_bad_conversation_only_matters_to_the_projects_read(row_data: Any) -> None:
+    data = full_line()
+    data["data_row"]["row_data"] = row_data
+    line = json.dumps(data).encode()
+    assert parse_line(line, project_ids="another-project") == []
+    with pytest.raises(ExportError):
+        parse_line(line, project_ids="proj-1")
