@@ -150,19 +150,22 @@ class Exports:
             while len(pending) < self._prefetch and planned < total:
                 if located is None and misses >= _MAX_MISSES:
                     located = self.locate_chunk(task_id, stream, planned)
-                task = pool.submit(self._verified_chunk, task_id, stream, planned, located)
+                guessed = located is None and planned != offset
+                task = pool.submit(self._verified_chunk, task_id, stream, planned, located, guessed=guessed)
                 pending.append((planned, task))
                 planned = located[1] + 1 if located is not None else planned + size
                 located = None
             start, future = pending.popleft()
-            if start != offset:
-                # The guess was wrong (the chunk before was not `size` bytes): plan again from
-                # the last verified byte.
+            try:
+                if start != offset:
+                    raise _Misguess  # the chunk before was not `size` bytes long
+                chunk = future.result()
+            except _Misguess:
+                # Plan again from the last verified byte (now a known chunk boundary).
                 misses += 1
                 _drop(pending, future)
                 planned = offset
                 continue
-            chunk = future.result()
             yield chunk
             offset = start + len(chunk)
             if offset < total:
@@ -190,11 +193,32 @@ class Exports:
         return StreamSummary(size, lines)
 
     def _verified_chunk(
-        self, task_id: str, stream: str, offset: int, located: tuple[int, int, str] | None = None
+        self,
+        task_id: str,
+        stream: str,
+        offset: int,
+        located: tuple[int, int, str] | None = None,
+        *,
+        guessed: bool = False,
     ) -> bytes:
+        """The chunk at `offset`, checked; retried from `offset` on a failed or short download.
+
+        A `guessed` offset (not yet known to be a chunk boundary) that the service refuses or
+        answers with a chunk starting elsewhere raises `_Misguess` at once: it is the guess that
+        is wrong, so nothing is retried and the caller asks again at a known boundary.
+        """
         problem = ""
         for attempt in range(1, self._chunk_attempts + 1):
-            start, end, url = located or self.locate_chunk(task_id, stream, offset)
+            if located is None:
+                try:
+                    located = self.locate_chunk(task_id, stream, offset)
+                except LabelboxError:
+                    if guessed:
+                        raise _Misguess from None
+                    raise
+            start, end, url = located
+            if guessed and start != offset:
+                raise _Misguess
             located = None  # a retry asks for a fresh URL for the same offset
             expected = end - start + 1
             try:
@@ -240,6 +264,10 @@ class Exports:
             )
         offsets = found["offsets"]
         return int(offsets["start"]), int(offsets["end"]), str(found["file"])
+
+
+class _Misguess(Exception):
+    """A guessed offset the service does not start a chunk at (see `Exports._verified_chunk`)."""
 
 
 def _drop(pending: deque[tuple[int, Future[bytes]]], first: Future[bytes]) -> None:

@@ -300,3 +300,50 @@ def test_an_empty_chunk_answer_is_an_error_not_an_endless_loop(requests_mock):
     assert not reader.is_alive(), "iter_chunks never finished"
     [error] = outcome
     assert isinstance(error, LabelboxError) and "at byte 300" in str(error)
+
+
+@pytest.mark.parametrize("answer", ["refuse", "containing chunk"])
+def test_a_service_that_only_serves_its_own_boundaries_costs_no_retries(requests_mock, answer):
+    """Guesses that miss a boundary are dropped at once: no backoff, no duplicated bytes."""
+    boundaries, offset = [], 0
+    while offset < len(STREAM):
+        boundaries.append(offset)
+        offset += 40 + (offset * 31) % 70
+    ends = [b - 1 for b in boundaries[1:]] + [len(STREAM) - 1]
+
+    def graphql(request, context):
+        body = request.json()
+        if "exportMetadataHeader" in body["query"]:
+            header = {"totalSize": len(STREAM), "totalLines": 40}
+            return {"data": {"task": {"exportMetadataHeader": header}}}
+        asked = int(body["variables"]["offset"])
+        index = max(i for i, b in enumerate(boundaries) if b <= asked)
+        if boundaries[index] != asked and answer == "refuse":
+            status = {"status": 400, "message": "not a chunk boundary"}
+            error = {
+                "message": "not a chunk boundary",
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "exception": status},
+            }
+            return {"data": None, "errors": [error]}
+        start, end = boundaries[index], ends[index]
+        found = {
+            "offsets": {"start": start, "end": end},
+            "lines": {"start": 0, "end": 0},
+            "file": f"https://f.test/{start}-{end}",
+        }
+        return {"data": {"task": {"exportFileFromOffset": found}}}
+
+    def chunk(request, context):
+        start, end = (int(n) for n in request.url.rsplit("/", 1)[1].split("-"))
+        return STREAM[start : end + 1]
+
+    requests_mock.post(URL, json=graphql)
+    requests_mock.get(requests_mock_matcher(), content=chunk)
+    sleeps: list[float] = []
+    transport = Transport(
+        "key-0123456789", URL, retry=RetryPolicy(max_attempts=3, initial_wait=0.001), sleep=sleeps.append
+    )
+    out = io.BytesIO()
+    Exports(transport, sleep=sleeps.append).copy_to("task1", out)
+    assert out.getvalue() == STREAM
+    assert sleeps == []
