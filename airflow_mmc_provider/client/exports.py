@@ -2,8 +2,10 @@
 
 Each chunk comes from its own URL (`exportFileFromOffset`); its length is checked against the
 byte range the service announced, and a dropped or short download is fetched again from the last
-verified offset, so the output is never restarted or duplicated. Lines are yielded as chunks
-arrive, so memory stays flat whatever the export size.
+verified offset, so the output is never restarted or duplicated. After the first look-up, later
+chunks are looked up at guessed offsets and downloaded in threads ahead of the consumer, each used
+only once it is known to start where the previous verified chunk ended (see `iter_chunks`).
+Lines are yielded as chunks arrive, so memory stays flat whatever the export size.
 """
 
 from __future__ import annotations
