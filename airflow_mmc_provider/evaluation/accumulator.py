@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any, Final
 
 from airflow_mmc_provider.evaluation.agreement import NominalAgreement
@@ -40,7 +41,15 @@ from airflow_mmc_provider.evaluation.leaderboard import Leaderboard, Leaderboard
 from airflow_mmc_provider.evaluation.pairwise import KINDS, MULTI_SELECTION, RANKING, SINGLE_SELECTION
 from airflow_mmc_provider.evaluation.reservoir import TextReservoir
 from airflow_mmc_provider.evaluation.stats import binomial_two_sided, normal_two_sided, percentile
-from airflow_mmc_provider.mmc.export import ExportRow, LabelRecord
+from airflow_mmc_provider.mmc.export import (
+    ClassificationAnswer,
+    ExportRow,
+    LabelRecord,
+    MultiSelection,
+    Ranking,
+    Response,
+    SingleSelection,
+)
 
 __all__ = ["DEFAULT_BUCKETS", "LeaderboardAccumulator", "compute_leaderboard", "merge"]
 
@@ -119,6 +128,7 @@ class LeaderboardAccumulator:
         features: Collection[str] | None = None,
     ) -> None:
         self.config = _Config(seed, buckets, text_sample_size, kinds, features)
+        self._bucket_count = self.config.buckets
         self._use_kinds = (
             RANKING in self.config.kinds,
             SINGLE_SELECTION in self.config.kinds,
@@ -139,17 +149,24 @@ class LeaderboardAccumulator:
         # once per answer, so only checklist and text questions count "answered" separately.
         self._answers: Counter[_Answer] = Counter()
         self._answered: Counter[_Question] = Counter()
+        # Buffers, counted every _FLUSH_ROWS rows. Positions, first-shown outcomes and answers are
+        # buffered as whole code tuples (one append per judgment or answer, and few distinct
+        # tuples), counted as tuples, and expanded into the counters above only when the tuple
+        # counts grow past _CACHE_LIMIT or are read (see `_expand`).
         self._pair_buffer: list[int] = []
-        self._position_buffer: list[int] = []
-        self._first_buffer: list[int] = []
-        self._answer_buffer: list[_Answer] = []
+        self._position_buffer: list[tuple[int, ...]] = []
+        self._first_buffer: list[tuple[int, ...]] = []
+        self._answer_buffer: list[_Answers] = []
         self._answered_buffer: list[_Question] = []
+        self._position_tuples: Counter[tuple[int, ...]] = Counter()
+        self._first_tuples: Counter[tuple[int, ...]] = Counter()
+        self._answer_tuples: Counter[_Answers] = Counter()
         self._pairwise_buffer: list[tuple[int, int, int]] = []
         self._texts: dict[str, TextReservoir] = {}
         self._preferred = NominalAgreement()
         self._pairwise = NominalAgreement()
         self._raters: set[str] = set()
-        self._judgments: dict[str, int] = dict.fromkeys(KINDS, 0)
+        self._judgments = [0] * len(KINDS)  # judgments seen per kind, in the order of KINDS
         self.labels = 0
         self.rows = 0
         self.rows_without_labels = 0
@@ -201,19 +218,20 @@ class LeaderboardAccumulator:
         """
         self._close_pending()
         self._count_buffers()
+        self._expand()
 
     def _count_buffers(self) -> None:
         if self._pair_buffer:
             self._pairs.update(self._pair_buffer)
             self._pair_buffer.clear()
         if self._position_buffer:
-            self._positions.update(self._position_buffer)
+            self._position_tuples.update(self._position_buffer)
             self._position_buffer.clear()
         if self._first_buffer:
-            self._first_shown.update(self._first_buffer)
+            self._first_tuples.update(self._first_buffer)
             self._first_buffer.clear()
         if self._answer_buffer:
-            self._answers.update(self._answer_buffer)
+            self._answer_tuples.update(self._answer_buffer)
             self._answer_buffer.clear()
         if self._answered_buffer:
             self._answered.update(self._answered_buffer)
@@ -221,6 +239,27 @@ class LeaderboardAccumulator:
         if self._pairwise_buffer:
             self._pairwise.pair_units.update(self._pairwise_buffer)
             self._pairwise_buffer.clear()
+        if max(len(self._position_tuples), len(self._first_tuples), len(self._answer_tuples)) > _CACHE_LIMIT:
+            self._expand()
+
+    def _expand(self) -> None:
+        """Move the counted code tuples into the per-code counters (bounds their memory)."""
+        for counts, totals in (
+            (self._position_tuples, self._positions),
+            (self._first_tuples, self._first_shown),
+        ):
+            for codes, n in counts.items():
+                for code in codes:
+                    totals[code] += n
+            counts.clear()
+        answers, answered = self._answers, self._answered
+        for (feature, path, kind, scope, model, unknown_target, names), n in self._answer_tuples.items():
+            target = _target(scope, model, unknown_target)
+            if kind != "radio":  # a radio question is answered exactly once per answer
+                answered[(feature, path, kind, target)] += n
+            for name in names:
+                answers[(feature, path, kind, target, name)] += n
+        self._answer_tuples.clear()
 
     def _model(self, name: str) -> int:
         index = self._index.get(name)
@@ -239,7 +278,7 @@ class LeaderboardAccumulator:
         key when the same conversation was exported from several projects and should be resampled
         as one.
 
-        This is the hot loop, so it works on two *signatures* per judgment instead of on pairs:
+        This is the hot loop, so it works on two flat *signatures* per judgment instead of on pairs:
 
         * the order signature (kind, the models and their ranks) fixes the pair outcomes, the
           agreement units, the preferred response and the first-shown outcomes of each response;
@@ -249,73 +288,63 @@ class LeaderboardAccumulator:
         Each is analysed once (`_analyse_order`, `_analyse_positions`, the rules of
         `pairwise.raw_pairs`) and cached: with 10 models and 2-4 responses there are a few thousand
         order signatures and a few dozen position signatures, so a judgment costs two dictionary
-        look-ups and a few C-level list extensions. The caches are bounded (cleared when full), so
+        look-ups and a few C-level list operations. The caches are bounded (cleared when full), so
         a larger signature space only costs more analyses, never memory.
         """
         if not labels:
             return
-        config = self.config
-        unit = conversation_id if conversation_id is not None else labels[0].data_row_id
-        bucket = bucket_of(unit, config.buckets)
+        bucket = bucket_of(
+            conversation_id if conversation_id is not None else labels[0].data_row_id, self._bucket_count
+        )
         consensus = len(labels) > 1
         # (question, parent message) -> [last label number, order analysis, order analysis, ...]
         groups: dict[tuple[str, str], list[Any]] = {}
         orders, shown_cache = self._orders, self._shown
         row_codes: list[int] = []  # pair keys of bucket 0, moved to this row's bucket once per row
-        extend_positions = self._position_buffer.extend
-        extend_first = self._first_buffer.extend
-        features = config.features
+        add_answer = self._answer_buffer.append
+        features = self.config.features
         use_rankings, use_single, use_multi = self._use_kinds
-        unjudged = rankings = singles = multis = 0
-        anomalies: list[tuple[int, int, int]] = []
-        raters = self._raters
+        judged = self._judgments
+        unjudged = 0
         for number, label in enumerate(labels):
             if label.rater is not None:
-                raters.add(label.rater)
+                self._raters.add(label.rater)
             if label.classifications:
-                self._add_classifications(label)
-            # (question, parent message, order signature, position signature)
-            found: list[tuple[str, str, _Signature, _Signature]] = []
-            if use_rankings and label.rankings:
+                # Inline, and the answer's fields as they are (the tally target is resolved per
+                # distinct tuple in `_expand`): this runs for every answer of every label.
+                unknown_target = PROMPT_TARGET if label.has_conversation else MESSAGE_TARGET
+                for answer in label.classifications:
+                    kind = answer.kind
+                    if kind == "text":
+                        self._add_text(label, answer, unknown_target)
+                    else:
+                        add_answer(
+                            (
+                                answer.feature,
+                                answer.path,
+                                kind,
+                                answer.scope,
+                                answer.model,
+                                unknown_target,
+                                answer.answers,
+                            )
+                        )
+            found: list[_Judgment] = []
+            if use_rankings:
                 for ranking in label.rankings:
                     if features is None or ranking.feature in features:
-                        ranked = ranking.ranked
-                        found.append(
-                            (
-                                ranking.feature,
-                                ranking.parent_message_id,
-                                (0, tuple([(r.model, r.order) for r in ranked]), 0),
-                                (0, tuple([(r.order, r.position) for r in ranked]), 0),
-                            )
-                        )
-                        rankings += 1
-            if use_single and label.single_selections:
+                        found.append(_ranking_judgment(ranking))
+                        judged[0] += 1
+            if use_single:
                 for single in label.single_selections:
                     if features is None or single.feature in features:
-                        shown = (single.selected, *single.alternatives)
-                        found.append(
-                            (
-                                single.feature,
-                                single.parent_message_id,
-                                (1, tuple([r.model for r in shown]), 1),
-                                (1, tuple([r.position for r in shown]), 1),
-                            )
-                        )
-                        singles += 1
-            if use_multi and label.multi_selections:
+                        found.append(_single_judgment(single))
+                        judged[1] += 1
+            if use_multi:
                 for multi in label.multi_selections:
                     if features is None or multi.feature in features:
-                        shown = (*multi.selected, *multi.unselected)
-                        count = len(multi.selected)
-                        found.append(
-                            (
-                                multi.feature,
-                                multi.parent_message_id,
-                                (2, tuple([r.model for r in shown]), count),
-                                (2, tuple([r.position for r in shown]), count),
-                            )
-                        )
-                        multis += 1
+                        found.append(_multi_judgment(multi))
+                        judged[2] += 1
             if not found:
                 unjudged += 1
                 continue
@@ -324,17 +353,16 @@ class LeaderboardAccumulator:
                 if result is None:
                     result = self._analyse_order(order_key)
                 row_codes += result[0]
-                anomaly = result[5]
-                if anomaly is None:
+                if result[5] is None:
                     seen = shown_cache.get(position_key)
                     if seen is None:
                         seen = self._analyse_positions(position_key)
                     if seen[0]:
-                        extend_positions(seen[0])
-                    if seen[1] >= 0:
-                        extend_first(result[1][seen[1]])
+                        self._position_buffer.append(seen[0])
+                    if seen[1] >= 0 and result[1][seen[1]]:
+                        self._first_buffer.append(result[1][seen[1]])
                 else:  # unresolved or repeated models, or no outcome: no position statistics
-                    anomalies.append(anomaly)
+                    self._count_anomaly(result[5])
                 if consensus:
                     group = groups.get((feature, parent))
                     if group is None:
@@ -346,17 +374,6 @@ class LeaderboardAccumulator:
             self._pair_buffer.extend(map(bucket.__add__, row_codes))
         self.rows += 1
         self.labels += len(labels)
-        judged = self._judgments
-        if rankings:
-            judged[RANKING] += rankings
-        if singles:
-            judged[SINGLE_SELECTION] += singles
-        if multis:
-            judged[MULTI_SELECTION] += multis
-        for unresolved, same_model, no_outcome in anomalies:
-            self.unresolved_pairs += unresolved
-            self.same_model_pairs += same_model
-            self.judgments_without_outcomes += no_outcome
         if unjudged:
             self.labels_without_judgments += unjudged
         if consensus:
@@ -368,13 +385,12 @@ class LeaderboardAccumulator:
 
     def _analyse_order(self, signature: _Signature) -> _OrderAnalysis:
         """Pair outcomes of an order signature (the rules of `pairwise.raw_pairs`), cached."""
-        kind, fields, selected = signature
+        kind = signature[0]
         if kind == 0:
-            models = [model for model, _ in fields]
-            ranks = [rank for _, rank in fields]
+            models, ranks = list(signature[1::2]), list(signature[2::2])
         else:
-            models = list(fields)
-            ranks = [1 if k < selected else 2 for k in range(len(fields))]
+            models = list(signature[2:])
+            ranks = [1 if k < signature[1] else 2 for k in range(len(models))]
         ties = kind == 0
         ids = [None if model is None else self._model(model) for model in models]
         codes: list[int] = []
@@ -434,13 +450,11 @@ class LeaderboardAccumulator:
 
     def _analyse_positions(self, signature: _Signature) -> _PositionAnalysis:
         """Outcomes by display position of a position signature, and the entry shown first; cached."""
-        kind, fields, selected = signature
-        if kind == 0:
-            ranks = [rank for rank, _ in fields]
-            shown = [position for _, position in fields]
+        if signature[0] == 0:
+            ranks, shown = list(signature[1::2]), list(signature[2::2])
         else:
-            ranks = [1 if k < selected else 2 for k in range(len(fields))]
-            shown = list(fields)
+            shown = list(signature[2:])
+            ranks = [1 if k < signature[1] else 2 for k in range(len(shown))]
         codes: list[int] = []
         size = len(shown)
         for x in range(size):
@@ -463,16 +477,24 @@ class LeaderboardAccumulator:
 
         Order analyses list their agreement units by model pair, sorted and interned, so labels
         that judged the same responses line up: the raters' values for each pair come from one
-        ``zip`` and their tally from `_TALLIES`, without a Python loop per pair.
+        ``zip`` and their tally from `_TALLIES`, without a Python loop per pair (nor a
+        comprehension, which costs a function call on CPython 3.11).
         """
-        preferred = [result[4] for result in results if result[4] is not None]
-        if len(preferred) > 1:
-            self._preferred.value_units[tuple(sorted(preferred))] += 1
         pairs = results[0][2]
-        if all(result[2] is pairs for result in results):
+        same_pairs = True
+        preferred: list[str] = []
+        for result in results:
+            if result[4] is not None:
+                preferred.append(result[4])
+            if result[2] is not pairs:
+                same_pairs = False
+        if len(preferred) > 1:
+            preferred.sort()
+            self._preferred.value_units[tuple(preferred)] += 1
+        if same_pairs:
             if pairs:
                 self._pairwise_buffer.extend(
-                    map(_TALLIES.__getitem__, zip(*[result[3] for result in results], strict=True))
+                    map(_TALLIES.__getitem__, zip(*map(_UNIT_VALUES, results), strict=True))
                 )
             return
         # labels that judged different responses (rare): tally pair by pair
@@ -487,49 +509,38 @@ class LeaderboardAccumulator:
             if first + second + tie > 1:
                 self._pairwise_buffer.append((first, second, tie))
 
-    def _add_classifications(self, label: LabelRecord) -> None:
-        add_answer = self._answer_buffer.append
-        add_answered = self._answered_buffer.append
-        unknown_target = PROMPT_TARGET if label.has_conversation else MESSAGE_TARGET
-        for answer in label.classifications:
-            # plain attribute reads: faster than operator.attrgetter on msgspec structs
-            kind = answer.kind
-            target: str
-            if answer.scope == "global":
-                target = GLOBAL_TARGET
-            else:
-                model = answer.model
-                target = unknown_target if model is None else model
-            if kind == "radio":
-                for name in answer.answers:
-                    add_answer((answer.feature, answer.path, kind, target, name))
-                continue
-            add_answered((answer.feature, answer.path, kind, target))
-            if kind == "checklist":
-                for name in answer.answers:
-                    add_answer((answer.feature, answer.path, kind, target, name))
-                continue
-            text = answer.text
-            if not text or text.isspace():
-                continue
-            key = answer.key
-            reservoir = self._texts.get(key)
-            if reservoir is None:
-                reservoir = self._texts[key] = TextReservoir(self.config.text_sample_size, self.config.seed)
-            identity = (
-                f"{label.data_row_id}\x1f{label.label_id}\x1f{answer.message_id or ''}\x1f{key}\x1f{text}"
-            )
-            reservoir.offer(
-                identity,
-                {
-                    "text": text,
-                    "data_row_id": label.data_row_id,
-                    "global_key": label.global_key,
-                    "label_id": label.label_id,
-                    "message_id": answer.message_id,
-                    "model": answer.model,
-                },
-            )
+    def _add_text(self, label: LabelRecord, answer: ClassificationAnswer, unknown_target: str) -> None:
+        target = _target(answer.scope, answer.model, unknown_target)
+        self._answered_buffer.append((answer.feature, answer.path, answer.kind, target))
+        text = answer.text
+        if not text or text.isspace():
+            return
+        key = answer.key
+        reservoir = self._texts.get(key)
+        if reservoir is None:
+            reservoir = self._texts[key] = TextReservoir(self.config.text_sample_size, self.config.seed)
+        identity = f"{label.data_row_id}\x1f{label.label_id}\x1f{answer.message_id or ''}\x1f{key}\x1f{text}"
+        priority = reservoir.admit(identity)
+        if priority is None:
+            return
+        reservoir.keep(
+            priority,
+            identity,
+            {
+                "text": text,
+                "data_row_id": label.data_row_id,
+                "global_key": label.global_key,
+                "label_id": label.label_id,
+                "message_id": answer.message_id,
+                "model": answer.model,
+            },
+        )
+
+    def _count_anomaly(self, anomaly: tuple[int, int, int]) -> None:
+        unresolved, same_model, no_outcome = anomaly
+        self.unresolved_pairs += unresolved
+        self.same_model_pairs += same_model
+        self.judgments_without_outcomes += no_outcome
 
     # -- outcome codes --------------------------------------------------------------------------
 
@@ -585,8 +596,8 @@ class LeaderboardAccumulator:
         self._preferred.merge(other._preferred)
         self._pairwise.merge(other._pairwise)
         self._raters |= other._raters
-        for kind, n in other._judgments.items():
-            self._judgments[kind] = self._judgments.get(kind, 0) + n
+        for k, n in enumerate(other._judgments):
+            self._judgments[k] += n
         for name in _SCALARS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         return self
@@ -622,7 +633,7 @@ class LeaderboardAccumulator:
             "texts": {q: r.to_state() for q, r in sorted(self._texts.items())},
             "agreement": {"preferred": self._preferred.to_state(), "pairwise": self._pairwise.to_state()},
             "raters": sorted(self._raters),
-            "judgments": dict(self._judgments),
+            "judgments": self.judgments,
             "scalars": {name: getattr(self, name) for name in _SCALARS},
         }
 
@@ -658,12 +669,18 @@ class LeaderboardAccumulator:
         result._preferred = NominalAgreement.from_state(state["agreement"]["preferred"])
         result._pairwise = NominalAgreement.from_state(state["agreement"]["pairwise"])
         result._raters = set(state["raters"])
-        result._judgments.update({k: int(v) for k, v in state["judgments"].items()})
+        for kind, n in state["judgments"].items():
+            result._judgments[KINDS.index(kind)] += int(n)
         for name in _SCALARS:
             setattr(result, name, int(state["scalars"][name]))
         return result
 
     # -- results --------------------------------------------------------------------------------
+
+    @property
+    def judgments(self) -> dict[str, int]:
+        """Judgments seen, by kind."""
+        return dict(zip(KINDS, self._judgments, strict=True))
 
     @property
     def models(self) -> list[str]:
@@ -784,8 +801,8 @@ class LeaderboardAccumulator:
                 "rows_without_labels": self.rows_without_labels,
                 "raters": len(self._raters),
                 "models": m,
-                "judgments": dict(self._judgments),
-                "judgments_total": sum(self._judgments.values()),
+                "judgments": self.judgments,
+                "judgments_total": sum(self._judgments),
                 "comparisons": decisive + tied_total,
                 "decisive": decisive,
                 "ties": tied_total,
@@ -937,14 +954,18 @@ class LeaderboardAccumulator:
 # (feature, path, kind, target) of a tallied question.
 _Question = tuple[str, tuple[str, ...], str, str]
 _Answer = tuple[str, tuple[str, ...], str, str, str]
-# Signatures of a judgment: (kind 0 = ranking | 1 = single | 2 = multi selection, fields, number
-# selected). Order signature fields: ((model, order), ...) for rankings, (model, ...) for
-# selections (the selected first). Position signature fields: ((order, position), ...) or
-# (position, ...). An order analysis is (pair keys of bucket 0, first-shown codes per entry,
-# agreement unit pairs (low, high) sorted and interned, their values (0 = low won, 1 = high won,
-# 2 = tie), preferred category, None or (unresolved pairs, same-model pairs, 1 if no outcome)); a
-# position analysis is (position codes, index of the entry shown first or -1).
-_Signature = tuple[int, tuple[Any, ...], int]
+# (feature, path, kind, scope, model, target when the model is unknown, answers) of one radio or
+# checklist answer.
+_Answers = tuple[str, tuple[str, ...], str, str, str | None, str, tuple[str, ...]]
+
+
+def _target(scope: str, model: str | None, unknown_target: str) -> str:
+    """Whom an answer is tallied for: the round (global), the response's model, or unknown."""
+    if scope == "global":
+        return GLOBAL_TARGET
+    return unknown_target if model is None else model
+
+
 _OrderAnalysis = tuple[
     tuple[int, ...],
     tuple[tuple[int, ...], ...],
@@ -979,6 +1000,84 @@ _POSITION_MAX: Final = (1 << _POSITION_BITS) - 1
 _FLUSH_ROWS: Final = 1024  # buffered outcomes are counted every this many rows
 # Bootstrap fits stop at this Newton step (log-strength; ~4e-5 rating points).
 _BOOTSTRAP_TOL: Final = 1e-7
+
+
+# Signatures of a judgment, flat tuples (cheap to build and to hash): a ranking's order signature
+# is (0, model, rank, model, rank, ...), its position signature (0, rank, position, rank,
+# position, ...); a selection's are (kind 1 = single | 2 = multi, number selected, model, ...) and
+# (kind, number selected, position, ...), the selected responses first. An order analysis is (pair
+# keys of bucket 0, first-shown codes per entry, agreement unit pairs (low, high) sorted and
+# interned, their values (0 = low won, 1 = high won, 2 = tie), preferred category, None or
+# (unresolved pairs, same-model pairs, 1 if no outcome)); a position analysis is (position codes,
+# index of the entry shown first or -1).
+#
+# The builders below spell out the usual sizes (2-4 responses) because on CPython 3.11 a loop or a
+# comprehension over three responses costs about four times the unrolled tuple: building these
+# keys was the largest single cost of the pass (benchmarks/leaderboard.py).
+_Signature = tuple[Any, ...]
+
+
+_Judgment = tuple[str, str, _Signature, _Signature]  # (question, parent message, order, position)
+
+
+def _ranking_judgment(ranking: Ranking) -> _Judgment:
+    ranked = ranking.ranked
+    size = len(ranked)
+    if size == 3:
+        a, b, c = ranked
+        ao, bo, co = a.order, b.order, c.order
+        order: _Signature = (0, a.model, ao, b.model, bo, c.model, co)
+        position: _Signature = (0, ao, a.position, bo, b.position, co, c.position)
+    elif size == 4:
+        a, b, c, d = ranked
+        ao, bo, co, do = a.order, b.order, c.order, d.order
+        order = (0, a.model, ao, b.model, bo, c.model, co, d.model, do)
+        position = (0, ao, a.position, bo, b.position, co, c.position, do, d.position)
+    elif size == 2:
+        a, b = ranked
+        ao, bo = a.order, b.order
+        order, position = (0, a.model, ao, b.model, bo), (0, ao, a.position, bo, b.position)
+    else:
+        orders: list[Any] = [0]
+        positions: list[Any] = [0]
+        for entry in ranked:
+            orders += (entry.model, entry.order)
+            positions += (entry.order, entry.position)
+        order, position = tuple(orders), tuple(positions)
+    return ranking.feature, ranking.parent_message_id, order, position
+
+
+def _single_judgment(single: SingleSelection) -> _Judgment:
+    selected, alternatives = single.selected, single.alternatives
+    if len(alternatives) == 2:
+        b, c = alternatives
+        order: _Signature = (1, 1, selected.model, b.model, c.model)
+        position: _Signature = (1, 1, selected.position, b.position, c.position)
+    elif len(alternatives) == 1:
+        b = alternatives[0]
+        order, position = (1, 1, selected.model, b.model), (1, 1, selected.position, b.position)
+    else:
+        order, position = _selection_signatures(1, (selected, *alternatives), 1)
+    return single.feature, single.parent_message_id, order, position
+
+
+def _multi_judgment(multi: MultiSelection) -> _Judgment:
+    order, position = _selection_signatures(2, (*multi.selected, *multi.unselected), len(multi.selected))
+    return multi.feature, multi.parent_message_id, order, position
+
+
+def _selection_signatures(
+    kind: int, shown: Sequence[Response], selected: int
+) -> tuple[_Signature, _Signature]:
+    order: list[Any] = [kind, selected]
+    position: list[Any] = [kind, selected]
+    for entry in shown:
+        order.append(entry.model)
+        position.append(entry.position)
+    return tuple(order), tuple(position)
+
+
+_UNIT_VALUES: Final = itemgetter(3)  # an order analysis -> its agreement unit values
 
 
 def _question_sort_key(question: _Question) -> tuple[Any, ...]:

@@ -34,10 +34,25 @@ class TextReservoir:
         return int.from_bytes(digest, "big")
 
     def offer(self, identity: str, sample: Mapping[str, Any]) -> None:
+        priority = self.admit(identity)
+        if priority is not None:
+            self.keep(priority, identity, sample)
+
+    def admit(self, identity: str) -> int | None:
+        """Count a candidate; its priority if it enters the sample, else None.
+
+        Split from `keep` so that a caller builds the sample only for the few candidates that
+        enter (once the sample is full, most do not).
+        """
         self.seen += 1
         if self.size == 0:
-            return
-        self._push(self._priority(identity), identity, dict(sample))
+            return None
+        priority = self._priority(identity)
+        heap = self._heap
+        return priority if len(heap) < self.size or priority < -heap[0][0] else None
+
+    def keep(self, priority: int, identity: str, sample: Mapping[str, Any]) -> None:
+        self._push(priority, identity, dict(sample))
 
     def _push(self, priority: int, identity: str, sample: dict[str, Any]) -> None:
         heap = self._heap
