@@ -32,13 +32,16 @@ rules run once the shape is right.
 
 Speed: lines are decoded (or converted from dicts) into `AnnotationLine`, msgspec Structs that are
 not tracked by the garbage collector, so types and unknown keys are checked in C; the ontology is
-compiled once into `OntologyIndex` and each conversation once into `ConversationIndex` (message ->
-role, model config name, children); a valid line is confirmed by a fast path that does a fraction
-of the detailed checks' work (which then run only to explain a problem, and are the definition:
-the fast path may refuse a valid line, never accept an invalid one); messages are formatted only
-for lines with problems. The
-Structs declare their fields in sorted order of the JSON keys, so ``msgspec.json.encode(line)`` is
-the line's canonical form (keys sorted, nulls left out), which `annotations` hashes into uuids.
+compiled once into `OntologyIndex` and each conversation once, in one pass, into
+`ConversationIndex` (message -> role, model config name, children, and per human message its
+model responses, so a whole ranking or selection is compared with them in C). `check_line` first
+tries `accept`, a fast path that confirms a valid line with a fraction of the detailed checks'
+work; only when it refuses do the detailed checks (`explain_line`) run, to say what is wrong.
+They are the definition: the fast path may refuse a valid line, never accept an invalid one, and
+messages are formatted only for lines with problems. What the import rules remember per data row
+(`_Row`) is not tracked by the garbage collector either. The Structs declare their fields in
+sorted order of the JSON keys, so ``msgspec.json.encode(line)`` is the line's canonical form
+(keys sorted, nulls left out), which `annotations` hashes into uuids.
 
 For the emulator: `annotation_line_errors(line, ontology, row_data)` checks one line and returns
 readable messages; `AnnotationValidator(ontology, documents)` checks a whole import line by line
@@ -52,7 +55,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 import msgspec
@@ -328,13 +331,14 @@ def as_ontology_index(ontology: OntologyInput) -> OntologyIndex:
 
 class ConversationIndex:
     """What annotation checks read from a row_data document: per message its actor's role, its
-    model config name (model messages) and its children; comparisons by turn on demand.
+    model config name (model messages) and its children; per human message its model responses
+    (`prompts`); comparisons by turn on demand.
 
     Built defensively from the raw dict, so a document with problems still indexes (what is
     missing simply fails the checks that need it).
     """
 
-    __slots__ = ("_responses", "_turns", "children", "models", "roles", "roots")
+    __slots__ = ("_responses", "_turns", "children", "models", "prompts", "roles", "roots")
 
     def __init__(
         self,
@@ -342,11 +346,16 @@ class ConversationIndex:
         models: dict[str, str | None],
         children: dict[str, list[str]],
         roots: list[str],
+        prompts: dict[str, dict[str, str | None]] | None = None,
     ) -> None:
         self.roles = roles
         self.models = models
         self.children = children
         self.roots = roots
+        if prompts is None:
+            humans = [message_id for message_id, role in roles.items() if role == "human"]
+            prompts = _prompts(humans, models, children)
+        self.prompts = prompts
         self._responses: dict[str, list[str]] = {}
         self._turns: list[tuple[str, dict[str, str]]] | None = None
 
@@ -375,28 +384,44 @@ class ConversationIndex:
 
     @classmethod
     def _well_formed(cls, document: Mapping[str, Any]) -> ConversationIndex:
-        """The index of a document of the documented shape; raises on anything else."""
+        """`_defensive`'s index in one pass, for a document of the documented shape; raises on
+        anything else (every type `_defensive` would filter is checked), so both agree.
+
+        Every data row of an import is indexed once, so this pass is part of the import's cost.
+        """
         actors = document["actors"]
         messages = document["messages"]
-        actor_roles = {actor_id: actor["role"] for actor_id, actor in actors.items()}
-        actor_models = {
-            actor_id: actor["metadata"]["modelConfigName"]
-            for actor_id, actor in actors.items()
-            if actor["role"] == "model"
-        }
-        roles = {message_id: actor_roles[message["actorId"]] for message_id, message in messages.items()}
-        models = {
-            message_id: actor_models[message["actorId"]]
-            for message_id, message in messages.items()
-            if message["actorId"] in actor_models
-        }
-        children = {
-            message_id: message.get("childMessageIds", []) for message_id, message in messages.items()
-        }
         roots = document["rootMessageIds"]
-        if type(roots) is not list or not all(type(kids) is list for kids in children.values()):
-            raise TypeError("childMessageIds and rootMessageIds are lists")
-        return cls(roles, models, children, roots)
+        if type(actors) is not dict or type(messages) is not dict or type(roots) is not list:
+            raise TypeError("actors and messages are objects, rootMessageIds a list")
+        "".join(roots)  # raises TypeError unless every id is a string (as `_defensive` keeps them)
+        roles: dict[str, str | None] = {}
+        models: dict[str, str | None] = {}
+        children: dict[str, list[str]] = {}
+        humans = []
+        for message_id, message in messages.items():
+            actor_id = message["actorId"]
+            if type(actor_id) is not str:
+                raise TypeError("actorId is a string")
+            actor = actors[actor_id]
+            role = roles[message_id] = actor["role"]
+            if role == "model":
+                name = models[message_id] = actor["metadata"]["modelConfigName"]
+                if type(name) is not str:
+                    raise TypeError("modelConfigName is a string")
+            elif role == "human":
+                humans.append(message_id)
+            elif type(role) is not str:
+                raise TypeError("role is a string")
+            kids = message.get("childMessageIds")
+            if kids is None:
+                kids = []
+            elif type(kids) is not list:
+                raise TypeError("childMessageIds is a list")
+            elif kids:
+                "".join(kids)  # raises TypeError unless every id is a string
+            children[message_id] = kids  # the document's own list: no copy to allocate
+        return cls(roles, models, children, roots, _prompts(humans, models, children))
 
     @classmethod
     def _defensive(cls, document: Mapping[str, Any]) -> ConversationIndex:
@@ -462,7 +487,39 @@ def as_conversation_index(document: Any) -> ConversationIndex:
     return document if isinstance(document, ConversationIndex) else ConversationIndex.from_row_data(document)
 
 
+def _prompts(
+    humans: list[str], models: dict[str, str | None], children: dict[str, list[str]]
+) -> dict[str, dict[str, str | None]]:
+    """Human message -> its model responses (message id -> model config name).
+
+    A message is in `models` exactly when its role is "model" (both constructors). Plain loops:
+    comprehensions cost a function call each, and this runs for every data row of an import.
+    """
+    prompts: dict[str, dict[str, str | None]] = {}
+    for human in humans:
+        responses: dict[str, str | None] = {}
+        prompts[human] = responses
+        for kid in children[human]:
+            if kid in models:
+                responses[kid] = models[kid]
+    return prompts
+
+
 # --- validation ----------------------------------------------------------------------------------
+
+
+class _Row(msgspec.Struct, gc=False):
+    """What the import rules remember of one data row: its first line, its indexed document,
+    annotations per feature name, and the uuids generated for its lines (a generated uuid hashes the data row, so its
+    duplicates are on the same row). Not tracked by the garbage collector (it holds no cycle):
+    an import keeps one per data row, which the collector would otherwise traverse again and
+    again while the import runs."""
+
+    first_line: int | None
+    conv: ConversationIndex | None = None
+    missing: bool = False  # documents were given, but none for this row
+    counts: dict[str, int] = {}
+    generated: dict[str, int | None] = {}
 
 
 class AnnotationValidator:
@@ -489,10 +546,9 @@ class AnnotationValidator:
         self._indexes: dict[str, ConversationIndex | None] = {}
         self._uncheckable: set[str] = set()  # keys whose document is text but no JSON object
         self._uuids: dict[str, int | None] = {}  # uuids the lines carry -> first line
-        # data row key -> its first line, annotations per feature name, generated uuids -> line
-        # (a generated uuid hashes the data row, so its duplicates are on the same row)
-        self._rows: dict[str, tuple[int | None, dict[str, int], dict[str, int | None]]] = {}
+        self._rows: dict[str, _Row] = {}
         self._context = _Line(self, None, "")  # reused line after line: lines are checked in turn
+        self._fast = _fast_checks(self.ontology)
 
     def conversation(self, key: str) -> ConversationIndex | None:
         """The indexed document of a data row (None: not given, or text that is no JSON object).
@@ -500,13 +556,17 @@ class AnnotationValidator:
         Text that is not a JSON object (a row_data given by URL) cannot be checked, so its lines
         skip the conversation rules rather than fail for it.
         """
-        try:
-            return self._indexes[key]
-        except KeyError:
-            pass
+        known = self._indexes.get(key, _MISSING)
+        if known is not _MISSING:
+            return known
         raw = self.documents.get(key) if self.documents is not None else None
         index = None
-        if isinstance(raw, str | bytes):
+        if type(raw) is dict:
+            try:
+                index = ConversationIndex._well_formed(raw)
+            except (AttributeError, KeyError, TypeError):
+                index = ConversationIndex._defensive(raw)
+        elif isinstance(raw, str | bytes):
             try:
                 index = as_conversation_index(raw)
             except (msgspec.DecodeError, TypeError):
@@ -566,6 +626,82 @@ class AnnotationValidator:
         (None: skip the conversation rules); `origin` names where the line came from (a field of
         a user record) and prefixes every field path.
         """
+        if self.accept(line, line_no, uuid, document):
+            return []
+        return self.explain_line(line, line_no, uuid=uuid, document=document, origin=origin)
+
+    def accept(
+        self,
+        line: AnnotationLine,
+        line_no: int | None = None,
+        uuid: str | None = None,
+        document: Any = FROM_DOCUMENTS,
+    ) -> bool:
+        """`check_line`'s fast path: True after recording a line that passes every rule.
+
+        False when `explain_line` has to run, to say what is wrong or to find that nothing is
+        (a fast path may refuse a valid line, never accept an invalid one); by then nothing is
+        recorded that `explain_line` would not record the same way. Most lines of an import are
+        valid, so this decides most of them without formatting anything.
+        """
+        data_row = line.data_row
+        key = data_row.global_key
+        if key is None:
+            key = data_row.id
+        elif data_row.id is not None:
+            return False
+        entry = self._fast.get(line.name) if line.schema_id is None else None  # type: ignore[arg-type]
+        if not key or entry is None:
+            return False
+        row = self._rows.get(key)
+        if row is None:
+            row = self._row(key, line_no)
+        if document is FROM_DOCUMENTS:
+            if row.missing:
+                return False
+            conv = row.conv
+        else:
+            conv = None if document is None else as_conversation_index(document)
+        feature, check = entry
+        if not check(feature, line, conv, self.check_required):
+            return False
+        counts, generated, carried = row.counts, row.generated, self._uuids
+        name = feature.name
+        count = counts.get(name, 0) + 1
+        if count > MAX_ANNOTATIONS_PER_FEATURE:
+            return False
+        if uuid is not None:
+            if uuid in generated or (carried and uuid in carried):
+                return False
+            generated[uuid] = line_no
+        elif line.uuid is not None:
+            lowered = line.uuid.lower()
+            if lowered in carried or lowered in generated or not _UUID.fullmatch(lowered):
+                return False
+            carried[lowered] = line_no
+        counts[name] = count
+        return True
+
+    def _row(self, key: str, line_no: int | None) -> _Row:
+        """A data row's record, created by its first line (with its document indexed, if any)."""
+        conv = self.conversation(key) if self.documents is not None else None
+        missing = conv is None and self.documents is not None and key not in self._uncheckable
+        row = self._rows[key] = _Row(line_no, conv, missing)
+        return row
+
+    def explain_line(
+        self,
+        line: AnnotationLine,
+        line_no: int | None = None,
+        *,
+        uuid: str | None = None,
+        document: Any = FROM_DOCUMENTS,
+        origin: str = "",
+    ) -> list[ValidationIssue]:
+        """`check_line` without its fast path: every rule in detail, formatting each problem.
+
+        The definition of the rules; `accept` only confirms lines these checks pass.
+        """
         ctx = self._context
         ctx.number = line_no
         ctx.origin = origin
@@ -584,9 +720,9 @@ class AnnotationValidator:
             feature = _feature(ctx, name, schema_id, self.ontology.by_id, features, "", "feature")
         row = self._rows.get(key) if key is not None else None
         if row is None and key is not None:
-            row = self._rows[key] = (line_no, {}, {})
+            row = self._row(key, line_no)
         if uuid is not None:
-            generated = row[2] if row is not None else self._uuids
+            generated = row.generated if row is not None else self._uuids
             if uuid in generated or (self._uuids and uuid in self._uuids):
                 _duplicate_uuid(ctx, uuid, generated.get(uuid, self._uuids.get(uuid)))
             else:
@@ -611,14 +747,13 @@ class AnnotationValidator:
         ctx.conv = conv
         kind = type(feature)
         if kind is ToolSpec:
-            if not _tool_ok(feature, line, conv, ctx.required):
-                _check_tool(ctx, feature, line)
-        elif kind is ClassificationSpec and not _classification_ok(feature, line, conv, ctx.required):
+            _check_tool(ctx, feature, line)
+        elif kind is ClassificationSpec:
             _check_classification(ctx, feature, line)
         if row is not None:
             counted = feature.name if feature is not None else ctx.label
             if counted is not None:
-                counts = row[1]
+                counts = row.counts
                 count = counts[counted] = counts.get(counted, 0) + 1
                 if count > MAX_ANNOTATIONS_PER_FEATURE:
                     _over_limit(ctx, counted, count)
@@ -632,7 +767,8 @@ class AnnotationValidator:
         """The rules that need every line (required classifications per data row); returns them."""
         found: list[ValidationIssue] = []
         if self.check_required and self.ontology.required:
-            for key, (first_line, seen, _) in self._rows.items():
+            for key, row in self._rows.items():
+                first_line, seen = row.first_line, row.counts
                 for name in self.ontology.required:
                     if name not in seen:
                         where = f"data row {key!r}" + (f" (first at line {first_line})" if first_line else "")
@@ -776,7 +912,7 @@ def _uuid(ctx: _Line, value: str) -> None:
     if first is _MISSING and ctx.key is not None:
         row = ctx.validator._rows.get(ctx.key)  # generated uuids hash their data row: look there
         if row is not None:
-            first = row[2].get(lowered, _MISSING)
+            first = row.generated.get(lowered, _MISSING)
     if first is _MISSING:
         uuids[lowered] = ctx.number
     else:
@@ -1247,14 +1383,21 @@ def _missing_required(ctx: _Line, scope: NestedScope, path: str, seen: set[str])
 # Most lines of an import are valid. These functions confirm that a line passes every rule of the
 # detailed checks above with a fraction of their work, or answer False so that the detailed checks
 # run and say what is wrong. They may answer False for a valid line (the checks then find nothing),
-# never True for an invalid one; the property tests hold them to that.
+# never True for an invalid one; the property tests hold them to that. With a conversation, a
+# selection or ranking is compared with the parent's responses (`ConversationIndex.prompts`) as a
+# whole, in C: a ranking's {message id: model} must equal them, a selection's be included in them.
+
+FastCheck = Callable[[Any, AnnotationLine, "ConversationIndex | None", bool], bool]
 
 
 def _tool_ok(tool: ToolSpec, line: AnnotationLine, conv: ConversationIndex | None, required: bool) -> bool:
+    """A plain line of `tool` (no nested classifications), its data shaped for its format, and
+    its messages responses of a human parent with their models' names (with a conversation)."""
     task = line.message_evaluation_task
+    fmt = tool.tool
     if (
         task is None
-        or task.format != tool.tool
+        or task.format != fmt
         or line.answer is not None
         or line.answers is not None
         or line.message_id is not None
@@ -1264,52 +1407,62 @@ def _tool_ok(tool: ToolSpec, line: AnnotationLine, conv: ConversationIndex | Non
         return False
     data = task.data
     parent = data.parent_message_id
-    if not parent or (conv is not None and conv.roles.get(parent) != "human"):
+    if not parent:
         return False
-    fmt = tool.tool
     if fmt == "message-single-selection":
-        if data.ranked_messages is not None or data.selected_messages is not None:
-            return False
-        message_id, model = data.message_id, data.model_config_name
-        if not message_id or not model:
-            return False
-        return conv is None or (
-            conv.models.get(message_id) == model and message_id in conv.children.get(parent, ())
-        )
+        return _single_ok(data, parent, conv)
     if data.message_id is not None or data.model_config_name is not None:
         return False
-    ranked = fmt == "message-ranking"
-    if ranked:
-        items = data.ranked_messages
-        if items is None or data.selected_messages is not None or not items:
-            return False
-    else:
-        items = data.selected_messages
-        if items is None or data.ranked_messages is not None:
-            return False
-    models = conv.models if conv is not None else None
-    responses = conv.children.get(parent, ()) if conv is not None else ()
-    seen = set()
-    orders = []
-    for item in items:
-        message_id, model = item.message_id, item.model_config_name
-        if message_id in seen:
-            return False
-        seen.add(message_id)
-        if models is None:
-            if not message_id or not model:
-                return False
-        elif models.get(message_id) != model or message_id not in responses:
-            return False
-        if ranked:
-            orders.append(item.order)
-        elif item.order is not None:
-            return False
-    if not ranked:
-        return True
-    if None in orders or sorted(orders) != list(range(1, len(orders) + 1)):  # type: ignore[type-var]
+    if fmt == "message-ranking":
+        return _ranking_ok(data, parent, conv)
+    return fmt == "message-multi-selection" and _multi_ok(data, parent, conv)
+
+
+def _single_ok(data: TaskData, parent: str, conv: ConversationIndex | None) -> bool:
+    if data.ranked_messages is not None or data.selected_messages is not None:
         return False
-    return conv is None or len(seen) == len(conv.responses(parent))
+    message_id, model = data.message_id, data.model_config_name
+    if not message_id or model is None:
+        return False
+    if conv is None:
+        return bool(model)
+    responses = conv.prompts.get(parent)
+    return responses is not None and responses.get(message_id, _MISSING) == model
+
+
+def _multi_ok(data: TaskData, parent: str, conv: ConversationIndex | None) -> bool:
+    items = data.selected_messages
+    if items is None or data.ranked_messages is not None:
+        return False
+    chosen = {}
+    for item in items:
+        if item.order is not None:
+            return False
+        chosen[item.message_id] = item.model_config_name
+    if len(chosen) != len(items):  # a message twice
+        return False
+    if conv is None:
+        return all(chosen) and all(chosen.values())
+    responses = conv.prompts.get(parent)
+    return responses is not None and chosen.items() <= responses.items()
+
+
+def _ranking_ok(data: TaskData, parent: str, conv: ConversationIndex | None) -> bool:
+    items = data.ranked_messages
+    if not items or data.selected_messages is not None:
+        return False
+    ranked = {}
+    order = 0
+    for item in items:
+        order += 1
+        if item.order != order:  # best first is the usual order; others are checked in detail
+            return False
+        ranked[item.message_id] = item.model_config_name
+    if len(ranked) != order:  # a message twice
+        return False
+    if conv is None:
+        return all(ranked) and all(ranked.values())
+    return conv.prompts.get(parent) == ranked
 
 
 def _classification_ok(
@@ -1327,7 +1480,10 @@ def _classification_ok(
             return False
     elif message_id is not None:
         return False
-    return _answer_ok(spec, line.answer, required)
+    answer = line.answer
+    if spec.type == "text":  # the commonest answer, without a call
+        return type(answer) is str and bool(answer) and not answer.isspace()
+    return _answer_ok(spec, answer, required)
 
 
 def _answer_ok(spec: ClassificationSpec, answer: AnswerValue | None, required: bool) -> bool:
@@ -1370,6 +1526,17 @@ def _nested_ok(scope: NestedScope, items: list[NestedClassification], required: 
             return False
         seen.add(spec.name)
     return not required or all(name in seen for name in scope.required)
+
+
+def _fast_checks(ontology: OntologyIndex) -> dict[str, tuple[FeatureSpec, FastCheck]]:
+    """Feature name -> (feature, its fast path), for the features a fast path can confirm."""
+    checks: dict[str, tuple[FeatureSpec, FastCheck]] = {}
+    for name, feature in ontology.features.items():
+        if isinstance(feature, ClassificationSpec):
+            checks[name] = (feature, _classification_ok)
+        elif feature.tool in TOOL_FORMATS:
+            checks[name] = (feature, _tool_ok)
+    return checks
 
 
 # --- helpers -------------------------------------------------------------------------------------
