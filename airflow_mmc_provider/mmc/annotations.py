@@ -133,7 +133,7 @@ from airflow_mmc_provider.mmc.errors import ValidationError, ValidationIssue
 ANNOTATION_NAMESPACE: Final = uuid_module.uuid5(
     uuid_module.NAMESPACE_URL, "https://github.com/airflow-mmc-provider/airflow-mmc-provider/annotations"
 )
-_NAMESPACE_BYTES = ANNOTATION_NAMESPACE.bytes
+_NAMESPACE_SHA1 = hashlib.sha1(ANNOTATION_NAMESPACE.bytes, usedforsecurity=False)
 _encoder = msgspec.json.Encoder()
 
 MessageRef = ResponseRef | tuple[str, str]
@@ -149,7 +149,9 @@ def answer(
     name: str | None, classifications: Iterable[Annotation] = (), *, schema_id: str | None = None
 ) -> Annotation:
     """An option of a radio or checklist answer, with the classifications nested under it."""
-    result = _identity(name, schema_id, "answer")
+    result: Annotation = (
+        {"name": name} if schema_id is None and name is not None else _identity(name, schema_id, "answer")
+    )
     if classifications:
         nested = list(classifications)
         if nested:
@@ -159,6 +161,8 @@ def answer(
 
 def radio(name: str | None, choice: str | Annotation, *, schema_id: str | None = None) -> Annotation:
     """A radio classification: one option (its name, or an `answer(...)` with nested ones)."""
+    if schema_id is None and name is not None:
+        return {"name": name, "answer": {"name": choice} if type(choice) is str else choice}
     result = _identity(name, schema_id, "radio")
     result["answer"] = {"name": choice} if isinstance(choice, str) else choice
     return result
@@ -168,13 +172,18 @@ def checklist(
     name: str | None, choices: Iterable[str | Annotation], *, schema_id: str | None = None
 ) -> Annotation:
     """A checklist classification: the chosen options (names, or `answer(...)`s)."""
+    answers = [{"name": c} if isinstance(c, str) else c for c in choices]
+    if schema_id is None and name is not None:
+        return {"name": name, "answer": answers}
     result = _identity(name, schema_id, "checklist")
-    result["answer"] = [{"name": c} if isinstance(c, str) else c for c in choices]
+    result["answer"] = answers
     return result
 
 
 def text(name: str | None, content: str, *, schema_id: str | None = None) -> Annotation:
     """A free-text classification."""
+    if schema_id is None and name is not None:
+        return {"name": name, "answer": content}
     result = _identity(name, schema_id, "text")
     result["answer"] = content
     return result
@@ -245,9 +254,9 @@ def annotation_line(
     if (global_key is None) == (data_row_id is None):
         raise ValueError("give exactly one of global_key and data_row_id")
     line: dict[str, Any] = {
-        "dataRow": {"globalKey": global_key} if data_row_id is None else {"id": data_row_id}
+        "dataRow": {"globalKey": global_key} if data_row_id is None else {"id": data_row_id},
+        **annotation,
     }
-    line.update(annotation)
     if message_id is not None:
         line["messageId"] = message_id
     if benchmark_reference:
@@ -278,13 +287,21 @@ def canonical_line(typed: AnnotationLine) -> tuple[bytes, str]:
         return _encoder.encode(typed), typed.uuid
     canonical = _encoder.encode(typed)
     uuid = _uuid_hash(canonical)
-    return b"".join((canonical[:-1], b',"uuid":"', uuid.encode(), b'"}')), uuid
+    return _WITH_UUID % (canonical[:-1], uuid.encode()), uuid
 
 
 def _uuid_hash(canonical: bytes) -> str:
-    """uuid5 (RFC 4122, 4.3) of `canonical` in `ANNOTATION_NAMESPACE`, without a UUID object."""
-    h = hashlib.sha1(_NAMESPACE_BYTES + canonical, usedforsecurity=False).hexdigest()
+    """uuid5 (RFC 4122, 4.3) of `canonical` in `ANNOTATION_NAMESPACE`, without a UUID object.
+
+    The namespace is hashed once (`_NAMESPACE_SHA1`); each line continues a copy of that state.
+    """
+    digest = _NAMESPACE_SHA1.copy()
+    digest.update(canonical)
+    h = digest.hexdigest()
     return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+
+
+_WITH_UUID = b'%b,"uuid":"%b"}'  # the canonical line without its closing brace, and the uuid
 
 
 _VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
@@ -310,8 +327,11 @@ def _task(
     data: dict[str, Any],
     classifications: Iterable[Annotation],
 ) -> Annotation:
-    result = _identity(name, schema_id, fmt)
-    result["messageEvaluationTask"] = {"format": fmt, "data": data}
+    if schema_id is None and name is not None:  # the usual case, without a call
+        result: Annotation = {"name": name, "messageEvaluationTask": {"format": fmt, "data": data}}
+    else:
+        result = _identity(name, schema_id, fmt)
+        result["messageEvaluationTask"] = {"format": fmt, "data": data}
     if classifications:
         nested = list(classifications)
         if nested:
@@ -325,6 +345,7 @@ def _messages(
     """The message objects of a multi selection or ranking, and the parent they answer."""
     parent = explicit
     result: list[dict[str, Any]] = []
+    append = result.append
     order = 0
     for ref in refs:
         if type(ref) is ResponseRef:
@@ -337,10 +358,10 @@ def _messages(
             message_id, model = ref  # type: ignore[misc]
         if ranked:
             order += 1
-            result.append({"messageId": message_id, "modelConfigName": model, "order": order})
+            append({"messageId": message_id, "modelConfigName": model, "order": order})
         else:
-            result.append({"messageId": message_id, "modelConfigName": model})
-    return result, _parent(parent, None)
+            append({"messageId": message_id, "modelConfigName": model})
+    return result, parent if parent is not None else _parent(None, None)
 
 
 def _parent(explicit: str | None, known: str | None) -> str:
@@ -436,9 +457,10 @@ class AnnotationBatch:
         Built lines (dicts with ``dataRow``) take an inlined path: this loop is the hot path of
         a large import, so it keeps per-line calls to the minimum.
         """
-        convert, encode, sha1 = msgspec.convert, _encoder.encode, hashlib.sha1
-        namespace, variant = _NAMESPACE_BYTES, _VARIANT
-        check, issues = self.validator.check_line, self.validator.issues
+        convert, encode, namespace = msgspec.convert, _encoder.encode, _NAMESPACE_SHA1.copy
+        variant, with_uuid = _VARIANT, _WITH_UUID
+        accept, explain = self.validator.accept, self.validator.explain_line
+        issues = self.validator.issues
         for number, raw in enumerate(inputs, start=1):
             kind = type(raw)
             if kind is dict and "dataRow" in raw:  # type: ignore[operator]
@@ -448,16 +470,20 @@ class AnnotationBatch:
                     pass  # reported with every shape problem by `add`
                 else:
                     if typed.uuid is not None:
-                        check(typed, number)
+                        if not accept(typed, number):
+                            explain(typed, number)
                         if not issues:
                             yield encode(typed)
                         continue
                     canonical = encode(typed)  # == canonical_line, inlined
-                    h = sha1(namespace + canonical, usedforsecurity=False).hexdigest()
+                    digest = namespace()
+                    digest.update(canonical)
+                    h = digest.hexdigest()
                     uuid = f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant[h[16]]}{h[17:20]}-{h[20:32]}"
-                    check(typed, number, uuid=uuid)
+                    if not accept(typed, number, uuid):
+                        explain(typed, number, uuid=uuid)
                     if not issues:
-                        yield canonical[:-1] + b',"uuid":"' + uuid.encode() + b'"}'
+                        yield with_uuid % (canonical[:-1], uuid.encode())
                     continue
             elif (kind is bytes or kind is str) and not raw.strip():  # type: ignore[union-attr]
                 continue
@@ -919,17 +945,12 @@ def build_ndjson(
     subject: str = "annotations",
 ) -> bytes:
     """The import body (lines joined by newlines, as the SDK sends), or a `ValidationError`."""
-    return b"\n".join(
-        iter_ndjson_lines(
-            inputs,
-            ontology,
-            documents,
-            names=names,
-            global_key_prefix=global_key_prefix,
-            check_required=check_required,
-            subject=subject,
-        )
+    batch = AnnotationBatch(
+        ontology, documents, names=names, global_key_prefix=global_key_prefix, check_required=check_required
     )
+    body = b"\n".join(batch.stream(inputs))
+    batch.raise_if_invalid(subject)
+    return body
 
 
 def build_annotation_lines(
