@@ -652,8 +652,13 @@ class _RecordReader:
 
     # --- resolution ------------------------------------------------------------------------------
 
-    def response(self, model: str, field: str, annotation: str) -> tuple[str, str] | None:
-        """(message id, parent id) of `model`'s response in the record's turn."""
+    def response(
+        self, model: str, field: str, annotation: str, index: int | None = None
+    ) -> tuple[str, str] | None:
+        """(message id, parent id) of `model`'s response in the record's turn.
+
+        Problems are reported at `field`, or ``field[index]`` (formatted only then).
+        """
         message_id = self.ids.response(self.turn, model)
         parent = self.ids.prompt(self.turn)
         conv = self.conv
@@ -661,6 +666,8 @@ class _RecordReader:
             conv.models.get(message_id) == model and message_id in conv.children.get(parent, ())
         ):
             return message_id, parent
+        if index is not None:
+            field = f"{field}[{index}]"
         turns = conv.turns()
         if self.turn < len(turns):
             parent, answers = turns[self.turn]
@@ -718,7 +725,7 @@ class _RecordReader:
                 ok = False
                 continue
             seen.add(model)
-            found = self.response(model, f"{field}[{index}]", annotation)
+            found = self.response(model, field, annotation, index)
             if found is None:
                 ok = False
             else:
