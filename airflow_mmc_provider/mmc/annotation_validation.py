@@ -413,14 +413,11 @@ class ConversationIndex:
                 humans.append(message_id)
             elif type(role) is not str:
                 raise TypeError("role is a string")
-            kids = message.get("childMessageIds")
-            if kids is None:
-                kids = []
-            elif type(kids) is not list:
+            kids = children[message_id] = message["childMessageIds"]  # the document's own list
+            if type(kids) is not list:
                 raise TypeError("childMessageIds is a list")
-            elif kids:
+            if kids:
                 "".join(kids)  # raises TypeError unless every id is a string
-            children[message_id] = kids  # the document's own list: no copy to allocate
         return cls(roles, models, children, roots, _prompts(humans, models, children))
 
     @classmethod
