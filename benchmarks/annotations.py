@@ -11,7 +11,8 @@ for the SDK's converter).
 
 * ours (builders): the `annotations` builders and `annotation_line`, then deterministic uuids,
   validation against the ontology and every conversation, and encoding, all in `build_ndjson`
-  with the documents -> the upload body;
+  with the documents -> the upload body. Indexing each row_data document (once per data row,
+  inside `build_ndjson`) is part of this time; only building the documents is not;
 * ours, ontology rules only: the same without the documents (the conversation rules are
   skipped), which is closer to what the SDK checks;
 * ours (records): the same annotations as JSONL annotation records (one per data row, naming
