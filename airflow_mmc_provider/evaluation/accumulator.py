@@ -30,17 +30,18 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, Final
 
-from airflow_mmc_provider.evaluation.agreement import NominalAgreement
+from airflow_mmc_provider.evaluation.agreement import NominalAgreement, pair_unit
 from airflow_mmc_provider.evaluation.bootstrap import bucket_of, resample_counts
 from airflow_mmc_provider.evaluation.bradley_terry import PairCounts, elo_scale, fit_pairs
 from airflow_mmc_provider.evaluation.leaderboard import Leaderboard, LeaderboardRow
 from airflow_mmc_provider.evaluation.pairwise import KINDS, MULTI_SELECTION, RANKING, SINGLE_SELECTION
 from airflow_mmc_provider.evaluation.reservoir import TextReservoir
 from airflow_mmc_provider.evaluation.stats import binomial_two_sided, normal_two_sided, percentile
+from airflow_mmc_provider.evaluation.workers import Conversation, accumulate_in_workers
 from airflow_mmc_provider.mmc.export import (
     ClassificationAnswer,
     ExportRow,
@@ -187,21 +188,46 @@ class LeaderboardAccumulator:
             self._pending_key = key
         self._pending.append(label)
 
-    def add_labels(self, labels: Iterable[LabelRecord]) -> LeaderboardAccumulator:
+    def add_labels(self, labels: Iterable[LabelRecord], *, workers: int = 1) -> LeaderboardAccumulator:
+        """Add a stream of labels, consecutive labels of one (project, data row) forming a row.
+
+        ``workers`` > 1 counts whole rows in that many processes (see `add_conversations`).
+        """
+        if workers > 1:
+            return self.add_conversations(_rows_of(labels), workers=workers)
         for label in labels:
             self.add_label(label)
         self.flush()
         return self
 
-    def add_rows(self, rows: Iterable[ExportRow]) -> LeaderboardAccumulator:
+    def add_rows(self, rows: Iterable[ExportRow], *, workers: int = 1) -> LeaderboardAccumulator:
+        """Add export rows (`mmc.export.iter_rows`); ``workers`` as in `add_conversations`."""
+        return self.add_conversations(self._labelled(rows), workers=workers)
+
+    def add_conversations(
+        self, conversations: Iterable[Conversation], *, workers: int = 1
+    ) -> LeaderboardAccumulator:
+        """Add whole rows as (bootstrap unit, labels) pairs; see `add_row`.
+
+        ``workers`` > 1 spreads the rows over that many processes, this one included (see
+        `evaluation.workers`): the result is identical, the pass about ``workers`` times faster
+        on as many idle cores once a round has more than a few thousand rows.
+        """
         self._close_pending()
-        for row in rows:
-            if row.labels:
-                self.add_row(row.labels)
-            else:
-                self.rows_without_labels += 1
+        if workers > 1:
+            accumulate_in_workers(self, conversations, workers)
+        else:
+            for conversation_id, labels in conversations:
+                self.add_row(labels, conversation_id=conversation_id)
         self.flush()
         return self
+
+    def _labelled(self, rows: Iterable[ExportRow]) -> Iterator[Conversation]:
+        for row in rows:
+            if row.labels:
+                yield row.data_row_id, row.labels
+            else:
+                self.rows_without_labels += 1
 
     def _close_pending(self) -> None:
         if self._pending:
@@ -507,7 +533,7 @@ class LeaderboardAccumulator:
                 tally[value] += 1
         for first, second, tie in tallies.values():
             if first + second + tie > 1:
-                self._pairwise_buffer.append((first, second, tie))
+                self._pairwise_buffer.append(pair_unit(first, second, tie))
 
     def _add_text(self, label: LabelRecord, answer: ClassificationAnswer, unknown_target: str) -> None:
         target = _target(answer.scope, answer.model, unknown_target)
@@ -977,10 +1003,10 @@ _OrderAnalysis = tuple[
 
 
 class _Tallies(dict[tuple[int, ...], tuple[int, int, int]]):
-    """Raters' values of a pairwise unit (0, 1 or 2 each) -> (first wins, second wins, ties)."""
+    """Raters' values of a pairwise unit (0, 1 or 2 each) -> its tally (see `pair_unit`)."""
 
     def __missing__(self, values: tuple[int, ...]) -> tuple[int, int, int]:
-        tally = (values.count(0), values.count(1), values.count(2))
+        tally = pair_unit(values.count(0), values.count(1), values.count(2))
         if len(self) < _CACHE_LIMIT:
             self[values] = tally
         return tally
@@ -1094,6 +1120,20 @@ _SCALARS: Final = (
     "unresolved_pairs",
     "same_model_pairs",
 )
+
+
+def _rows_of(labels: Iterable[LabelRecord]) -> Iterator[Conversation]:
+    """Consecutive labels of one (project, data row) as one row, keyed by the data row id."""
+    row: list[LabelRecord] = []
+    key: tuple[str, str] | None = None
+    for label in labels:
+        if (label.project_id, label.data_row_id) != key:
+            if row:
+                yield row[0].data_row_id, row
+            row, key = [], (label.project_id, label.data_row_id)
+        row.append(label)
+    if row:
+        yield row[0].data_row_id, row
 
 
 def merge(*accumulators: LeaderboardAccumulator) -> LeaderboardAccumulator:

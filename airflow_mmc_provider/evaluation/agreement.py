@@ -28,9 +28,19 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["NominalAgreement"]
+__all__ = ["NominalAgreement", "pair_unit"]
 
 _FIRST, _SECOND, _TIE = "first", "second", "tie"
+
+
+def pair_unit(first: int, second: int, tie: int) -> tuple[int, int, int]:
+    """The stored form of a pairwise unit: the larger side first.
+
+    Which model of a pair is "first" depends on the order models were met in, which differs
+    between accumulators; both orientations count alike (see the module docstring), so storing
+    one canonical orientation makes merged and single-pass states identical.
+    """
+    return (first, second, tie) if first >= second else (second, first, tie)
 
 
 class NominalAgreement:
@@ -51,7 +61,7 @@ class NominalAgreement:
     def add_pair_unit(self, first: int, second: int, tie: int) -> None:
         """A pairwise unit: how many raters preferred the first model, the second, or neither."""
         if first + second + tie > 1:
-            self.pair_units[(first, second, tie)] += 1
+            self.pair_units[pair_unit(first, second, tie)] += 1
 
     def merge(self, other: NominalAgreement) -> None:
         self.value_units.update(other.value_units)
@@ -124,7 +134,7 @@ class NominalAgreement:
         for values, n in state["value_units"]:
             result.value_units[tuple(str(v) for v in values)] += int(n)
         for first, second, tie, n in state["pair_units"]:
-            result.pair_units[(int(first), int(second), int(tie))] += int(n)
+            result.pair_units[pair_unit(int(first), int(second), int(tie))] += int(n)
         return result
 
 
