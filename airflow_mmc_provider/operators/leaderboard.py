@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
     from airflow_mmc_provider.evaluation import Leaderboard
+
+
+_BLOCK_BYTES = 1 << 20
 
 
 class MmcLeaderboardOperator(BaseOperator):
@@ -32,6 +36,8 @@ class MmcLeaderboardOperator(BaseOperator):
     :param resamples: bootstrap resamples for the intervals.
     :param seed: makes the intervals reproducible.
     :param max_bad_lines: malformed export lines tolerated (each is logged with its line number).
+    :param workers: processes counting the labels (this one included); 2 or more on a worker with
+        idle cores makes large rounds faster, with an identical result.
     """
 
     template_fields: Sequence[str] = ("export_paths", "output_dir", "metadata", "project_id")
@@ -48,6 +54,7 @@ class MmcLeaderboardOperator(BaseOperator):
         resamples: int = 1000,
         seed: int = 0,
         max_bad_lines: int = 0,
+        workers: int = 1,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -58,6 +65,9 @@ class MmcLeaderboardOperator(BaseOperator):
         self.resamples = resamples
         self.seed = seed
         self.max_bad_lines = max_bad_lines
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self.workers = workers
 
     def execute(self, context: Context) -> dict[str, Any]:
         board = self._compute()
@@ -102,7 +112,7 @@ class MmcLeaderboardOperator(BaseOperator):
 
     def _compute(self) -> Leaderboard:
         from airflow_mmc_provider.evaluation import LeaderboardAccumulator
-        from airflow_mmc_provider.mmc.export import iter_labels
+        from airflow_mmc_provider.mmc.export import ExportReader
         from airflow_mmc_provider.storage import as_storage_path
 
         accumulator = LeaderboardAccumulator(seed=self.seed)
@@ -111,7 +121,9 @@ class MmcLeaderboardOperator(BaseOperator):
             options["project_ids"] = self.project_id
         for path in self._paths():
             with as_storage_path(path).open("rb") as handle:
-                accumulator.add_labels(iter_labels(handle, **options))
+                # whole blocks, not lines: the reader decodes runs of lines in one call
+                blocks = iter(partial(handle.read, _BLOCK_BYTES), b"")
+                accumulator.add_labels(ExportReader.from_chunks(blocks, **options), workers=self.workers)
         return accumulator.leaderboard(resamples=self.resamples)
 
     def _write(self, board: Leaderboard) -> dict[str, Any]:
