@@ -5,10 +5,10 @@ accumulator is a sum (see `LeaderboardAccumulator.merge`), so rows can be counte
 as no data row is split, and the merged result is the one a single pass gives (same `to_state`).
 
 How: the calling process keeps reading rows. Each batch of rows goes to the worker with the
-fewest batches in flight, encoded with msgspec's MessagePack (the record types are msgspec
-structs); when every worker already has `_IN_FLIGHT` batches queued, the calling process counts the
+fewest bytes in flight, encoded with msgspec's MessagePack (the record types are msgspec
+structs); when every worker already has `_IN_FLIGHT_BYTES` queued, the calling process counts the
 batch itself. So the split follows the workers' actual speed, nobody waits for anybody, and at
-most ``workers x _IN_FLIGHT`` batches are in memory at once. At the end each worker sends its
+most ``workers x _IN_FLIGHT_BYTES`` are in flight at once. At the end each worker sends its
 state (`to_state`), which the caller merges.
 
 Workers are started with the ``spawn`` method: safe inside a process with threads (an Airflow
@@ -37,8 +37,11 @@ __all__ = ["Conversation", "accumulate_in_workers"]
 # (bootstrap unit, the labels of one data row)
 Conversation = tuple[str, Sequence[LabelRecord]]
 
-BATCH_ROWS: Final = 32  # rows per message: ~60 KB, so a few fit in a socket buffer
-_IN_FLIGHT: Final = 3  # batches queued per worker before the caller counts one itself
+BATCH_ROWS: Final = 16  # rows per message (~30 KB of MessagePack for rows of a few labels)
+# Bytes sent to a worker and not yet acknowledged. Kept under the socket's send buffer (Linux's
+# default is about 200 KB) so that a send never blocks: a caller blocked in a send is a core idle,
+# and it would push every row to the workers instead of counting its share.
+_IN_FLIGHT_BYTES: Final = 96 * 1024
 _ACK: Final = b"A"
 _STATE: Final = b"S"
 _ERROR: Final = b"E"
@@ -58,23 +61,28 @@ class _Worker:
         )
         self.process.start()
         child.close()
-        self.in_flight = 0
+        self.sizes: deque[int] = deque()  # of the batches sent and not yet acknowledged
+        self.in_flight = 0  # their bytes
 
     def collect_acks(self) -> None:
-        while self.in_flight and self.connection.poll():
+        while self.sizes and self.connection.poll():
             self._expect(_ACK)
-            self.in_flight -= 1
+            self.in_flight -= self.sizes.popleft()
+
+    def takes(self, size: int) -> bool:
+        return not self.sizes or self.in_flight + size <= _IN_FLIGHT_BYTES
 
     def send(self, message: bytes) -> None:
         self._send(message)
-        self.in_flight += 1
+        self.sizes.append(len(message))
+        self.in_flight += len(message)
 
     def finish(self) -> dict[str, Any]:
         """Ask for the worker's state once it has counted everything sent."""
         self._send(_END)
-        while self.in_flight:
+        while self.sizes:
             self._expect(_ACK)
-            self.in_flight -= 1
+            self.in_flight -= self.sizes.popleft()
         state: dict[str, Any] = msgspec.msgpack.decode(self._expect(_STATE))
         self.process.join()
         return state
@@ -157,13 +165,16 @@ def accumulate_in_workers(
     try:
         for _ in range(workers - 1):
             pool.append(_Worker(config))
+        expected = 0
         for batch in _batches(conversations, BATCH_ROWS):
             for worker in pool:
                 worker.collect_acks()
             idle = min(pool, key=lambda w: w.in_flight)
-            if idle.in_flight < _IN_FLIGHT:
-                idle.send(encoder.encode(batch))
-            else:
+            if idle.takes(expected):  # the size of the last batch sent: no encoding to find out
+                message = encoder.encode(batch)
+                idle.send(message)
+                expected = len(message)
+            else:  # every worker is busy: count this batch here
                 for conversation_id, labels in batch:
                     accumulator.add_row(labels, conversation_id=conversation_id)
         states = [worker.finish() for worker in pool]
