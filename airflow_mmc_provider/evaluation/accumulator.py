@@ -1159,12 +1159,16 @@ def compute_leaderboard(
     prior: float = 1.0,
     anchor: float = 1000.0,
     anchor_model: str | None = None,
+    workers: int = 1,
 ) -> Leaderboard:
-    """One pass over labels (e.g. `mmc.export.iter_labels(lines)`) -> `Leaderboard`."""
+    """One pass over labels (e.g. `mmc.export.iter_labels(lines)`) -> `Leaderboard`.
+
+    ``workers`` > 1 counts the rows in that many processes (see `evaluation.workers`).
+    """
     accumulator = LeaderboardAccumulator(
         seed=seed, buckets=buckets, text_sample_size=text_sample_size, kinds=kinds, features=features
     )
-    accumulator.add_labels(labels)
+    accumulator.add_labels(labels, workers=workers)
     return accumulator.leaderboard(
         resamples=resamples, confidence=confidence, prior=prior, anchor=anchor, anchor_model=anchor_model
     )

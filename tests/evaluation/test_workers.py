@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from airflow_mmc_provider.evaluation import LeaderboardAccumulator
+from airflow_mmc_provider.evaluation import LeaderboardAccumulator, compute_leaderboard
 from airflow_mmc_provider.evaluation import workers as W
 from airflow_mmc_provider.mmc.export import ExportRow
 
@@ -91,3 +91,9 @@ def test_a_worker_that_dies_is_reported_with_its_exit_code() -> None:
             worker.finish()
     finally:
         worker.close()
+
+
+def test_compute_leaderboard_in_workers() -> None:
+    labels = list(chain.from_iterable(ROWS[:200]))
+    one = compute_leaderboard(labels, seed=4, resamples=30).to_dict(include_bootstrap=True)
+    assert compute_leaderboard(labels, seed=4, resamples=30, workers=2).to_dict(include_bootstrap=True) == one
