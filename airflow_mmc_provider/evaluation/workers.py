@@ -59,7 +59,15 @@ class _Worker:
         self.process: BaseProcess = context.Process(
             target=_serve, args=(child, config), name="mmc-leaderboard-worker", daemon=True
         )
-        self.process.start()
+        try:
+            self.process.start()
+        except AssertionError as error:  # multiprocessing's refusal inside a daemonic process
+            self.connection.close()
+            child.close()
+            raise WorkerError(
+                f"cannot start leaderboard worker processes here ({error}); this happens in daemonic "
+                "processes such as a Celery prefork pool's: use workers=1 there"
+            ) from None
         child.close()
         self.sizes: deque[int] = deque()  # of the batches sent and not yet acknowledged
         self.in_flight = 0  # their bytes

@@ -37,7 +37,8 @@ class MmcLeaderboardOperator(BaseOperator):
     :param seed: makes the intervals reproducible.
     :param max_bad_lines: malformed export lines tolerated (each is logged with its line number).
     :param workers: processes counting the labels (this one included); 2 or more on a worker with
-        idle cores makes large rounds faster, with an identical result.
+        idle cores makes large rounds faster, with an identical result. Keep 1 where task
+        processes may not start children (a Celery prefork pool's daemonic processes).
     """
 
     template_fields: Sequence[str] = ("export_paths", "output_dir", "metadata", "project_id")

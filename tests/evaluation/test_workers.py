@@ -97,3 +97,14 @@ def test_compute_leaderboard_in_workers() -> None:
     labels = list(chain.from_iterable(ROWS[:200]))
     one = compute_leaderboard(labels, seed=4, resamples=30).to_dict(include_bootstrap=True)
     assert compute_leaderboard(labels, seed=4, resamples=30, workers=2).to_dict(include_bootstrap=True) == one
+
+
+def test_a_daemonic_caller_gets_a_clear_error() -> None:
+    """multiprocessing refuses children in daemonic processes (Celery's prefork pool)."""
+    import multiprocessing
+
+    config = multiprocessing.current_process()._config  # type: ignore[attr-defined]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(config, "daemon", True)
+        with pytest.raises(W.WorkerError, match="use workers=1 there"):
+            LeaderboardAccumulator().add_conversations([("c", ROWS[0])], workers=2)
