@@ -13,8 +13,8 @@ Pure Python, no HTTP and no Airflow. The usual path::
 For running leaderboards keep a `LeaderboardAccumulator` per round, `merge` them (or persist them
 with `to_state` / `from_state`). Modules: `pairwise` (extraction rules), `bradley_terry` (fit and
 scale), `bootstrap` (conversation-level Poisson bootstrap), `agreement` (Krippendorff's alpha),
-`reservoir` (text samples), `accumulator` (the streaming pass), `leaderboard` (result type),
-`tables` (CSV writers), `stats` (tests and percentiles).
+`reservoir` (text samples), `accumulator` (the streaming pass), `workers` (the pass in several
+processes), `leaderboard` (result type), `tables` (CSV writers), `stats` (tests and percentiles).
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@ labels. Labels of one data row arrive together (an export line holds the whole r
 groups consecutive labels of the same (project, data row) and closes the group when the next row
 starts, `add_row` takes a whole row at once. Agreement needs a row's labels together; everything
 else is per label.
+`add_conversations` (and `add_rows` / `add_labels`) take ``workers=N`` to count rows in N
+processes (`evaluation.workers`), with the same result.
 
 `merge` adds another accumulator (another round, another export, another worker): all sums, so
 merging and a single pass give identical leaderboards, provided both used the same ``seed``,
