@@ -161,13 +161,7 @@ def accumulate_in_workers(
     accumulator: LeaderboardAccumulator, conversations: Iterable[Conversation], workers: int
 ) -> None:
     """Add `conversations` to `accumulator` using this process and ``workers - 1`` others."""
-    config = {
-        "seed": accumulator.config.seed,
-        "buckets": accumulator.config.buckets,
-        "text_sample_size": accumulator.config.text_sample_size,
-        "kinds": accumulator.config.kinds,
-        "features": accumulator.config.features,
-    }
+    config = accumulator.config.as_dict()  # the constructor's keyword arguments, plain data
     encoder = msgspec.msgpack.Encoder()
     pool: deque[_Worker] = deque()
     try:
