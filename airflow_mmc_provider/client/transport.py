@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 import requests
+from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
 
 from airflow_mmc_provider.client.errors import (
     LabelboxError,
@@ -39,9 +40,6 @@ _ROOT_FIELD_RE = re.compile(r"{\s*([A-Za-z_][A-Za-z0-9_]*)")
 # 503 and 429 mean the server refused before doing anything; 502/504/500 may hide a finished write.
 _UNAMBIGUOUS_STATUSES = frozenset({429, 503})
 _json_encoder = msgspec.json.Encoder()
-# Bodies of file URLs are read in blocks this large: requests' default (10 KiB) costs a Python
-# round trip per block, which at export sizes competes with parsing for the interpreter.
-DOWNLOAD_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -228,15 +226,29 @@ class Transport:
         """GET a file URL Labelbox handed out (no credentials are sent), with the same retries."""
 
         def send() -> requests.Response:
-            settings = self._download_environment.settings(url)
-            response = self._downloads.get(url, timeout=self._timeout(timeout), stream=True, **settings)
-            if response.status_code < 400:
-                # Read inside `send` so a dropped or short body is retried like a failed request.
-                response._content = b"".join(response.iter_content(DOWNLOAD_BLOCK))
-            return response
+            return self._get_file(url, self._timeout(timeout))
 
         body: bytes = self._with_retries("file download", send, idempotent=True, graphql=False)
         return body
+
+    def _get_file(self, url: str, timeout: tuple[float, float]) -> requests.Response:
+        """GET a file and read its whole body, the request prepared here rather than by `get`.
+
+        `Session.get` rebuilds and merges the request (cookies, auth, hooks, settings) on every
+        call and `iter_content` reads in blocks: together about 1 ms of CPU per GET here, more
+        than moving its megabyte, and an export makes one GET per chunk while the same
+        interpreter parses. Signed file URLs need none of the merging (proxies and the CA bundle
+        come from `_Environment`), so a prepared request goes to `Session.send` (redirects still
+        followed) and the body is read in one call, inside the retried `send`, so a dropped or
+        short body is retried like a failed request.
+        """
+        request = requests.PreparedRequest()
+        request.prepare(method="GET", url=url, headers=self._downloads.headers)
+        settings = self._download_environment.settings(url)
+        response = self._downloads.send(request, stream=True, timeout=timeout, cert=None, **settings)
+        if response.status_code < 400:
+            response._content = _read_body(response)
+        return response
 
     def _settings(self, url: str) -> dict[str, Any]:
         return self._environment.settings(url) if self._environment is not None else {}
@@ -343,6 +355,27 @@ def _graphql_data(response: requests.Response, operation: str) -> dict[str, Any]
     if not isinstance(data, dict):
         raise LabelboxError("response carried no data", operation=operation, status_code=status)
     return data
+
+
+def _read_body(response: requests.Response) -> bytes:
+    """A streamed response's whole body in one read, urllib3's errors mapped as requests maps them.
+
+    One read into a buffer of the announced length: `iter_content` would cost a generator round
+    trip and a copy per block, and a join at the end. A body shorter than its Content-Length
+    raises (urllib3 enforces the length).
+    """
+    try:
+        body: bytes = response.raw.read(decode_content=True)
+    except ProtocolError as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc) from exc
+    except DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from exc
+    except ReadTimeoutError as exc:
+        raise requests.exceptions.ConnectionError(exc) from exc
+    except SSLError as exc:
+        raise requests.exceptions.SSLError(exc) from exc
+    response.raw.release_conn()  # the body is read whole: the connection goes back to the pool
+    return body
 
 
 def _raw_body(response: requests.Response, operation: str) -> bytes:
