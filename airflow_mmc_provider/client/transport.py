@@ -40,6 +40,7 @@ _ROOT_FIELD_RE = re.compile(r"{\s*([A-Za-z_][A-Za-z0-9_]*)")
 # 503 and 429 mean the server refused before doing anything; 502/504/500 may hide a finished write.
 _UNAMBIGUOUS_STATUSES = frozenset({429, 503})
 _json_encoder = msgspec.json.Encoder()
+_JSON_CONTENT = {"Content-Type": "application/json"}
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ class Transport:
                 "User-Agent": user_agent or _default_user_agent(),
             }
         )
+        self._json_headers = {**self._session.headers, **_JSON_CONTENT}
         # Signed file URLs (uploads, exports, import reports) must never receive the API key.
         self._downloads = _session_without_environment()
         self._download_environment = _Environment()
@@ -166,14 +168,28 @@ class Transport:
         operation = operation_name(query)
         url = experimental_endpoint(self.endpoint) if experimental else self.endpoint
         body = _json_encoder.encode({"query": query, "variables": dict(variables or {})})
-        headers = {"Content-Type": "application/json"}
 
         def send() -> requests.Response:
-            return self._session.post(
-                url, data=body, headers=headers, timeout=self._timeout(timeout), **self._settings(url)
-            )
+            return self._post_json(url, body, self._timeout(timeout))
 
         return self._with_retries(operation, send, idempotent=idempotent)
+
+    def _post_json(self, url: str, body: bytes, timeout: tuple[float, float]) -> requests.Response:
+        """POST a GraphQL body; with the transport's own session, as a request prepared here.
+
+        `Session.post` merges headers, cookies, hooks and settings anew on every call, a good
+        part of a small call's CPU (an export makes a look-up per chunk while the same
+        interpreter parses). The transport's session never changes after `__init__`, so its
+        headers are merged once (`_json_headers`) and its cookies still go with each request.
+        A session passed in keeps `post` and everything it merges.
+        """
+        if self._environment is None:
+            return self._session.post(url, data=body, headers=_JSON_CONTENT, timeout=timeout)
+        request = requests.PreparedRequest()
+        request.prepare(
+            method="POST", url=url, headers=self._json_headers, data=body, cookies=self._session.cookies
+        )
+        return self._session.send(request, timeout=timeout, cert=None, **self._environment.settings(url))
 
     def execute_multipart(
         self,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import logging
+import threading
 
 import pytest
 import requests
@@ -221,3 +224,36 @@ def test_a_session_passed_in_keeps_its_own_settings(requests_mock, monkeypatch):
     requests_mock.post(URL, **OK)
     Transport(KEY, URL, session=session).execute(QUERY)
     assert session.trust_env and requests_mock.request_history[0].verify == "/etc/ssl/corp-ca.pem"
+
+
+def test_cookies_the_service_sets_go_back_with_later_calls():
+    """GraphQL requests are prepared by the transport, yet behave like a session's: a cookie the
+    service sets (a load balancer's stickiness cookie, say) goes back with the next call."""
+    seen: list[dict[str, str]] = []
+
+    class Service(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append(dict(self.headers))
+            body = json.dumps(OK["json"]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            if len(seen) == 1:
+                self.send_header("Set-Cookie", "AWSALB=sticky-1; Path=/")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Service) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        transport = Transport(KEY, f"http://127.0.0.1:{server.server_port}/graphql")
+        transport.execute(QUERY)
+        transport.execute(QUERY)
+        server.shutdown()
+    first, second = seen
+    assert "Cookie" not in first
+    assert second["Cookie"] == "AWSALB=sticky-1"
+    assert second["Authorization"] == f"Bearer {KEY}" and second["Content-Type"] == "application/json"
