@@ -699,8 +699,9 @@ def _build_rows(
     projects = line.projects
     if not projects:
         return []
+    selected: Iterable[tuple[str, _Project]]
     if project_ids is None:
-        selected = list(projects.items())
+        selected = projects.items()
     else:
         selected = [(pid, p) for pid, p in projects.items() if pid in project_ids]
         if not selected:
@@ -1003,29 +1004,29 @@ class ExportReader:
             raise RuntimeError("an ExportReader reads its lines once")
         self._started = True
         if self._chunks is not None:
-            yield from self._parse_blocks(self._chunks)
+            parsed = self._parse_blocks(self._chunks)
         else:
-            yield from self._parse_lines(self._lines, self.first_line)
+            parsed = self._parse_lines(self._lines, self.first_line)
+        # The rows of each good line, counted in this one loop (it runs once per data row, so
+        # the counting is not a call of its own).
+        for rows in parsed:
+            if rows:
+                self.rows_read += 1
+                for row in rows:
+                    if row.labels:
+                        self.labels_read += len(row.labels)
+                    else:
+                        self.rows_without_labels += 1
+                    yield row
 
-    def _counted(self, rows: list[ExportRow]) -> list[ExportRow]:
-        """The rows of one good line, counted."""
-        if rows:
-            self.rows_read += 1
-            for row in rows:
-                if row.labels:
-                    self.labels_read += len(row.labels)
-                else:
-                    self.rows_without_labels += 1
-        return rows
-
-    def _parse_lines(self, lines: Iterable[bytes | str], first: int) -> Iterator[ExportRow]:
+    def _parse_lines(self, lines: Iterable[bytes | str], first: int) -> Iterator[list[ExportRow]]:
         """The rows of each good line; blank lines are numbered but not read."""
         for number, line in enumerate(lines, first):
             if not line or line.isspace():
                 continue
             self.lines_read += 1
             try:
-                rows = parse_line(
+                yield parse_line(
                     line,
                     line_number=number,
                     project_ids=self.project_ids,
@@ -1034,10 +1035,9 @@ class ExportReader:
                 )
             except ExportError as exc:
                 self._record(exc.issues)
-                continue
-            yield from self._counted(rows)
 
-    def _parse_blocks(self, chunks: Iterable[bytes]) -> Iterator[ExportRow]:
+    def _parse_blocks(self, chunks: Iterable[bytes]) -> Iterator[list[ExportRow]]:
+        """The rows of each good line, runs of whole lines decoded in one call (see `_line_blocks`)."""
         number = self.first_line
         projects, loader, skipped = self.project_ids, self.row_data_loader, self.skipped
         for data, start, end in _line_blocks(chunks):
@@ -1052,11 +1052,9 @@ class ExportReader:
             for line in decoded:
                 self.lines_read += 1
                 try:
-                    rows = _build_rows(line, number, projects, loader, skipped)
+                    yield _build_rows(line, number, projects, loader, skipped)
                 except _Problem as problem:
                     self._record([_problem_issue(problem, number, line.data_row.id)])
-                else:
-                    yield from self._counted(rows)
                 number += 1
 
     def _record(self, issues: Iterable[ValidationIssue]) -> None:
