@@ -647,10 +647,13 @@ def _rank_key(item: RankedResponse) -> tuple[int, int]:
 
 def _decode_document(row_data: str | _Document | None, loader: RowDataLoader | None) -> _Document | None:
     """The conversation of a row: row_data as decoded with the line, or loaded from its URL."""
+    if type(row_data) is str and row_data.startswith("{"):  # the usual v2 document, without a call
+        try:
+            return _document_decoder.decode(row_data)
+        except msgspec.DecodeError as exc:
+            raise _unreadable_document(str(exc)) from None
     if row_data is None or isinstance(row_data, _Document):
         return row_data
-    if row_data[:1] == "{":
-        return _decode_document_text(row_data)
     stripped = row_data.lstrip()
     if stripped.startswith("{"):
         return _decode_document_text(stripped)
