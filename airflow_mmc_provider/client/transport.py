@@ -376,9 +376,10 @@ def _graphql_data(response: requests.Response, operation: str) -> dict[str, Any]
 def _read_body(response: requests.Response) -> bytes:
     """A streamed response's whole body in one read, urllib3's errors mapped as requests maps them.
 
-    One read into a buffer of the announced length: `iter_content` would cost a generator round
-    trip and a copy per block, and a join at the end. A body shorter than its Content-Length
-    raises (urllib3 enforces the length).
+    One read of the whole body: `iter_content` would cost a generator round trip and a copy per
+    block, and a join at the end. A body shorter than its Content-Length raises (urllib3 2
+    enforces the length; with urllib3 1.26, callers that know the size check it, as exports do).
+    urllib3 is imported for its exception types only; requests depends on it.
     """
     try:
         body: bytes = response.raw.read(decode_content=True)
