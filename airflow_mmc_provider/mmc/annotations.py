@@ -457,8 +457,7 @@ class AnnotationBatch:
         Built lines (dicts with ``dataRow``) take an inlined path: this loop is the hot path of
         a large import, so it keeps per-line calls to the minimum.
         """
-        convert, encode, namespace = msgspec.convert, _encoder.encode, _NAMESPACE_SHA1.copy
-        variant, with_uuid = _VARIANT, _WITH_UUID
+        convert, encode, uuid_hash, with_uuid = msgspec.convert, _encoder.encode, _uuid_hash, _WITH_UUID
         accept, explain = self.validator.accept, self.validator.explain_line
         issues = self.validator.issues
         for number, raw in enumerate(inputs, start=1):
@@ -476,10 +475,7 @@ class AnnotationBatch:
                             yield encode(typed)
                         continue
                     canonical = encode(typed)  # == canonical_line, inlined
-                    digest = namespace()
-                    digest.update(canonical)
-                    h = digest.hexdigest()
-                    uuid = f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant[h[16]]}{h[17:20]}-{h[20:32]}"
+                    uuid = uuid_hash(canonical)
                     if not accept(typed, number, uuid):
                         explain(typed, number, uuid=uuid)
                     if not issues:
