@@ -205,7 +205,7 @@ def run(
     print(f"top: {top.model} {top.rating:.1f} [{top.ci_low:.1f}, {top.ci_high:.1f}]")
     print(
         f"signature caches: {len(accumulator._orders):,} order, {len(accumulator._shown):,} position; "
-        f"bucketed pair counts: {len(accumulator._pairs):,}"
+        f"bucketed pair counts: {len(accumulator._pair_items()):,}"
     )
     return done - start
 

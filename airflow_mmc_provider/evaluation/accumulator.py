@@ -144,8 +144,12 @@ class LeaderboardAccumulator:
         self._index: dict[str, int] = {}
         self._pair_ids: dict[tuple[int, int, int], int] = {}
         self._pair_list: list[tuple[int, int, int]] = []
-        # Outcome codes (see "Outcome codes" below), counted in batches with Counter.update.
-        self._pairs: Counter[int] = Counter()
+        # Outcome codes (see "Outcome codes" below). Pair outcomes are counted in place in a dense
+        # list indexed by pair key (buckets entries per pair id seen, 1.1 MB for 10 models): cheaper
+        # than hashing three million ints per million judgments into a Counter, and smaller than a
+        # Counter once a tenth of the (pair, bucket) cells are used. The rest are counted in
+        # batches with Counter.update.
+        self._pair_counts: list[int] = []
         self._positions: Counter[int] = Counter()  # shown_w << 8 | shown_l
         self._first_shown: Counter[int] = Counter()  # pair id (winner, loser) * 2 + first shown won
         # (feature, path, kind, target, answer) -> count; radio questions are answered exactly
@@ -156,7 +160,6 @@ class LeaderboardAccumulator:
         # buffered as whole code tuples (one append per judgment or answer, and few distinct
         # tuples), counted as tuples, and expanded into the counters above only when the tuple
         # counts grow past _CACHE_LIMIT or are read (see `_expand`).
-        self._pair_buffer: list[int] = []
         self._position_buffer: list[tuple[int, ...]] = []
         self._first_buffer: list[tuple[int, ...]] = []
         self._answer_buffer: list[_Answers] = []
@@ -249,9 +252,6 @@ class LeaderboardAccumulator:
         self._expand()
 
     def _count_buffers(self) -> None:
-        if self._pair_buffer:
-            self._pairs.update(self._pair_buffer)
-            self._pair_buffer.clear()
         if self._position_buffer:
             self._position_tuples.update(self._position_buffer)
             self._position_buffer.clear()
@@ -288,6 +288,10 @@ class LeaderboardAccumulator:
             for name in names:
                 answers[(feature, path, kind, target, name)] += n
         self._answer_tuples.clear()
+
+    def _pair_items(self) -> list[tuple[int, int]]:
+        """(pair key, count) of every outcome counted at least once."""
+        return [(key, n) for key, n in enumerate(self._pair_counts) if n]
 
     def _model(self, name: str) -> int:
         index = self._index.get(name)
@@ -399,7 +403,9 @@ class LeaderboardAccumulator:
                         group[0] = number
                         group.append(result)
         if row_codes:
-            self._pair_buffer.extend(map(bucket.__add__, row_codes))
+            counts = self._pair_counts
+            for code in row_codes:
+                counts[code + bucket] += 1
         self.rows += 1
         self.labels += len(labels)
         if unjudged:
@@ -581,6 +587,7 @@ class LeaderboardAccumulator:
             pair_id = len(self._pair_list)
             self._pair_ids[key] = pair_id
             self._pair_list.append(key)
+            self._pair_counts += [0] * self.config.buckets
         return pair_id
 
     def _pair_key(self, bucket: int, a: int, b: int, tie: int) -> int:
@@ -607,9 +614,9 @@ class LeaderboardAccumulator:
         self.flush()
         other.flush()
         mapping = [self._model(name) for name in other._names]
-        for key, n in other._pairs.items():
+        for key, n in other._pair_items():
             bucket, a, b, tie = other._split_pair_key(key)
-            self._pairs[self._pair_key(bucket, mapping[a], mapping[b], tie)] += n
+            self._pair_counts[self._pair_key(bucket, mapping[a], mapping[b], tie)] += n
         self._positions.update(other._positions)
         for key, n in other._first_shown.items():
             _, a, b, _ = other._split_pair_key(key // 2 * other.config.buckets)
@@ -638,7 +645,7 @@ class LeaderboardAccumulator:
         self.flush()
         names = self._names
         pairs = []
-        for key, n in self._pairs.items():
+        for key, n in self._pair_items():
             bucket, a, b, tie = self._split_pair_key(key)
             first, second = names[a], names[b]
             if tie and first > second:  # a tie has no direction: name order, independent of indices
@@ -678,9 +685,9 @@ class LeaderboardAccumulator:
             features=config["features"],
         )
         for bucket, a, b, tie, n in state["pairs"]:
-            result._pairs[result._pair_key(int(bucket), result._model(a), result._model(b), int(tie))] += int(
-                n
-            )
+            result._pair_counts[
+                result._pair_key(int(bucket), result._model(a), result._model(b), int(tie))
+            ] += int(n)
         for shown_w, shown_l, n in state["positions"]:
             result._positions[int(shown_w) << _POSITION_BITS | int(shown_l)] += int(n)
         for winner, loser, first_won, n in state["first_shown"]:
@@ -715,7 +722,7 @@ class LeaderboardAccumulator:
         """Models that took part in at least one comparison, sorted by name."""
         self.flush()
         seen: set[int] = set()
-        for key in self._pairs:
+        for key, _ in self._pair_items():
             _, a, b, _ = self._split_pair_key(key)
             seen.add(a)
             seen.add(b)
@@ -751,7 +758,7 @@ class LeaderboardAccumulator:
         wins = [[0] * m for _ in range(m)]
         ties = [[0] * m for _ in range(m)]
         buckets: dict[int, dict[tuple[int, int, int], int]] = {}
-        for key, n in self._pairs.items():
+        for key, n in self._pair_items():
             bucket, a, b, tie = self._split_pair_key(key)
             i, j = local[a], local[b]
             if tie:
@@ -1025,7 +1032,10 @@ _CACHE_LIMIT: Final = 1 << 14  # signatures per cache: ~1 KB each, cleared when 
 _RADIX: Final = 1 << 20  # at most this many models
 _POSITION_BITS: Final = 8
 _POSITION_MAX: Final = (1 << _POSITION_BITS) - 1
-_FLUSH_ROWS: Final = 1024  # buffered outcomes are counted every this many rows
+# Buffered outcomes are counted every this many rows. Small on purpose: buffered tuples that live
+# long enough to reach the oldest GC generation make CPython run full collections over the whole
+# heap; at 1,024 rows these cost 10-15 % of the pass (benchmarks/leaderboard.py), at 128 nothing.
+_FLUSH_ROWS: Final = 128
 # Bootstrap fits stop at this Newton step (log-strength; ~4e-5 rating points).
 _BOOTSTRAP_TOL: Final = 1e-7
 
