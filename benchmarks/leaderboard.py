@@ -171,7 +171,7 @@ def run(
     accumulator = LeaderboardAccumulator(seed=1)
     add = accumulator.add_row
     fed = 0
-    next_checkpoint = judgments // checkpoints if checkpoints else judgments + 1
+    next_checkpoint = judgments // checkpoints if checkpoints else math.inf
     start = time.perf_counter()
     if workers > 1:
         accumulator.add_conversations(
