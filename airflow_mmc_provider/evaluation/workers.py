@@ -19,6 +19,7 @@ error, and the caller raises it; a worker that dies is reported by its exit code
 from __future__ import annotations
 
 import multiprocessing
+import select
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection
@@ -69,11 +70,15 @@ class _Worker:
                 "processes such as a Celery prefork pool's: use workers=1 there"
             ) from None
         child.close()
+        # Connection.poll builds a selector on every call (tens of microseconds, once per batch
+        # and worker); a poll object registered once answers in one C call.
+        self._readable = select.poll()
+        self._readable.register(self.connection.fileno(), select.POLLIN)
         self.sizes: deque[int] = deque()  # of the batches sent and not yet acknowledged
         self.in_flight = 0  # their bytes
 
     def collect_acks(self) -> None:
-        while self.sizes and self.connection.poll():
+        while self.sizes and self._readable.poll(0):
             self._expect(_ACK)
             self.in_flight -= self.sizes.popleft()
 
