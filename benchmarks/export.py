@@ -1,8 +1,9 @@
 """Export 100,000 multimodal chat rows from the emulator three ways, in one run.
 
-1. ours: `client.exports.iter_chunks` (offsets of later chunks guessed from the first answer and
-   looked up and downloaded in threads ahead of the consumer; every chunk checked to start where
-   the previous one ended and to be exactly as long as announced) parsed into typed records by
+1. ours: `client.exports.iter_chunks` (offsets of later chunks guessed from the first answer,
+   located eight per request and downloaded in threads ahead of the consumer; every chunk
+   checked to start where the previous one ended and to be exactly as long as announced) parsed
+   into typed records by
    `mmc.export.ExportReader.from_chunks` (runs of whole lines decoded with msgspec in one call);
    the same download through the line API (`iter_lines` + `iter_rows`) is printed for reference;
 2. the official SDK: `export_task.get_buffered_stream().start(...)` (downloads everything to a

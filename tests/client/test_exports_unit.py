@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -19,7 +20,7 @@ from airflow_mmc_provider.client.export_spec import (
     needs_user_timezone,
     search_query,
 )
-from airflow_mmc_provider.client.exports import _MAX_MISSES, Exports
+from airflow_mmc_provider.client.exports import _MAX_MISSES, LOOKAHEAD, Exports
 from airflow_mmc_provider.client.transport import RetryPolicy, Transport
 
 URL = "https://lb.test/graphql"
@@ -114,6 +115,20 @@ STREAM = b"".join(
 )
 
 
+def asked_offsets(variables: dict) -> list[int]:
+    """The offsets of a look-up: one (`offset`) or several located at once (`o0`, `o1`, ...)."""
+    if "offset" in variables:
+        return [int(variables["offset"])]
+    return [int(variables[f"o{k}"]) for k in range(len(variables) - 2)]
+
+
+def located(variables: dict, answers: list[dict | None]) -> dict:
+    """The `task` of a look-up's answer, in the single or the several-offset form."""
+    if "offset" in variables:
+        return {"exportFileFromOffset": answers[0]}
+    return {f"c{k}": answer for k, answer in enumerate(answers)}
+
+
 def serve_stream(
     requests_mock,
     chunk_size: int | Callable[[int], int],
@@ -133,17 +148,20 @@ def serve_stream(
         if "exportMetadataHeader" in body["query"]:
             header = {"totalSize": len(STREAM), "totalLines": STREAM.count(b"\n")}
             return {"data": {"task": {"exportMetadataHeader": header}}}
-        offset = int(body["variables"]["offset"])
-        asked.append(offset)
-        on_lookup(offset)
-        size = chunk_size(offset) if callable(chunk_size) else chunk_size
-        end = min(len(STREAM), offset + size) - 1
-        found = {
-            "offsets": {"start": offset, "end": end},
-            "lines": {"start": 0, "end": 0},
-            "file": f"https://f.test/{offset}-{end}",
-        }
-        return {"data": {"task": {"exportFileFromOffset": found}}}
+        answers = []
+        for offset in asked_offsets(body["variables"]):
+            asked.append(offset)
+            on_lookup(offset)
+            size = chunk_size(offset) if callable(chunk_size) else chunk_size
+            end = min(len(STREAM), offset + size) - 1
+            answers.append(
+                {
+                    "offsets": {"start": offset, "end": end},
+                    "lines": {"start": 0, "end": 0},
+                    "file": f"https://f.test/{offset}-{end}",
+                }
+            )
+        return {"data": {"task": located(body["variables"], answers)}}
 
     def chunk(request, context):
         offset, end = (int(n) for n in request.url.rsplit("/", 1)[1].split("-"))
@@ -209,40 +227,43 @@ class ThreadedService:
         self.chunk_size = chunk_size
         self.on_lookup = on_lookup
         self.asked: list[int] = []
+        self.lookups = 0
 
     def execute(self, query: str, variables: dict, **options: object) -> dict:
         if "exportMetadataHeader" in query:
             return {"task": {"exportMetadataHeader": {"totalSize": len(STREAM), "totalLines": 40}}}
-        offset = int(variables["offset"])
-        self.asked.append(offset)
-        self.on_lookup(offset)
-        end = min(len(STREAM), offset + self.chunk_size) - 1
-        found = {
-            "offsets": {"start": offset, "end": end},
-            "lines": {"start": 0, "end": 0},
-            "file": f"{offset}-{end}",
-        }
-        return {"task": {"exportFileFromOffset": found}}
+        self.lookups += 1
+        answers = []
+        for offset in asked_offsets(variables):
+            self.asked.append(offset)
+            self.on_lookup(offset)
+            end = min(len(STREAM), offset + self.chunk_size) - 1
+            answers.append({"offsets": {"start": offset, "end": end}, "file": f"{offset}-{end}"})
+        return {"task": located(variables, answers)}
 
     def download(self, url: str, **options: object) -> bytes:
         start, end = (int(n) for n in url.split("-"))
         return STREAM[start : end + 1]
 
 
-def test_later_chunks_are_looked_up_in_parallel_at_guessed_offsets():
-    """After the first answer, offsets start + k * size are looked up at once, not one answer at a
-    time: two look-ups must be in flight together to get past the barrier."""
+def test_later_chunks_are_located_several_at_a_time_and_downloaded_in_parallel():
+    """After the first answer, the offsets start + k * size are located LOOKAHEAD per request, and
+    two downloads must be in flight together to get past the barrier."""
     barrier = threading.Barrier(2, timeout=10)
 
-    def two_at_once(offset: int) -> None:
-        if offset in (100, 200):
-            barrier.wait()
+    class Service(ThreadedService):
+        def download(self, url: str, **options: object) -> bytes:
+            if url.startswith(("100-", "200-")):
+                barrier.wait()
+            return super().download(url, **options)
 
-    service = ThreadedService(100, two_at_once)
+    service = Service(100, lambda offset: None)
     out = io.BytesIO()
     Exports(service, sleep=lambda s: None).copy_to("task1", out)  # type: ignore[arg-type]
     assert out.getvalue() == STREAM
-    assert sorted(service.asked) == list(range(0, len(STREAM), 100))  # each boundary once, none wasted
+    boundaries = list(range(0, len(STREAM), 100))
+    assert sorted(service.asked) == boundaries  # each boundary once, none wasted
+    assert service.lookups == 1 + math.ceil((len(boundaries) - 1) / LOOKAHEAD)
 
 
 @pytest.mark.parametrize(
@@ -262,8 +283,8 @@ def test_chunks_of_varying_size_are_neither_duplicated_nor_skipped(requests_mock
     for chunk in chunks:
         assert len(chunk) == min(len(STREAM), offset + size_at(offset)) - offset
         offset += len(chunk)
-    # a wrong guess costs at most the look-ups planned on it; after a few, offsets come one by one
-    assert len(asked) <= len(chunks) + 4 * _MAX_MISSES
+    # a wrong guess costs at most the offsets located with it; after a few, offsets come one by one
+    assert len(asked) <= len(chunks) + LOOKAHEAD * _MAX_MISSES
 
 
 def test_varying_chunks_and_faults_together_still_resume_exactly(requests_mock):
@@ -316,22 +337,25 @@ def test_a_service_that_only_serves_its_own_boundaries_costs_no_retries(requests
         if "exportMetadataHeader" in body["query"]:
             header = {"totalSize": len(STREAM), "totalLines": 40}
             return {"data": {"task": {"exportMetadataHeader": header}}}
-        asked = int(body["variables"]["offset"])
-        index = max(i for i, b in enumerate(boundaries) if b <= asked)
-        if boundaries[index] != asked and answer == "refuse":
-            status = {"status": 400, "message": "not a chunk boundary"}
-            error = {
-                "message": "not a chunk boundary",
-                "extensions": {"code": "INTERNAL_SERVER_ERROR", "exception": status},
-            }
-            return {"data": None, "errors": [error]}
-        start, end = boundaries[index], ends[index]
-        found = {
-            "offsets": {"start": start, "end": end},
-            "lines": {"start": 0, "end": 0},
-            "file": f"https://f.test/{start}-{end}",
-        }
-        return {"data": {"task": {"exportFileFromOffset": found}}}
+        answers = []
+        for asked in asked_offsets(body["variables"]):
+            index = max(i for i, b in enumerate(boundaries) if b <= asked)
+            if boundaries[index] != asked and answer == "refuse":
+                status = {"status": 400, "message": "not a chunk boundary"}
+                error = {
+                    "message": "not a chunk boundary",
+                    "extensions": {"code": "INTERNAL_SERVER_ERROR", "exception": status},
+                }
+                return {"data": None, "errors": [error]}
+            start, end = boundaries[index], ends[index]
+            answers.append(
+                {
+                    "offsets": {"start": start, "end": end},
+                    "lines": {"start": 0, "end": 0},
+                    "file": f"https://f.test/{start}-{end}",
+                }
+            )
+        return {"data": {"task": located(body["variables"], answers)}}
 
     def chunk(request, context):
         start, end = (int(n) for n in request.url.rsplit("/", 1)[1].split("-"))
