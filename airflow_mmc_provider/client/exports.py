@@ -119,9 +119,10 @@ class Exports:
         The service answers a look-up at any offset with a chunk that starts exactly there, so
         after the first answer the next offsets can be guessed (previous start + chunk size),
         located `LOOKAHEAD` at a time in one request, and up to `prefetch` downloads run in
-        threads ahead of the consumer instead of one round trip at a time. A guess that the
-        service refuses or answers with a chunk starting elsewhere is a miss; a look-up request
-        that fails as a whole leaves each chunk to ask for itself. A guess is only used once the chunk before it has been verified
+        threads ahead of the consumer instead of one round trip at a time. A look-up request that
+        fails as a whole (a service that refuses a guess, or several offsets in one request)
+        leaves each of its chunks to ask for itself, and later guesses are looked up one per
+        chunk, in the threads. A guess is only used once the chunk before it has been verified
         to end exactly where the guess begins; if chunk sizes vary, the unused guesses are
         dropped and the next offset is asked for again (and after `_MAX_MISSES` such misses the
         offsets are learnt from each answer, one look-up at a time), so no byte is duplicated or
@@ -156,15 +157,16 @@ class Exports:
         located: tuple[int, int, str] | None = first
         planned, misses = offset, 0
         ahead: dict[int, _LookAhead] = {}  # guessed offsets -> the shared look-up that locates them
+        last: _LookAhead | None = None
         while offset < total:
             while len(pending) < self._prefetch and planned < total:
                 if located is None and misses >= _MAX_MISSES:
                     located = self.locate_chunk(task_id, stream, planned)
                 guessed = located is None and planned != offset
-                if located is None and planned not in ahead:
+                if located is None and planned not in ahead and not (last is not None and last.failed):
                     guesses = range(planned, min(total, planned + LOOKAHEAD * size), size)
-                    look_ahead = _LookAhead(self, task_id, stream, guesses)
-                    ahead.update(dict.fromkeys(guesses, look_ahead))
+                    last = _LookAhead(self, task_id, stream, guesses)
+                    ahead.update(dict.fromkeys(guesses, last))
                 task = pool.submit(
                     self._verified_chunk,
                     task_id,
@@ -234,8 +236,8 @@ class Exports:
         """
         if located is None and ahead is not None:
             located = ahead.location(offset)
-            if located is None and guessed:
-                raise _Misguess
+            if located is None and guessed and not ahead.failed:
+                raise _Misguess  # the service has no file at this guess
         problem = ""
         for attempt in range(1, self._chunk_attempts + 1):
             if located is None:
@@ -333,15 +335,17 @@ class _LookAhead:
         self._offsets = offsets
         self._lock = threading.Lock()
         self._found: dict[int, tuple[int, int, str]] | None = None
+        self.failed = False  # the request failed as a whole: each chunk asks for itself
 
     def location(self, offset: int) -> tuple[int, int, str] | None:
-        """Where the chunk at `offset` is, or None when the look-up did not say."""
+        """Where the chunk at `offset` is, or None when the service has no file there or the
+        request failed (see `failed`)."""
         with self._lock:
             if self._found is None:
                 try:
                     answers = self._exports.locate_chunks(self._task_id, self._stream, self._offsets)
-                except LabelboxError:  # e.g. a refused guess fails the whole request
-                    answers = []
+                except LabelboxError:  # a refused guess, or a service without aliased look-ups
+                    self.failed, answers = True, []
                 self._found = {o: a for o, a in zip(self._offsets, answers, strict=False) if a is not None}
         return self._found.get(offset)
 

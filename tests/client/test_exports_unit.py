@@ -266,6 +266,40 @@ def test_later_chunks_are_located_several_at_a_time_and_downloaded_in_parallel()
     assert service.lookups == 1 + math.ceil((len(boundaries) - 1) / LOOKAHEAD)
 
 
+def test_a_service_refusing_several_offsets_per_request_gets_one_per_chunk(requests_mock):
+    """A look-up of several offsets that fails as a whole costs that one request: its chunks and
+    every later guess are then located one by one, still ahead of the consumer."""
+    requests: list[list[int]] = []
+    refusal = {"message": "aliases are not allowed", "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}
+
+    def graphql(request, context):
+        body = request.json()
+        if "exportMetadataHeader" in body["query"]:
+            header = {"totalSize": len(STREAM), "totalLines": 40}
+            return {"data": {"task": {"exportMetadataHeader": header}}}
+        offsets = asked_offsets(body["variables"])
+        requests.append(offsets)
+        if "offset" not in body["variables"]:
+            return {"data": None, "errors": [refusal]}
+        end = min(len(STREAM), offsets[0] + 100) - 1
+        found = {"offsets": {"start": offsets[0], "end": end}, "file": f"https://f.test/{offsets[0]}-{end}"}
+        return {"data": {"task": {"exportFileFromOffset": found}}}
+
+    requests_mock.post(URL, json=graphql)
+    requests_mock.get(requests_mock_matcher(), content=lambda request, context: chunk_of(request.url))
+    sleeps: list[float] = []
+    transport = Transport("key-0123456789", URL, sleep=sleeps.append)
+    assert b"".join(Exports(transport, sleep=sleeps.append).iter_chunks("task1")) == STREAM
+    assert sum(len(offsets) > 1 for offsets in requests) == 1 and sleeps == []
+    singles = sorted(offsets[0] for offsets in requests if len(offsets) == 1)
+    assert singles == list(range(0, len(STREAM), 100))  # each boundary once
+
+
+def chunk_of(url: str) -> bytes:
+    start, end = (int(n) for n in url.rsplit("/", 1)[1].split("-"))
+    return STREAM[start : end + 1]
+
+
 @pytest.mark.parametrize(
     "size_at",
     [
