@@ -20,7 +20,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, Any
 
-from airflow_mmc_provider.client.errors import LabelboxError, NetworkError
+from airflow_mmc_provider.client.errors import (
+    AuthenticationError,
+    AuthorizationError,
+    LabelboxError,
+    NetworkError,
+)
 from airflow_mmc_provider.client.export_spec import ExportParams, needs_user_timezone, search_query
 from airflow_mmc_provider.client.transport import Transport
 
@@ -33,6 +38,8 @@ _MAX_MISSES = 3
 # Guessed offsets located per request (GraphQL aliases of exportFileFromOffset in one query): one
 # look-up per chunk cost a third of the client's download CPU, and as much again on the server.
 LOOKAHEAD = 8
+# Answers of a look-ahead older than this are looked up again: signed chunk URLs expire.
+_LOOKAHEAD_MAX_AGE = 60.0
 
 
 @dataclass(frozen=True)
@@ -159,6 +166,8 @@ class Exports:
         ahead: dict[int, _LookAhead] = {}  # guessed offsets -> the shared look-up that locates them
         last: _LookAhead | None = None
         while offset < total:
+            if not pending and planned != offset:
+                planned = offset  # the last guess ran past a chunk shorter than the others
             while len(pending) < self._prefetch and planned < total:
                 if located is None and misses >= _MAX_MISSES:
                     located = self.locate_chunk(task_id, stream, planned)
@@ -234,10 +243,10 @@ class Exports:
         is wrong, so nothing is retried and the caller asks again at a known boundary. `ahead`
         is the shared look-up that locates `offset` with its neighbours.
         """
+        from_ahead = False
         if located is None and ahead is not None:
-            located = ahead.location(offset)
-            if located is None and guessed and not ahead.failed:
-                raise _Misguess  # the service has no file at this guess
+            located = _ahead_location(ahead, offset, guessed=guessed)
+            from_ahead = located is not None
         problem = ""
         for attempt in range(1, self._chunk_attempts + 1):
             if located is None:
@@ -256,6 +265,13 @@ class Exports:
                 body = self._transport.download(url)
             except NetworkError as error:
                 problem = error.message
+            except LabelboxError:
+                if not from_ahead:
+                    raise
+                # A URL located ahead may have expired while earlier chunks were consumed
+                # (signed URLs refuse with 400/403): ask for a fresh one, without waiting.
+                from_ahead = False
+                continue
             else:
                 if start == offset and len(body) == expected > 0:
                     return body
@@ -334,20 +350,51 @@ class _LookAhead:
         self._stream = stream
         self._offsets = offsets
         self._lock = threading.Lock()
-        self._found: dict[int, tuple[int, int, str]] | None = None
-        self.failed = False  # the request failed as a whole: each chunk asks for itself
+        self._found: dict[int, tuple[int, int, str] | None] | None = None
+        self._error: LabelboxError | None = None
+        self._answered = 0.0
+        self.failed = False  # refused as a whole: its chunks, and later ones, ask for themselves
 
-    def location(self, offset: int) -> tuple[int, int, str] | None:
-        """Where the chunk at `offset` is, or None when the service has no file there or the
-        request failed (see `failed`)."""
+    def location(self, offset: int) -> tuple[bool, tuple[int, int, str] | None]:
+        """(whether the look-up answered for `offset`, the location it gave, None for no file).
+
+        Not answered: the request was refused as a whole (`failed`: a service that takes one
+        offset per request, or refuses a guess), or the answer is older than
+        `_LOOKAHEAD_MAX_AGE`. An error that is not a refusal (network, rate limit, server,
+        authentication) is raised, to every chunk of the look-up, as a look-up of its own would.
+        """
         with self._lock:
-            if self._found is None:
+            if self._found is None and self._error is None:
                 try:
                     answers = self._exports.locate_chunks(self._task_id, self._stream, self._offsets)
-                except LabelboxError:  # a refused guess, or a service without aliased look-ups
-                    self.failed, answers = True, []
-                self._found = {o: a for o, a in zip(self._offsets, answers, strict=False) if a is not None}
-        return self._found.get(offset)
+                except LabelboxError as error:
+                    if error.retryable or isinstance(error, AuthenticationError | AuthorizationError):
+                        self._error = error
+                    else:
+                        self.failed, answers = True, []
+                if self._error is None:
+                    self._found = dict(zip(self._offsets, answers, strict=False))
+                    self._answered = time.monotonic()
+        if self._error is not None:
+            raise self._error
+        assert self._found is not None
+        if offset not in self._found or time.monotonic() - self._answered > _LOOKAHEAD_MAX_AGE:
+            return False, None
+        return True, self._found[offset]
+
+
+def _ahead_location(ahead: _LookAhead, offset: int, *, guessed: bool) -> tuple[int, int, str] | None:
+    """The location a look-ahead gives `offset`, or None to look it up alone; raises `_Misguess`
+    when a guess has no file (or the look-up failed, as a guess's own look-up would)."""
+    try:
+        answered, found = ahead.location(offset)
+    except LabelboxError:
+        if guessed:
+            raise _Misguess from None
+        raise
+    if answered and found is None and guessed:
+        raise _Misguess  # the service has no file at this guess
+    return found
 
 
 class _Misguess(Exception):

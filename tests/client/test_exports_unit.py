@@ -13,7 +13,7 @@ import pendulum
 import pytest
 import requests
 
-from airflow_mmc_provider.client.errors import LabelboxError
+from airflow_mmc_provider.client.errors import AuthorizationError, LabelboxError, ServerError
 from airflow_mmc_provider.client.export_spec import (
     ExportParams,
     ExportSpecError,
@@ -293,6 +293,92 @@ def test_a_service_refusing_several_offsets_per_request_gets_one_per_chunk(reque
     assert sum(len(offsets) > 1 for offsets in requests) == 1 and sleeps == []
     singles = sorted(offsets[0] for offsets in requests if len(offsets) == 1)
     assert singles == list(range(0, len(STREAM), 100))  # each boundary once
+
+
+class SizedService(ThreadedService):
+    """A `ThreadedService` whose chunk size depends on the offset asked, `answer` decides each
+    look-up's answer (None: no file there), and whose downloads can fail."""
+
+    def __init__(self, size_at: Callable[[int], int]) -> None:
+        super().__init__(0, lambda offset: None)
+        self.size_at = size_at
+        self.requests: list[list[int]] = []
+
+    def answer(self, offset: int, several: bool) -> dict | None:
+        end = min(len(STREAM), offset + self.size_at(offset)) - 1
+        return {"offsets": {"start": offset, "end": end}, "file": f"{offset}-{end}"}
+
+    def execute(self, query: str, variables: dict, **options: object) -> dict:
+        if "exportMetadataHeader" in query:
+            return super().execute(query, variables)
+        offsets = asked_offsets(variables)
+        self.requests.append(offsets)
+        return {"task": located(variables, [self.answer(o, len(offsets) > 1) for o in offsets])}
+
+
+def read_all(service: ThreadedService, offset: int = 0) -> tuple[bytes, list[float]]:
+    sleeps: list[float] = []
+    exports = Exports(service, sleep=sleeps.append)  # type: ignore[arg-type]
+    return b"".join(exports.iter_chunks("task1", offset=offset)), sleeps
+
+
+def test_a_guess_without_a_file_in_a_look_ahead_is_a_miss_not_an_error():
+    class Service(SizedService):
+        def answer(self, offset: int, several: bool) -> dict | None:
+            return None if several and offset == 300 else super().answer(offset, several)
+
+    service = Service(lambda offset: 100)
+    out, sleeps = read_all(service)
+    assert out == STREAM and sleeps == []
+    assert 300 in service.requests[-1] or [300] in service.requests  # asked again, at a known boundary
+
+
+def test_a_look_ahead_that_fails_for_a_while_is_tried_again_later():
+    """A retryable error (after the transport's retries) fails only that look-up's guesses; later
+    guesses are still located several per request."""
+
+    class Service(SizedService):
+        def execute(self, query: str, variables: dict, **options: object) -> dict:
+            if "o1" in variables and not getattr(self, "failed_once", False):
+                self.failed_once = True
+                self.requests.append(asked_offsets(variables))
+                raise ServerError("Service Unavailable", status_code=503)
+            return super().execute(query, variables, **options)
+
+    service = Service(lambda offset: 100)
+    out, sleeps = read_all(service)
+    assert out == STREAM and sleeps == []
+    assert sum(len(offsets) > 1 for offsets in service.requests) >= 3  # the first failed, later ones not
+
+
+def test_an_expired_look_ahead_url_is_located_again_without_waiting():
+    class Service(SizedService):
+        expired: set[int] = set()
+
+        def download(self, url: str, **options: object) -> bytes:
+            start = int(url.split("-")[0])
+            if (
+                start >= 500
+                and start not in self.expired
+                and any(start in r for r in self.requests if len(r) > 1)
+            ):
+                self.expired.add(start)
+                raise AuthorizationError("Request has expired", status_code=403)
+            return super().download(url)
+
+    service = Service(lambda offset: 100)
+    out, sleeps = read_all(service)
+    assert out == STREAM and sleeps == []
+    assert service.expired and all([start] in service.requests for start in service.expired)
+
+
+def test_a_short_last_guess_near_the_end_is_planned_again():
+    """Chunks shrink after a point: the last guess overshoots the end while bytes remain."""
+    limit = len(STREAM) - 150
+    service = SizedService(lambda offset: 100 if offset < limit else 20)
+    start = limit - 450
+    out, sleeps = read_all(service, offset=start)
+    assert out == STREAM[start:] and sleeps == []
 
 
 def chunk_of(url: str) -> bytes:
