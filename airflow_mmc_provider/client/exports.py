@@ -127,9 +127,11 @@ class Exports:
         after the first answer the next offsets can be guessed (previous start + chunk size),
         located `LOOKAHEAD` at a time in one request, and up to `prefetch` downloads run in
         threads ahead of the consumer instead of one round trip at a time. A look-up request that
-        fails as a whole (a service that refuses a guess, or several offsets in one request)
-        leaves each of its chunks to ask for itself, and later guesses are looked up one per
-        chunk, in the threads. A guess is only used once the chunk before it has been verified
+        is refused as a whole (a service that refuses a guess, or several offsets in one
+        request) leaves each of its chunks to ask for itself, and later guesses are looked up
+        one per chunk, in the threads; any other error reaches its chunks as their own look-ups'
+        would. A located URL the service refuses at download (expired) is located again at once.
+        A guess is only used once the chunk before it has been verified
         to end exactly where the guess begins; if chunk sizes vary, the unused guesses are
         dropped and the next offset is asked for again (and after `_MAX_MISSES` such misses the
         offsets are learnt from each answer, one look-up at a time), so no byte is duplicated or
