@@ -247,7 +247,7 @@ class Exports:
         """
         from_ahead = False
         if located is None and ahead is not None:
-            located = _ahead_location(ahead, offset, guessed=guessed)
+            located = ahead.location(offset, guessed=guessed)
             from_ahead = located is not None
         problem = ""
         for attempt in range(1, self._chunk_attempts + 1):
@@ -311,8 +311,7 @@ class Exports:
                 f"export {task_id} has no {stream} file at byte {offset}",
                 operation="GetExportFileFromOffsetPyApi",
             )
-        offsets = found["offsets"]
-        return int(offsets["start"]), int(offsets["end"]), str(found["file"])
+        return _location(found)
 
     def locate_chunks(
         self, task_id: str, stream: str, offsets: Sequence[int]
@@ -331,15 +330,14 @@ class Exports:
             variables,
         )
         task = data.get("task") or {}
-        found: list[tuple[int, int, str] | None] = []
-        for k in range(len(offsets)):
-            answer = task.get(f"c{k}")
-            found.append(
-                (int(answer["offsets"]["start"]), int(answer["offsets"]["end"]), str(answer["file"]))
-                if answer
-                else None
-            )
-        return found
+        answers = (task.get(f"c{k}") for k in range(len(offsets)))
+        return [_location(answer) if answer else None for answer in answers]
+
+
+def _location(answer: Mapping[str, Any]) -> tuple[int, int, str]:
+    """(first byte, last byte, URL) from an `exportFileFromOffset` answer."""
+    offsets = answer["offsets"]
+    return int(offsets["start"]), int(offsets["end"]), str(answer["file"])
 
 
 class _LookAhead:
@@ -357,46 +355,40 @@ class _LookAhead:
         self._answered = 0.0
         self.failed = False  # refused as a whole: its chunks, and later ones, ask for themselves
 
-    def location(self, offset: int) -> tuple[bool, tuple[int, int, str] | None]:
-        """(whether the look-up answered for `offset`, the location it gave, None for no file).
+    def location(self, offset: int, *, guessed: bool) -> tuple[int, int, str] | None:
+        """Where the chunk at `offset` is, or None when the chunk is to look itself up.
 
-        Not answered: the request was refused as a whole (`failed`: a service that takes one
-        offset per request, or refuses a guess), or the answer is older than
-        `_LOOKAHEAD_MAX_AGE`. An error that is not a refusal (network, rate limit, server,
-        authentication) is raised, to every chunk of the look-up, as a look-up of its own would.
+        None: the request was refused as a whole (`failed`: a service that takes one offset per
+        request, or refuses a guess), or the answer is older than `_LOOKAHEAD_MAX_AGE`. A guess
+        the service has no file for raises `_Misguess`. An error that is not a refusal (network,
+        rate limit, server, authentication) reaches every chunk of the look-up as a look-up of
+        its own would: `_Misguess` for a guess, the error itself otherwise.
         """
         with self._lock:
             if self._found is None and self._error is None:
-                try:
-                    answers = self._exports.locate_chunks(self._task_id, self._stream, self._offsets)
-                except LabelboxError as error:
-                    if error.retryable or isinstance(error, AuthenticationError | AuthorizationError):
-                        self._error = error
-                    else:
-                        self.failed, answers = True, []
-                if self._error is None:
-                    self._found = dict(zip(self._offsets, answers, strict=False))
-                    self._answered = time.monotonic()
+                self._look_up()
         if self._error is not None:
+            if guessed:
+                raise _Misguess
             raise self._error
         assert self._found is not None
         if offset not in self._found or time.monotonic() - self._answered > _LOOKAHEAD_MAX_AGE:
-            return False, None
-        return True, self._found[offset]
+            return None
+        found = self._found[offset]
+        if found is None and guessed:
+            raise _Misguess  # the service has no file at this guess
+        return found
 
-
-def _ahead_location(ahead: _LookAhead, offset: int, *, guessed: bool) -> tuple[int, int, str] | None:
-    """The location a look-ahead gives `offset`, or None to look it up alone; raises `_Misguess`
-    when a guess has no file (or the look-up failed, as a guess's own look-up would)."""
-    try:
-        answered, found = ahead.location(offset)
-    except LabelboxError:
-        if guessed:
-            raise _Misguess from None
-        raise
-    if answered and found is None and guessed:
-        raise _Misguess  # the service has no file at this guess
-    return found
+    def _look_up(self) -> None:
+        try:
+            answers = self._exports.locate_chunks(self._task_id, self._stream, self._offsets)
+        except LabelboxError as error:
+            if error.retryable or isinstance(error, AuthenticationError | AuthorizationError):
+                self._error = error
+                return
+            self.failed, answers = True, []
+        self._found = dict(zip(self._offsets, answers, strict=False))
+        self._answered = time.monotonic()
 
 
 class _Misguess(Exception):
