@@ -9,12 +9,15 @@ timed), so both sides start from the same ids, and moved out of the garbage coll
 per data row and consumed as they come (a generator of lines for ours, a generator of `Label`s
 for the SDK's converter).
 
-* ours (builders): the `annotations` builders and `annotation_line`, then deterministic uuids,
+* ours (typed builders): `typed_annotations.LabelLines` per data row, then deterministic uuids,
   validation against the ontology and every conversation, and encoding, all in `build_ndjson`
   with the documents -> the upload body. Indexing each row_data document (once per data row,
-  inside `build_ndjson`) is part of this time; only building the documents is not;
-* ours, ontology rules only: the same without the documents (the conversation rules are
-  skipped), which is closer to what the SDK checks;
+  inside `build_ndjson`) is part of this time; only building the documents is not. Typed lines
+  (msgspec Structs) are what the SDK's side builds too (pydantic models);
+* ours (dict builders): the same with the `annotations` builders and `annotation_line`, whose
+  dicts the batch converts to typed lines first;
+* ours, ontology rules only: the typed builders without the documents (the conversation rules
+  are skipped), which is closer to what the SDK checks;
 * ours (records): the same annotations as JSONL annotation records (one per data row, naming
   models), through `build_ndjson`;
 * SDK: `labelbox.types` objects (`MessageEvaluationTaskAnnotation`, `ClassificationAnnotation`,
@@ -41,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow_mmc_provider.mmc import annotations as ann
+from airflow_mmc_provider.mmc import typed_annotations as typed
 from airflow_mmc_provider.mmc.conversation import (
     build_row_data,
     global_key_for,
@@ -147,6 +151,24 @@ def ours_builders(ontology: Any, documents: dict[str, Any], plan: list[tuple[str
     return ann.build_ndjson(lines(), ontology, documents)
 
 
+def ours_typed(ontology: Any, documents: dict[str, Any] | None, plan: list[tuple[str, list[Any]]]) -> bytes:
+    def lines() -> Iterator[Any]:
+        for global_key, order in plan:
+            best, second, last = order
+            label = typed.LabelLines(global_key=global_key)
+            yield label.message_ranking("Rank the responses", order)
+            yield label.single_selection("Best response", best)
+            yield label.multi_selection("Acceptable responses", [best, second])
+            why = typed.text("Why", f"too long {global_key}")
+            yield label.radio("Overall quality", typed.answer("bad", [why]))
+            yield label.checklist(
+                "Response issues", ["verbosity", "factual error"], message_id=last.message_id
+            )
+            yield label.text("Reason", f"{best.model_config_name} answered")
+
+    return ann.build_ndjson(lines(), ontology, documents)
+
+
 def ours_records(ontology: Any, documents: dict[str, Any], records: list[bytes]) -> bytes:
     return ann.build_ndjson(records, ontology, documents)
 
@@ -245,12 +267,13 @@ def main() -> None:
     gc.collect()
     gc.freeze()  # the prepared inputs are not garbage: neither side pays for traversing them
 
-    ours_time, ours_body = best_time(lambda: ours_builders(ontology, documents, plan), args.repeat)
-    bare_time, _ = best_time(lambda: ours_builders(ontology, None, plan), args.repeat)
+    ours_time, ours_body = best_time(lambda: ours_typed(ontology, documents, plan), args.repeat)
+    dict_time, dict_body = best_time(lambda: ours_builders(ontology, documents, plan), args.repeat)
+    bare_time, _ = best_time(lambda: ours_typed(ontology, None, plan), args.repeat)
     records_time, records_body = best_time(lambda: ours_records(ontology, documents, records), args.repeat)
     sdk_time, sdk_body = best_time(lambda: sdk_side(sdk, plan), max(1, min(args.repeat, 2)))
 
-    same = ours_body == records_body
+    same = ours_body == records_body == dict_body
     ours_lines = [json.loads(x) for x in ours_body.split(b"\n")[:PER_ROW]]
     sdk_lines = [json.loads(x) for x in sdk_body.split("\n")[:PER_ROW]]
     strip = [json.dumps({k: v for k, v in x.items() if k != "uuid"}, sort_keys=True) for x in ours_lines]
@@ -262,24 +285,29 @@ def main() -> None:
             f"(SDK loaded with inert placeholders for the absent labelbox[data] extra: {', '.join(sdk.replaced)})"
         )
     print(
-        f"ours, builders -> validated -> NDJSON: {ours_time:8.3f} s  "
+        f"ours, typed builders -> validated -> NDJSON: {ours_time:8.3f} s  "
         f"{ours_time / total * 1e6:6.2f} us/annotation  {len(ours_body) / 1e6:.1f} MB"
     )
     print(
-        f"ours, builders, ontology rules only (no documents): {bare_time:8.3f} s  "
+        f"ours, dict builders -> validated -> NDJSON: {dict_time:8.3f} s  "
+        f"{dict_time / total * 1e6:6.2f} us/annotation"
+    )
+    print(
+        f"ours, typed builders, ontology rules only (no documents): {bare_time:8.3f} s  "
         f"{bare_time / total * 1e6:6.2f} us/annotation"
     )
     print(
         f"ours, JSONL records -> validated -> NDJSON: {records_time:8.3f} s  "
-        f"{records_time / total * 1e6:6.2f} us/annotation  (identical body: {same})"
+        f"{records_time / total * 1e6:6.2f} us/annotation  (identical bodies, all three ways: {same})"
     )
     print(
         f"SDK, lb_types -> NDJsonConverter -> dumps: {sdk_time:8.3f} s  "
         f"{sdk_time / total * 1e6:6.2f} us/annotation  {len(sdk_body.encode()) / 1e6:.1f} MB"
     )
     print(
-        f"speed-up vs the SDK: builders {sdk_time / ours_time:5.1f}x, ontology rules only "
-        f"{sdk_time / bare_time:5.1f}x, records {sdk_time / records_time:5.1f}x"
+        f"speed-up vs the SDK: typed builders {sdk_time / ours_time:5.1f}x, dict builders "
+        f"{sdk_time / dict_time:5.1f}x, ontology rules only {sdk_time / bare_time:5.1f}x, "
+        f"records {sdk_time / records_time:5.1f}x"
     )
     print(f"first data row identical to the SDK's apart from uuid: {strip == sdk_strip}")
 

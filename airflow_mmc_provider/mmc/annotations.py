@@ -105,7 +105,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid as uuid_module
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -200,10 +200,10 @@ def single_selection(
     """The message-single-selection tool: one chosen response."""
     if type(message) is ResponseRef:
         message_id, model = message.message_id, message.model_config_name
-        parent = _parent(parent_message_id, message.parent_message_id)
+        parent = parent_of(parent_message_id, message.parent_message_id)
     else:
         message_id, model = message  # type: ignore[misc]
-        parent = _parent(parent_message_id, None)
+        parent = parent_of(parent_message_id, None)
     data = {"messageId": message_id, "modelConfigName": model, "parentMessageId": parent}
     return _task(name, schema_id, "message-single-selection", data, classifications)
 
@@ -217,7 +217,8 @@ def multi_selection(
     classifications: Iterable[Annotation] = (),
 ) -> Annotation:
     """The message-multi-selection tool: the chosen responses (possibly none)."""
-    selected, parent = _messages(messages, parent_message_id, ranked=False)
+    pairs, parent = message_pairs(messages, parent_message_id)
+    selected = [{"messageId": message_id, "modelConfigName": model} for message_id, model in pairs]
     data = {"parentMessageId": parent, "selectedMessages": selected}
     return _task(name, schema_id, "message-multi-selection", data, classifications)
 
@@ -231,7 +232,11 @@ def message_ranking(
     classifications: Iterable[Annotation] = (),
 ) -> Annotation:
     """The message-ranking tool: the responses best first (orders 1..n)."""
-    ranked, parent = _messages(best_first, parent_message_id, ranked=True)
+    pairs, parent = message_pairs(best_first, parent_message_id)
+    ranked = [
+        {"messageId": message_id, "modelConfigName": model, "order": order}
+        for order, (message_id, model) in enumerate(pairs, start=1)
+    ]
     data = {"parentMessageId": parent, "rankedMessages": ranked}
     return _task(name, schema_id, "message-ranking", data, classifications)
 
@@ -339,32 +344,30 @@ def _task(
     return result
 
 
-def _messages(
-    refs: Iterable[MessageRef], explicit: str | None, *, ranked: bool
-) -> tuple[list[dict[str, Any]], str]:
-    """The message objects of a multi selection or ranking, and the parent they answer."""
+def message_pairs(
+    refs: Iterable[MessageRef], explicit: str | None, *, check: Callable[[Any], tuple[str, str]] | None = None
+) -> tuple[list[tuple[str, str]], str]:
+    """The (message id, model config name) of each response, and the parent they all answer.
+
+    `check` vets a pair given as a tuple (the typed builders require strings).
+    """
     parent = explicit
-    result: list[dict[str, Any]] = []
-    append = result.append
-    order = 0
+    pairs: list[tuple[str, str]] = []
+    append = pairs.append
     for ref in refs:
         if type(ref) is ResponseRef:
-            message_id, model = ref.message_id, ref.model_config_name
+            append((ref.message_id, ref.model_config_name))
             if ref.parent_message_id != parent:
                 parent = (
-                    _parent(parent, ref.parent_message_id) if parent is not None else ref.parent_message_id
+                    parent_of(parent, ref.parent_message_id) if parent is not None else ref.parent_message_id
                 )
         else:
-            message_id, model = ref  # type: ignore[misc]
-        if ranked:
-            order += 1
-            append({"messageId": message_id, "modelConfigName": model, "order": order})
-        else:
-            append({"messageId": message_id, "modelConfigName": model})
-    return result, parent if parent is not None else _parent(None, None)
+            append(ref if check is None else check(ref))  # type: ignore[arg-type]
+    return pairs, parent if parent is not None else parent_of(None, None)
 
 
-def _parent(explicit: str | None, known: str | None) -> str:
+def parent_of(explicit: str | None, known: str | None) -> str:
+    """The parent message of an annotation's responses: `explicit`, or the one they answer."""
     if explicit is None:
         if known is None:
             raise ValueError("no parent is known: give parent_message_id, or ResponseRefs of one comparison")
@@ -454,38 +457,41 @@ class AnnotationBatch:
     def stream(self, inputs: Iterable[AnnotationInput]) -> Iterator[bytes]:
         """`add` over `inputs` numbered from 1 (blank text lines skipped but counted), yielding lines.
 
-        Built lines (dicts with ``dataRow``) take an inlined path: this loop is the hot path of
-        a large import, so it keeps per-line calls to the minimum.
+        Built lines (typed, or dicts with ``dataRow``) take an inlined path: this loop is the hot
+        path of a large import, so it keeps per-line calls to the minimum.
         """
         convert, encode, uuid_hash, with_uuid = msgspec.convert, _encoder.encode, _uuid_hash, _WITH_UUID
         accept, explain = self.validator.accept, self.validator.explain_line
         issues = self.validator.issues
         for number, raw in enumerate(inputs, start=1):
             kind = type(raw)
-            if kind is dict and "dataRow" in raw:  # type: ignore[operator]
+            typed: AnnotationLine
+            if kind is AnnotationLine:
+                typed = raw  # type: ignore[assignment]
+            elif kind is dict and "dataRow" in raw:  # type: ignore[operator]
                 try:
                     typed = convert(raw, AnnotationLine)
                 except msgspec.ValidationError:
-                    pass  # reported with every shape problem by `add`
-                else:
-                    if typed.uuid is not None:
-                        if not accept(typed, number):
-                            explain(typed, number)
-                        if not issues:
-                            yield encode(typed)
-                        continue
-                    canonical = encode(typed)  # == canonical_line, inlined
-                    uuid = uuid_hash(canonical)
-                    if not accept(typed, number, uuid):
-                        explain(typed, number, uuid=uuid)
-                    if not issues:
-                        yield with_uuid % (canonical[:-1], uuid.encode())
+                    self._lines(raw, number)  # reports every shape problem
                     continue
-            elif (kind is bytes or kind is str) and not raw.strip():  # type: ignore[union-attr]
+            else:
+                if not ((kind is bytes or kind is str) and not raw.strip()):  # type: ignore[union-attr]
+                    produced = self._lines(raw, number)
+                    if produced and not issues:
+                        yield from produced
                 continue
-            produced = self._lines(raw, number)
-            if produced and not issues:
-                yield from produced
+            if typed.uuid is not None:
+                if not accept(typed, number):
+                    explain(typed, number)
+                if not issues:
+                    yield encode(typed)
+                continue
+            canonical = encode(typed)  # == canonical_line, inlined
+            uuid = uuid_hash(canonical)
+            if not accept(typed, number, uuid):
+                explain(typed, number, uuid=uuid)
+            if not issues:
+                yield with_uuid % (canonical[:-1], uuid.encode())
 
     def finish(self) -> list[ValidationIssue]:
         if not self._finished:

@@ -1,5 +1,5 @@
-"""A neutral description of annotations, written out two independent ways: with our builders and
-with the SDK's types. The differential tests compare what the two serialize to."""
+"""A neutral description of annotations, written out with our builders (dict and typed) and with
+the SDK's types. The differential tests compare what they serialize to."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_mmc_provider.mmc import annotations as ann
+from airflow_mmc_provider.mmc import typed_annotations as typed
+from airflow_mmc_provider.mmc.annotation_validation import AnnotationLine, AnswerObject, NestedClassification
 
 from .sdk_oracle import sdk
 
@@ -82,6 +84,49 @@ def _our_option(option: Option) -> dict[str, Any] | str:
     if not option.nested:
         return option.name
     return ann.answer(option.name, [_our_classification(c) for c in option.nested])
+
+
+# --- ours, typed ---------------------------------------------------------------------------------
+
+
+def ours_typed(label: Label) -> list[AnnotationLine]:
+    where = (
+        {"global_key": label.data_row["global_key"]}
+        if "global_key" in label.data_row
+        else {"data_row_id": label.data_row["uid"]}
+    )
+    lines = typed.LabelLines(benchmark_reference=label.benchmark, **where)
+    built = []
+    for item in label.annotations:
+        if isinstance(item, Tool):
+            if item.kind == "single":
+                built.append(lines.single_selection(item.name, item.messages[0], parent_message_id=item.parent))
+            elif item.kind == "multi":
+                built.append(lines.multi_selection(item.name, item.messages, parent_message_id=item.parent))
+            else:
+                built.append(lines.message_ranking(item.name, item.messages, parent_message_id=item.parent))
+        elif item.kind == "text":
+            built.append(lines.text(item.name, item.value, message_id=item.message_id))
+        elif item.kind == "radio":
+            built.append(lines.radio(item.name, _typed_option(item.value), message_id=item.message_id))
+        else:
+            options = [_typed_option(o) for o in item.value]
+            built.append(lines.checklist(item.name, options, message_id=item.message_id))
+    return built
+
+
+def _typed_classification(item: Classification) -> NestedClassification:
+    if item.kind == "text":
+        return typed.text(item.name, item.value)
+    if item.kind == "radio":
+        return typed.radio(item.name, _typed_option(item.value))
+    return typed.checklist(item.name, [_typed_option(o) for o in item.value])
+
+
+def _typed_option(option: Option) -> AnswerObject | str:
+    if not option.nested:
+        return option.name
+    return typed.answer(option.name, [_typed_classification(c) for c in option.nested])
 
 
 # --- the SDK's -----------------------------------------------------------------------------------

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
 from hypothesis import HealthCheck, given, settings
 
 from airflow_mmc_provider.mmc import annotations as ann
 from airflow_mmc_provider.mmc.ontology import build_ontology
 
-from .neutral import Classification, Label, Option, Tool, ours, sdk_label
+from .neutral import Classification, Label, Option, Tool, ours, ours_typed, sdk_label
 from .sdk_oracle import comparable, sdk, serialize
 from .strategies import Scenario, scenarios
 
@@ -189,6 +190,11 @@ def check_scenario(case: Scenario) -> None:
     assert [comparable(x) for x in built] == [comparable(x) for x in theirs]
     validated = ann.build_annotation_lines(built, case.ontology, case.documents)
     assert [comparable(x) for x in validated] == [comparable(x) for x in theirs]
+    # the typed builders write the same lines, and the batch turns them into the same body
+    typed = ours_typed(case.label)
+    assert [comparable(msgspec.to_builtins(x)) for x in typed] == [comparable(x) for x in theirs]
+    body = ann.build_ndjson(built, case.ontology, case.documents)
+    assert ann.build_ndjson(typed, case.ontology, case.documents) == body
 
 
 @SETTINGS
@@ -222,6 +228,7 @@ def test_deep_nesting_and_every_kind_at_once() -> None:
     )
     theirs = serialize([sdk_label(label)])
     assert [comparable(x) for x in ours(label)] == [comparable(x) for x in theirs]
+    assert [comparable(msgspec.to_builtins(x)) for x in ours_typed(label)] == [comparable(x) for x in theirs]
     assert json.loads(comparable(theirs[2]))["answer"][0]["classifications"][0]["answer"]["classifications"][
         0
     ]["answer"][0]["classifications"][0] == {"name": "level 3", "answer": "deep"}
