@@ -29,6 +29,10 @@ row::
         ),
     ]
 
+To build a large import in one process, `typed_annotations` has the same builders returning
+typed lines (msgspec Structs, ``LabelLines(global_key=...).message_ranking(...)``), which the
+batch functions below take without converting dicts; dicts stay the form to pass between tasks.
+
 Message tools take `ResponseRef`s (from `conversation.response_ref`, which derives the ids from
 the record key alone, or `document.document_response_refs`) or ``(message_id,
 model_config_name)`` pairs with ``parent_message_id=``. Rankings are given best first (order 1).
@@ -78,11 +82,11 @@ Records and NDJSON lines may be mixed in one file.
 Batches
 -------
 `build_ndjson` (the upload body), `iter_ndjson_lines` (encoded lines, streaming) and
-`build_annotation_lines` (dicts) take records, NDJSON lines or built dicts (JSON text, bytes or
-mappings, mixed freely), an ontology (the normalized dict, an `OntologyView` or an
-`OntologyIndex`) and optionally the conversations (data row key -> row_data dict or
-`ConversationDocument`; without them the conversation rules are skipped), and give the lines to
-upload or raise one `ValidationError` listing every problem, each naming the line, the data row,
+`build_annotation_lines` (dicts) take records, NDJSON lines, built dicts or typed lines (JSON
+text, bytes, mappings or `AnnotationLine`s, mixed freely), an ontology (the normalized dict, an
+`OntologyView` or an `OntologyIndex`) and optionally the conversations (data row key -> row_data
+dict or `ConversationDocument`; without them the conversation rules are skipped), and give the
+lines to upload or raise one `ValidationError` listing every problem, each naming the line, the data row,
 the annotation and the field (`collect_annotation_issues` lists them without raising). Lines come
 out as compact JSON with their keys sorted and their uuid; ``check_required=False`` relaxes the
 required-classification rules for pre-labels. Example::

@@ -100,7 +100,9 @@ def ours_typed(label: Label) -> list[AnnotationLine]:
     for item in label.annotations:
         if isinstance(item, Tool):
             if item.kind == "single":
-                built.append(lines.single_selection(item.name, item.messages[0], parent_message_id=item.parent))
+                built.append(
+                    lines.single_selection(item.name, item.messages[0], parent_message_id=item.parent)
+                )
             elif item.kind == "multi":
                 built.append(lines.multi_selection(item.name, item.messages, parent_message_id=item.parent))
             else:
