@@ -109,7 +109,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid as uuid_module
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -120,8 +120,11 @@ from airflow_mmc_provider.mmc.annotation_validation import (
     FROM_DOCUMENTS,
     AnnotationLine,
     AnnotationValidator,
+    AnswerObject,
+    AnswerValue,
     ClassificationSpec,
     ConversationIndex,
+    NestedClassification,
     NestedScope,
     OntologyIndex,
     OntologyInput,
@@ -133,15 +136,13 @@ from airflow_mmc_provider.mmc.annotation_validation import (
 from airflow_mmc_provider.mmc.conversation import ConversationIds, check_prefix, global_key_for
 from airflow_mmc_provider.mmc.document import ResponseRef
 from airflow_mmc_provider.mmc.errors import ValidationError, ValidationIssue
+from airflow_mmc_provider.mmc.typed_annotations import LabelLines, MessageRef, message_pairs, parent_of
 
 ANNOTATION_NAMESPACE: Final = uuid_module.uuid5(
     uuid_module.NAMESPACE_URL, "https://github.com/airflow-mmc-provider/airflow-mmc-provider/annotations"
 )
 _NAMESPACE_SHA1 = hashlib.sha1(ANNOTATION_NAMESPACE.bytes, usedforsecurity=False)
 _encoder = msgspec.json.Encoder()
-
-MessageRef = ResponseRef | tuple[str, str]
-"""A model response: a `ResponseRef`, or ``(message_id, model_config_name)``."""
 
 Annotation = dict[str, Any]
 """An annotation or nested classification without its data row, as the builders return it."""
@@ -348,39 +349,6 @@ def _task(
     return result
 
 
-def message_pairs(
-    refs: Iterable[MessageRef], explicit: str | None, *, check: Callable[[Any], tuple[str, str]] | None = None
-) -> tuple[list[tuple[str, str]], str]:
-    """The (message id, model config name) of each response, and the parent they all answer.
-
-    `check` vets a pair given as a tuple (the typed builders require strings).
-    """
-    parent = explicit
-    pairs: list[tuple[str, str]] = []
-    append = pairs.append
-    for ref in refs:
-        if type(ref) is ResponseRef:
-            append((ref.message_id, ref.model_config_name))
-            if ref.parent_message_id != parent:
-                parent = (
-                    parent_of(parent, ref.parent_message_id) if parent is not None else ref.parent_message_id
-                )
-        else:
-            append(ref if check is None else check(ref))  # type: ignore[arg-type]
-    return pairs, parent if parent is not None else parent_of(None, None)
-
-
-def parent_of(explicit: str | None, known: str | None) -> str:
-    """The parent message of an annotation's responses: `explicit`, or the one they answer."""
-    if explicit is None:
-        if known is None:
-            raise ValueError("no parent is known: give parent_message_id, or ResponseRefs of one comparison")
-        return known
-    if known is not None and known != explicit:
-        raise ValueError(f"the responses answer {known!r} and {explicit!r}; one annotation has one parent")
-    return explicit
-
-
 # --- annotation records --------------------------------------------------------------------------
 
 
@@ -419,6 +387,7 @@ _RECORD_TOOLS = (
     ("good", "message-multi-selection"),
 )
 _line_decoder = msgspec.json.Decoder(AnnotationLine)
+_record_decoder = msgspec.json.Decoder(AnnotationRecord)
 _untyped_decoder = msgspec.json.Decoder()
 
 AnnotationInput = bytes | str | Mapping[str, Any] | AnnotationRecord | AnnotationLine
@@ -515,10 +484,15 @@ class AnnotationBatch:
         if kind is dict:
             decoded: Any = raw
         elif kind is bytes or kind is str:
+            # One typed decoding for the usual cases: a line names its data row, a record does not.
+            # Whatever fails is decoded untyped below and sorted out by its keys.
             try:
-                return self._emit(_line_decoder.decode(raw), line)  # type: ignore[arg-type]
+                if (b'"dataRow"' if kind is bytes else '"dataRow"') in raw:  # type: ignore[operator]
+                    return self._emit(_line_decoder.decode(raw), line)  # type: ignore[arg-type]
+                parsed = _record_decoder.decode(raw)  # type: ignore[arg-type]
+                return _RecordReader(self, parsed, line).lines()
             except msgspec.ValidationError:
-                pass  # a record, or a line with shape problems: decided below
+                pass  # a line or record with shape problems: decided below
             except msgspec.DecodeError as exc:
                 self._issue(line, None, "", f"the line is not valid JSON ({exc})", "fix the JSON syntax")
                 return []
@@ -620,6 +594,7 @@ class _RecordReader:
         self.turn = record.turn
         self.lines_out: list[bytes] = []
         self.conv: ConversationIndex | None = None
+        self.label = LabelLines(global_key=self.global_key)
 
     def lines(self) -> list[bytes]:
         batch, record = self.batch, self.record
@@ -651,9 +626,7 @@ class _RecordReader:
     def issue(self, field: str, message: str, fix: str, annotation: str | None = None) -> None:
         self.batch._issue(self.line, self.global_key, field, message, fix, annotation)
 
-    def emit(self, body: Annotation, origin: str, message_id: str | None = None) -> None:
-        line = annotation_line(body, global_key=self.global_key, message_id=message_id)
-        typed = msgspec.convert(line, AnnotationLine)  # built here, so shaped right
+    def emit(self, typed: AnnotationLine, origin: str) -> None:
         self.lines_out.extend(self.batch._emit(typed, self.line, self.conv, origin))
 
     # --- resolution ------------------------------------------------------------------------------
@@ -716,8 +689,13 @@ class _RecordReader:
             return None
         return tool
 
-    def _models(self, models: list[str], field: str, annotation: str) -> list[ResponseRef] | None:
-        resolved: list[ResponseRef] = []
+    def _models(
+        self, models: list[str], field: str, annotation: str
+    ) -> tuple[list[tuple[str, str]], str | None] | None:
+        """(message id, model) of each model's response and the parent of the first, or None
+        after reporting a model listed twice or without a response in the turn."""
+        resolved: list[tuple[str, str]] = []
+        parent: str | None = None
         seen: set[str] = set()
         ok = True
         for index, model in enumerate(models):
@@ -735,8 +713,10 @@ class _RecordReader:
             if found is None:
                 ok = False
             else:
-                resolved.append(ResponseRef(self.key, self.turn, model, found[0], found[1]))
-        return resolved if ok else None
+                resolved.append((found[0], model))
+                if parent is None:
+                    parent = found[1]
+        return (resolved, parent) if ok else None
 
     # --- tools -----------------------------------------------------------------------------------
 
@@ -749,7 +729,8 @@ class _RecordReader:
             return
         resolved = self._models(models, "ranking", tool.name)
         if resolved is not None:
-            self.emit(message_ranking(tool.name, resolved), "ranking")
+            pairs, parent = resolved
+            self.emit(self.label.message_ranking(tool.name, pairs, parent_message_id=parent), "ranking")
 
     def _best(self, model: str) -> None:
         tool = self._tool("best")
@@ -758,7 +739,9 @@ class _RecordReader:
         found = self.response(model, "best", tool.name)
         if found is not None:
             message_id, parent = found
-            self.emit(single_selection(tool.name, (message_id, model), parent_message_id=parent), "best")
+            self.emit(
+                self.label.single_selection(tool.name, (message_id, model), parent_message_id=parent), "best"
+            )
 
     def _good(self, models: list[str]) -> None:
         tool = self._tool("good")
@@ -767,9 +750,11 @@ class _RecordReader:
         resolved = self._models(models, "good", tool.name)
         if resolved is None:
             return
-        parent = resolved[0].parent_message_id if resolved else self.prompt("good", tool.name)
+        pairs, parent = resolved
+        if parent is None:
+            parent = self.prompt("good", tool.name)
         if parent is not None:
-            self.emit(multi_selection(tool.name, resolved, parent_message_id=parent), "good")
+            self.emit(self.label.multi_selection(tool.name, pairs, parent_message_id=parent), "good")
 
     # --- classifications -------------------------------------------------------------------------
 
@@ -795,9 +780,9 @@ class _RecordReader:
                 )
                 return
             message_id = self.prompt(field, name)
-            body = _Answers(self, name).body(spec, value, field)
-            if message_id is not None and body is not None:
-                self.emit(body, field, message_id)
+            answer = _Answers(self, name).answer(spec, value, field)
+            if message_id is not None and answer is not None:
+                self.emit(self._classified(spec, answer, message_id), field)
         elif spec.message_scoped:
             if not isinstance(value, Mapping) or not value:
                 self.issue(
@@ -810,17 +795,24 @@ class _RecordReader:
             for model, per_response in value.items():
                 path = f"{field}[{model!r}]"
                 found = self.response(str(model), path, name)
-                body = _Answers(self, name).body(spec, per_response, path)
-                if found is not None and body is not None:
-                    self.emit(body, path, found[0])
+                answer = _Answers(self, name).answer(spec, per_response, path)
+                if found is not None and answer is not None:
+                    self.emit(self._classified(spec, answer, found[0]), path)
         else:
-            body = _Answers(self, name).body(spec, value, field)
-            if body is not None:
-                self.emit(body, field)
+            answer = _Answers(self, name).answer(spec, value, field)
+            if answer is not None:
+                self.emit(self._classified(spec, answer, None), field)
+
+    def _classified(self, spec: ClassificationSpec, answer: Any, message_id: str | None) -> AnnotationLine:
+        if spec.type == "text":
+            return self.label.text(spec.name, answer, message_id=message_id)
+        if spec.type == "radio":
+            return self.label.radio(spec.name, answer, message_id=message_id)
+        return self.label.checklist(spec.name, answer, message_id=message_id)
 
 
 class _Answers:
-    """Record answers -> NDJSON classification bodies, reporting with record paths."""
+    """Record answers -> typed classification answers, reporting with record paths."""
 
     def __init__(self, reader: _RecordReader, annotation: str) -> None:
         self.reader = reader
@@ -831,22 +823,23 @@ class _Answers:
         self.ok = False
         self.reader.issue(field, message, fix, self.annotation)
 
-    def body(self, spec: ClassificationSpec, value: Any, path: str) -> Annotation | None:
-        result = self._body(spec, value, path)
+    def answer(self, spec: ClassificationSpec, value: Any, path: str) -> AnswerValue | None:
+        """The classification's answer (text, option or options), or None after reporting why not."""
+        result = self._answer(spec, value, path)
         return result if self.ok else None
 
-    def _body(self, spec: ClassificationSpec, value: Any, path: str) -> Annotation:
+    def _answer(self, spec: ClassificationSpec, value: Any, path: str) -> Any:
         if spec.type == "text":
             if not isinstance(value, str) or not value.strip():
                 self.issue(
                     path, f"{spec.name!r} is a text classification: give a non-empty string", "write the text"
                 )
-            return {"name": spec.name, "answer": value}
+            return value
         if spec.type == "radio":
             if isinstance(value, list):
                 self.issue(path, f"{spec.name!r} is a radio classification: give one option", self._fix(spec))
-                return {}
-            return {"name": spec.name, "answer": self._option(spec, value, path)}
+                return None
+            return self._option(spec, value, path)
         if spec.type == "checklist":
             if not isinstance(value, list) or not value:
                 self.issue(
@@ -854,17 +847,14 @@ class _Answers:
                     f"{spec.name!r} is a checklist classification: give a non-empty list",
                     self._fix(spec),
                 )
-                return {}
-            return {
-                "name": spec.name,
-                "answer": [self._option(spec, item, f"{path}[{i}]") for i, item in enumerate(value)],
-            }
+                return None
+            return [self._option(spec, item, f"{path}[{i}]") for i, item in enumerate(value)]
         self.issue(
             path, f"{spec.name!r} is a {spec.type!r} classification, which is not supported", "remove it"
         )
-        return {}
+        return None
 
-    def _option(self, spec: ClassificationSpec, value: Any, path: str) -> Annotation:
+    def _option(self, spec: ClassificationSpec, value: Any, path: str) -> AnswerObject | None:
         nested: Any = None
         if isinstance(value, Mapping):
             unknown = [k for k in value if k not in ("answer", "classifications")]
@@ -874,22 +864,22 @@ class _Answers:
                     'an option with nested classifications is {"answer": <option>, "classifications": {...}}',
                     "write it in that form" + (f" (unknown keys: {unknown})" if unknown else ""),
                 )
-                return {}
+                return None
             nested, value = value.get("classifications"), value["answer"]
             path = f"{path}.answer"
         if not isinstance(value, str):
             self.issue(path, f"an option is named by a string, got {type(value).__name__}", self._fix(spec))
-            return {}
+            return None
         option = spec.options.get(value)
         if option is None:
             self.issue(path, f"{spec.name!r} has no option {value!r}", self._fix(spec))
-            return {}
-        result: Annotation = {"name": option.value}
-        if nested:
-            result["classifications"] = self._nested(option.nested, nested, path.removesuffix(".answer"))
-        return result
+            return None
+        if not nested:
+            return AnswerObject(name=option.value)
+        classifications = self._nested(option.nested, nested, path.removesuffix(".answer"))
+        return AnswerObject(name=option.value, classifications=classifications)
 
-    def _nested(self, scope: NestedScope, nested: Any, path: str) -> list[Annotation]:
+    def _nested(self, scope: NestedScope, nested: Any, path: str) -> list[NestedClassification]:
         at = f"{path}.classifications"
         if not isinstance(nested, Mapping):
             self.issue(at, "nested classifications are {<name>: <answer>, ...}", "write them as an object")
@@ -905,7 +895,8 @@ class _Answers:
                     + (_names(scope.by_name) or "none (the option has no nested classifications)"),
                 )
                 continue
-            result.append(self._body(spec, value, f"{at}[{name!r}]"))
+            answer = self._answer(spec, value, f"{at}[{name!r}]")
+            result.append(NestedClassification(name=spec.name, answer=answer))
         return result
 
     @staticmethod

@@ -29,7 +29,7 @@ conversation, the import) is checked by the batch, as for dicts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from airflow_mmc_provider.mmc.annotation_validation import (
@@ -41,8 +41,10 @@ from airflow_mmc_provider.mmc.annotation_validation import (
     NestedClassification,
     TaskData,
 )
-from airflow_mmc_provider.mmc.annotations import MessageRef, message_pairs, parent_of
 from airflow_mmc_provider.mmc.document import ResponseRef
+
+MessageRef = ResponseRef | tuple[str, str]
+"""A model response: a `ResponseRef`, or ``(message_id, model_config_name)``."""
 
 ClassificationAnnotation = NestedClassification
 """A radio, checklist or text classification nested under an option or a message tool."""
@@ -256,6 +258,39 @@ class LabelLines:
             is_benchmark_reference_label=self._benchmark,
             uuid=uuid,
         )
+
+
+def message_pairs(
+    refs: Iterable[MessageRef], explicit: str | None, *, check: Callable[[Any], tuple[str, str]] | None = None
+) -> tuple[list[tuple[str, str]], str]:
+    """The (message id, model config name) of each response, and the parent they all answer.
+
+    `check` vets a pair given as a tuple (the typed builders require strings).
+    """
+    parent = explicit
+    pairs: list[tuple[str, str]] = []
+    append = pairs.append
+    for ref in refs:
+        if type(ref) is ResponseRef:
+            append((ref.message_id, ref.model_config_name))
+            if ref.parent_message_id != parent:
+                parent = (
+                    parent_of(parent, ref.parent_message_id) if parent is not None else ref.parent_message_id
+                )
+        else:
+            append(ref if check is None else check(ref))  # type: ignore[arg-type]
+    return pairs, parent if parent is not None else parent_of(None, None)
+
+
+def parent_of(explicit: str | None, known: str | None) -> str:
+    """The parent message of an annotation's responses: `explicit`, or the one they answer."""
+    if explicit is None:
+        if known is None:
+            raise ValueError("no parent is known: give parent_message_id, or ResponseRefs of one comparison")
+        return known
+    if known is not None and known != explicit:
+        raise ValueError(f"the responses answer {known!r} and {explicit!r}; one annotation has one parent")
+    return explicit
 
 
 def _identity(name: str | None, schema_id: str | None, what: str) -> None:
