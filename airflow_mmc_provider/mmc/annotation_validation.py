@@ -92,7 +92,13 @@ _SHOWN = 8  # how many choices a fix lists before "..."
 
 
 class DataRowRef(
-    msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_fields=True, omit_defaults=True, gc=False
+    msgspec.Struct,
+    kw_only=True,
+    rename="camel",
+    forbid_unknown_fields=True,
+    omit_defaults=True,
+    gc=False,
+    frozen=True,  # the lines of one label share theirs (typed_annotations.LabelLines)
 ):
     global_key: str | None = None
     id: str | None = None

@@ -1,23 +1,26 @@
-"""The builders of `annotations`, returning typed lines (msgspec Structs) instead of dicts.
+"""The builders of `annotations`, giving typed lines (msgspec Structs) instead of dicts.
 
-Same names, same arguments, same lines: ``msgspec.to_builtins`` of a typed line is the dict line
-the `annotations` builder gives (keys aside, which come out sorted). Use these when one Python
-process builds a large import and hands it to `annotations.build_ndjson` or
-`annotations.iter_ndjson_lines`: a typed line goes to validation and encoding as it is, while a
-dict line is first converted, and building dicts, then converting them, costs about as much as
-validating and encoding the line (``benchmarks/annotations.py``). Dicts stay the form for
-passing annotations between tasks (XCom takes JSON, not Structs)::
+The same annotations with the same arguments, and the same lines: ``msgspec.to_builtins`` of a
+typed line is the dict line `annotations.annotation_line` gives (keys aside, which come out
+sorted). A `LabelLines` stands for one data row's label; its methods give the row's lines, and
+the module's `answer`, `radio`, `checklist` and `text` give the classifications nested under an
+option or a tool. Use these when one Python process builds a large import and hands it to
+`annotations.build_ndjson` or `annotations.iter_ndjson_lines`: a typed line goes to validation
+and encoding as it is, while a dict line is converted first, and building dicts, then
+converting them, costs about as much as validating and encoding the line
+(``benchmarks/annotations.py``). Dicts stay the form for passing annotations between tasks
+(XCom takes JSON, not Structs)::
 
     from airflow_mmc_provider.mmc import annotations as ann, typed_annotations as typed
 
-    lines = (
-        typed.annotation_line(typed.message_ranking("Rank", [gpt, claude]), global_key="conv-0001"),
-        typed.annotation_line(
-            typed.radio("Overall quality", typed.answer("bad", [typed.text("Why", "too long")])),
-            global_key="conv-0001",
-        ),
-    )
-    body = ann.build_ndjson(lines, project_ontology, documents)
+    def lines(rows):
+        for global_key, (gpt, claude) in rows:
+            label = typed.LabelLines(global_key=global_key)
+            yield label.message_ranking("Rank", [gpt, claude])
+            yield label.radio("Overall quality", typed.answer("bad", [typed.text("Why", "too long")]))
+            yield label.text("Response note", "cites a source", message_id=gpt.message_id)
+
+    body = ann.build_ndjson(lines(rows), project_ontology, documents)
 
 A typed line is encoded as it is, so its values must have the types its fields declare: these
 builders check every argument they store and raise `TypeError` (or `ValueError`, as the dict
