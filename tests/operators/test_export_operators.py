@@ -10,6 +10,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException, TaskDeferr
 
 from airflow_mmc_provider.client import LabelboxClient
 from airflow_mmc_provider.client.batches import BatchRows
+from airflow_mmc_provider.client.exports import Exports
 from airflow_mmc_provider.emulator.testing import run_emulator
 from airflow_mmc_provider.operators.exports import LabelboxExportOperator, LabelboxStartExportOperator
 from airflow_mmc_provider.sensors.exports import LabelboxExportSensor
@@ -129,8 +130,7 @@ def test_a_download_that_keeps_failing_leaves_no_file(small_chunks, conn, tmp_pa
         labelbox_conn_id=conn,
     )
     op_client = op._client()
-    op_client.exports._chunk_attempts = 2
-    op_client.exports._sleep = lambda s: None
+    op_client.exports = Exports(op_client.transport, chunk_attempts=2, sleep=lambda s: None)
     op._client = lambda: op_client  # type: ignore[method-assign]
     op_client.transport.retry = type(op_client.transport.retry)(max_attempts=1)
     with pytest.raises(Exception, match="could not download export"):
