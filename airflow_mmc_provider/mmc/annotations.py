@@ -111,6 +111,7 @@ import hashlib
 import uuid as uuid_module
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, Final
 
 import msgspec
@@ -431,12 +432,13 @@ class AnnotationBatch:
         """`add` over `inputs` numbered from 1 (blank text lines skipped but counted), yielding lines.
 
         Built lines (typed, or dicts with ``dataRow``) take an inlined path: this loop is the hot
-        path of a large import, so it keeps per-line calls to the minimum.
+        path of a large import, so it keeps per-line calls to the minimum. A generator of inputs
+        is read `READ_AHEAD` at a time (`_read_ahead`).
         """
         convert, encode, uuid_hash, with_uuid = msgspec.convert, _encoder.encode, _uuid_hash, _WITH_UUID
         accept, explain = self.validator.accept, self.validator.explain_line
         issues = self.validator.issues
-        for number, raw in enumerate(inputs, start=1):
+        for number, raw in enumerate(_read_ahead(inputs), start=1):
             kind = type(raw)
             typed: AnnotationLine
             if kind is AnnotationLine:
@@ -555,6 +557,27 @@ class AnnotationBatch:
         annotation: str | None = None,
     ) -> None:
         self.validator.issues.append(line_issue(line, data_row, annotation, field, message, fix))
+
+
+READ_AHEAD: Final = 512
+
+
+def _read_ahead(inputs: Iterable[AnnotationInput]) -> Iterable[AnnotationInput]:
+    """`inputs`, taken from an iterator `READ_AHEAD` items at a time.
+
+    Building an input and checking it, one after the other, switches between two large pieces
+    of code line after line; letting the producer build a few hundred inputs in a row first makes
+    a streamed import of typed lines about 9 % faster (``benchmarks/annotations.py``), for
+    memory bounded by `READ_AHEAD` inputs. Lists and tuples are already in memory.
+    """
+    if isinstance(inputs, list | tuple):
+        return inputs
+    return _chunks(iter(inputs))
+
+
+def _chunks(iterator: Iterator[AnnotationInput]) -> Iterator[AnnotationInput]:
+    while chunk := list(islice(iterator, READ_AHEAD)):
+        yield from chunk
 
 
 def _record_tools(ontology: OntologyIndex, names: FeatureNames) -> dict[str, ToolSpec | str]:

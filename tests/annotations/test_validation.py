@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -576,6 +577,27 @@ def test_all_problems_are_raised_together_and_lines_stop_at_the_first(
     assert str(raised.value).startswith(
         "annotations: 2 problems\n  - line 3 (data row 'conv-1', annotation 'Reason'), answer:"
     )
+
+
+def test_a_generator_is_read_a_bounded_way_ahead_and_gives_the_lines_a_list_gives(
+    ontology: dict[str, Any], documents: dict[str, Any]
+) -> None:
+    """A streamed import holds at most `READ_AHEAD` inputs besides the line being produced."""
+    count = 2 * ann.READ_AHEAD + 7
+    lines = [ann.annotation_line(ann.text("Reason", f"r{i}"), global_key="conv-1") for i in range(count)]
+    taken = 0
+
+    def produce() -> Iterator[dict[str, Any]]:
+        nonlocal taken
+        for line in lines:
+            taken += 1
+            yield line
+
+    stream = ann.iter_ndjson_lines(produce(), ontology, documents)
+    first = next(stream)
+    assert taken == ann.READ_AHEAD
+    assert [first, *stream] == list(ann.iter_ndjson_lines(lines, ontology, documents))
+    assert taken == count
 
 
 def test_blank_lines_are_skipped_but_counted(ontology: dict[str, Any], documents: dict[str, Any]) -> None:
