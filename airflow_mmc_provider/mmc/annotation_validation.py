@@ -550,6 +550,8 @@ class AnnotationValidator:
         self._uncheckable: set[str] = set()  # keys whose document is text but no JSON object
         self._uuids: dict[str, int | None] = {}  # uuids the lines carry -> first line
         self._rows: dict[str, _Row] = {}
+        self._last_ref: DataRowRef | None = None  # the data row of the last line `accept` looked up
+        self._last_row = _Row(None)  # read only once `_last_ref` is a line's data row
         self._context = _Line(self, None, "")  # reused line after line: lines are checked in turn
         self._fast = _fast_checks(self.ontology)
 
@@ -647,18 +649,23 @@ class AnnotationValidator:
         recorded that `explain_line` would not record the same way. Most lines of an import are
         valid, so this decides most of them without formatting anything.
         """
-        data_row = line.data_row
-        key = data_row.global_key
-        if key is None:
-            key = data_row.id
-        elif data_row.id is not None:
-            return False
         entry = self._fast.get(line.name) if line.schema_id is None else None  # type: ignore[arg-type]
-        if not key or entry is None:
+        if entry is None:
             return False
-        row = self._rows.get(key)
-        if row is None:
-            row = self._row(key, line_no)
+        data_row = line.data_row
+        if data_row is self._last_ref:  # the lines of one label share their (frozen) DataRowRef
+            row = self._last_row
+        else:
+            key = data_row.global_key
+            if key is None:
+                key = data_row.id
+            elif data_row.id is not None:
+                return False
+            if not key:
+                return False
+            known = self._rows.get(key)
+            row = self._row(key, line_no) if known is None else known
+            self._last_ref, self._last_row = data_row, row
         if document is FROM_DOCUMENTS:
             if row.missing:
                 return False
@@ -1528,7 +1535,7 @@ def _nested_ok(scope: NestedScope, items: list[NestedClassification], required: 
         if spec is None or spec.name in seen or not _answer_ok(spec, item.answer, required):
             return False
         seen.add(spec.name)
-    return not required or all(name in seen for name in scope.required)
+    return not required or seen.issuperset(scope.required)
 
 
 def _fast_checks(ontology: OntologyIndex) -> dict[str, tuple[FeatureSpec, FastCheck]]:
