@@ -16,12 +16,12 @@ import os
 import shutil
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 
@@ -574,6 +574,35 @@ def _marks(values: Sequence[Any]) -> str:
     return ",".join("?" * len(values))
 
 
+_Found = TypeVar("_Found")
+
+
+class _SoftDeleted(Protocol):
+    @property
+    def deleted(self) -> bool: ...
+
+
+_Kept = TypeVar("_Kept", bound=_SoftDeleted)
+
+
+def _created(found: _Found | None) -> _Found:
+    """A row read back right after its insert committed, so it exists."""
+    assert found is not None
+    return found
+
+
+def _first_live(found: list[_Kept], include_deleted: bool) -> _Kept | None:
+    """The one row found by id, unless it is deleted (and deleted ones are not asked for)."""
+    if not found or (found[0].deleted and not include_deleted):
+        return None
+    return found[0]
+
+
+def _named(fetch: Callable[[str, tuple[Any, ...]], list[_Kept]], name: str | None) -> list[_Kept]:
+    """Every row `fetch` finds, or those of one name."""
+    return fetch("1 = 1", ()) if name is None else fetch("name = ?", (name,))
+
+
 class Store:
     """All persistent state of one emulator: an organisation, its user, and what they created."""
 
@@ -683,21 +712,14 @@ class Store:
                 "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (dataset_id, self.organization.id, name, description, self.user.id, stamp, stamp),
             )
-        found = self.get_dataset(dataset_id)
-        assert found is not None
-        return found
+        return _created(self.get_dataset(dataset_id))
 
     def get_dataset(self, dataset_id: str, *, include_deleted: bool = False) -> Dataset | None:
-        found = self._datasets("id = ?", (dataset_id,))
-        if not found or (found[0].deleted and not include_deleted):
-            return None
-        return found[0]
+        return _first_live(self._datasets("id = ?", (dataset_id,)), include_deleted)
 
     def list_datasets(self, name: str | None = None) -> list[Dataset]:
         """Every dataset of the organisation (deleted ones too, flagged), oldest first."""
-        if name is None:
-            return self._datasets("1 = 1", ())
-        return self._datasets("name = ?", (name,))
+        return _named(self._datasets, name)
 
     def _datasets(self, condition: str, params: tuple[Any, ...]) -> list[Dataset]:
         rows = self._db.execute(
@@ -952,9 +974,7 @@ class Store:
                 )
         except sqlite3.IntegrityError:
             raise ImportNameTaken(name) from None
-        found = self.get_import(import_id)
-        assert found is not None
-        return found
+        return _created(self.get_import(import_id))
 
     def _imports(self, condition: str, params: tuple[Any, ...]) -> list[AnnotationImport]:
         rows = self._db.execute(
@@ -1308,9 +1328,7 @@ class Store:
                 (ontology_id, self.organization.id, name, description, media_type, editor_task_type,
                  _dumps(normalized), object_count, classification_count, self.user.id, stamp, stamp),
             )  # fmt: skip
-        found = self.get_ontology(ontology_id)
-        assert found is not None
-        return found
+        return _created(self.get_ontology(ontology_id))
 
     def get_ontology(self, ontology_id: str) -> Ontology | None:
         row = self._db.execute(
@@ -1366,21 +1384,14 @@ class Store:
                 "INSERT INTO task_queues VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(new_id(), project_id, position, *queue) for position, queue in enumerate(queues)],
             )
-        found = self.get_project(project_id)
-        assert found is not None
-        return found
+        return _created(self.get_project(project_id))
 
     def get_project(self, project_id: str, *, include_deleted: bool = False) -> Project | None:
-        found = self._projects("id = ?", (project_id,))
-        if not found or (found[0].deleted and not include_deleted):
-            return None
-        return found[0]
+        return _first_live(self._projects("id = ?", (project_id,)), include_deleted)
 
     def list_projects(self, name: str | None = None) -> list[Project]:
         """Every project of the organisation (deleted ones too, flagged), oldest first."""
-        if name is None:
-            return self._projects("1 = 1", ())
-        return self._projects("name = ?", (name,))
+        return _named(self._projects, name)
 
     def _projects(self, condition: str, params: tuple[Any, ...]) -> list[Project]:
         rows = self._db.execute(
@@ -1437,9 +1448,7 @@ class Store:
         """An empty batch; raise BatchNameTaken when a live batch of the project has the name."""
         with self.batch_writer() as writer:
             batch_id = writer.create_batch(project_id, name, consensus_settings)
-        found = self.get_batch(batch_id)
-        assert found is not None
-        return found
+        return _created(self.get_batch(batch_id))
 
     def get_batch(self, batch_id: str) -> Batch | None:
         found = self._batches_where("b.id = ? AND b.deleted = 0", (batch_id,))
