@@ -66,6 +66,7 @@ from airflow_mmc_provider.mmc.errors import ValidationIssue
 from airflow_mmc_provider.mmc.ontology import ClassificationView, OntologyView, OptionView, ToolView
 
 MAX_ANNOTATIONS_PER_FEATURE: Final = 5_000
+INDEXED_ROWS: Final = 4_096  # conversation indexes an `AnnotationValidator` keeps (least recently used go)
 TOOL_FORMATS: Final = ("message-single-selection", "message-multi-selection", "message-ranking")
 CLASSIFICATION_TYPES: Final = ("radio", "checklist", "text")
 
@@ -512,14 +513,13 @@ def _prompts(
 
 
 class _Row(msgspec.Struct, gc=False):
-    """What the import rules remember of one data row: its first line, its indexed document,
-    annotations per feature name, and the uuids generated for its lines (a generated uuid hashes the data row, so its
-    duplicates are on the same row). Not tracked by the garbage collector (it holds no cycle):
-    an import keeps one per data row, which the collector would otherwise traverse again and
-    again while the import runs."""
+    """What the import rules remember of one data row: its first line, whether its document is
+    missing, annotations per feature name, and the uuids generated for its lines (a generated
+    uuid hashes the data row, so its duplicates are on the same row). Not tracked by the garbage
+    collector (it holds no cycle): an import keeps one per data row, which the collector would
+    otherwise traverse again and again while the import runs."""
 
     first_line: int | None
-    conv: ConversationIndex | None = None
     missing: bool = False  # documents were given, but none for this row
     counts: dict[str, int] = {}
     generated: dict[str, int | None] = {}
@@ -530,7 +530,10 @@ class AnnotationValidator:
 
     `documents` maps a data row key (the line's ``dataRow.globalKey`` or ``dataRow.id``) to its
     row_data (dict, JSON text, `ConversationDocument` or `ConversationIndex`); any `Mapping`
-    works, so a caller can fetch documents lazily. Each document is indexed once, on first use.
+    works, so a caller can fetch documents lazily. A document is indexed on first use, and the
+    indexes of the `INDEXED_ROWS` data rows used last are kept (one that comes back later is
+    indexed again): an import of a million annotations would otherwise hold an index for every
+    data row, and the garbage collector would traverse them all, again and again.
     Without `documents`, the conversation rules are skipped. `check_required` switches the
     required-classification rules (off for pre-labels, which may be partial).
     """
@@ -551,7 +554,8 @@ class AnnotationValidator:
         self._uuids: dict[str, int | None] = {}  # uuids the lines carry -> first line
         self._rows: dict[str, _Row] = {}
         self._last_ref: DataRowRef | None = None  # the data row of the last line `accept` looked up
-        self._last_row = _Row(None)  # read only once `_last_ref` is a line's data row
+        self._last_row = _Row(None)  # with the next two, read only once `_last_ref` is a line's
+        self._last_conv: ConversationIndex | None = None
         self._context = _Line(self, None, "")  # reused line after line: lines are checked in turn
         self._fast = _fast_checks(self.ontology)
 
@@ -561,8 +565,10 @@ class AnnotationValidator:
         Text that is not a JSON object (a row_data given by URL) cannot be checked, so its lines
         skip the conversation rules rather than fail for it.
         """
-        known = self._indexes.get(key, _MISSING)
+        indexes = self._indexes
+        known = indexes.pop(key, _MISSING)
         if known is not _MISSING:
+            indexes[key] = known  # the most recently used last
             return known
         raw = self.documents.get(key) if self.documents is not None else None
         index = None
@@ -578,7 +584,9 @@ class AnnotationValidator:
                 self._uncheckable.add(key)
         elif raw is not None:
             index = as_conversation_index(raw)
-        self._indexes[key] = index
+        indexes[key] = index
+        if len(indexes) > INDEXED_ROWS:
+            del indexes[next(iter(indexes))]  # the least recently used
         return index
 
     def check(
@@ -654,7 +662,7 @@ class AnnotationValidator:
             return False
         data_row = line.data_row
         if data_row is self._last_ref:  # the lines of one label share their (frozen) DataRowRef
-            row = self._last_row
+            row, conv = self._last_row, self._last_conv
         else:
             key = data_row.global_key
             if key is None:
@@ -663,13 +671,11 @@ class AnnotationValidator:
                 return False
             if not key:
                 return False
-            known = self._rows.get(key)
-            row = self._row(key, line_no) if known is None else known
-            self._last_ref, self._last_row = data_row, row
+            row, conv = self._row_and_conversation(key, line_no)
+            self._last_ref, self._last_row, self._last_conv = data_row, row, conv
         if document is FROM_DOCUMENTS:
             if row.missing:
                 return False
-            conv = row.conv
         else:
             conv = None if document is None else as_conversation_index(document)
         feature, check = entry
@@ -692,12 +698,14 @@ class AnnotationValidator:
         counts[name] = count
         return True
 
-    def _row(self, key: str, line_no: int | None) -> _Row:
-        """A data row's record, created by its first line (with its document indexed, if any)."""
+    def _row_and_conversation(self, key: str, line_no: int | None) -> tuple[_Row, ConversationIndex | None]:
+        """A data row's record (created by its first line) and its indexed document, if any."""
         conv = self.conversation(key) if self.documents is not None else None
-        missing = conv is None and self.documents is not None and key not in self._uncheckable
-        row = self._rows[key] = _Row(line_no, conv, missing)
-        return row
+        row = self._rows.get(key)
+        if row is None:
+            missing = conv is None and self.documents is not None and key not in self._uncheckable
+            row = self._rows[key] = _Row(line_no, missing)
+        return row, conv
 
     def explain_line(
         self,
@@ -728,9 +736,7 @@ class AnnotationValidator:
         feature: Any = features.get(name) if schema_id is None and name is not None else None
         if feature is None:
             feature = _feature(ctx, name, schema_id, self.ontology.by_id, features, "", "feature")
-        row = self._rows.get(key) if key is not None else None
-        if row is None and key is not None:
-            row = self._row(key, line_no)
+        row = self._row_and_conversation(key, line_no)[0] if key is not None else None
         if uuid is not None:
             generated = row.generated if row is not None else self._uuids
             if uuid in generated or (self._uuids and uuid in self._uuids):
@@ -743,9 +749,7 @@ class AnnotationValidator:
             if key is None:
                 conv = None
             else:
-                conv = self._indexes.get(key, _MISSING)
-                if conv is _MISSING:
-                    conv = self.conversation(key)
+                conv = self.conversation(key)
                 if conv is None and self.documents is not None and key not in self._uncheckable:
                     ctx.add(
                         "dataRow",
@@ -851,12 +855,18 @@ def line_issue(
 
 
 class _Line:
-    """The context of one line: where issues go and how they name the line."""
+    """The context of one line: where issues go and how they name the line.
 
-    __slots__ = ("conv", "found", "key", "label", "number", "origin", "required", "validator")
+    It holds the validator's containers, not the validator: the validator keeps one `_Line`,
+    and a reference cycle would leave an import's per-row state to the garbage collector.
+    """
+
+    __slots__ = ("conv", "found", "issues", "key", "label", "number", "origin", "required", "rows", "uuids")
 
     def __init__(self, validator: AnnotationValidator, number: int | None, origin: str) -> None:
-        self.validator = validator
+        self.issues = validator.issues
+        self.uuids = validator._uuids
+        self.rows = validator._rows
         self.number = number
         self.origin = origin
         self.required = validator.check_required
@@ -875,7 +885,7 @@ class _Line:
     def done(self) -> list[ValidationIssue]:
         if not self.found:
             return []
-        self.validator.issues.extend(self.found)
+        self.issues.extend(self.found)
         return self.found
 
 
@@ -916,11 +926,11 @@ def _uuid(ctx: _Line, value: str) -> None:
             "use a UUID string, or leave uuid out to get a deterministic one",
         )
         return
-    uuids = ctx.validator._uuids
+    uuids = ctx.uuids
     lowered = value.lower()
     first = uuids.get(lowered, _MISSING)
     if first is _MISSING and ctx.key is not None:
-        row = ctx.validator._rows.get(ctx.key)  # generated uuids hash their data row: look there
+        row = ctx.rows.get(ctx.key)  # generated uuids hash their data row: look there
         if row is not None:
             first = row.generated.get(lowered, _MISSING)
     if first is _MISSING:

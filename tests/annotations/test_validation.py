@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 import pytest
 
+from airflow_mmc_provider.mmc import annotation_validation
 from airflow_mmc_provider.mmc import annotations as ann
 from airflow_mmc_provider.mmc.annotation_validation import ConversationIndex
 from airflow_mmc_provider.mmc.conversation import prompt_message_id, response_ref
@@ -598,6 +599,30 @@ def test_a_generator_is_read_a_bounded_way_ahead_and_gives_the_lines_a_list_give
     assert taken == ann.READ_AHEAD
     assert [first, *stream] == list(ann.iter_ndjson_lines(lines, ontology, documents))
     assert taken == count
+
+
+def test_a_data_row_that_comes_back_after_its_index_was_dropped_is_indexed_again_and_checked(
+    ontology: dict[str, Any], documents: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the last `INDEXED_ROWS` conversation indexes are kept; the rules hold all the same."""
+    monkeypatch.setattr(annotation_validation, "INDEXED_ROWS", 1)
+    reads: list[str] = []
+
+    class Reading(dict[str, Any]):
+        def get(self, key: str, default: Any = None) -> Any:
+            reads.append(key)
+            return super().get(key, default)
+
+    other = response_ref("conv-2", "claude").message_id
+    lines = [
+        line_of(NOTE),
+        line_of(NOTE, dataRow__globalKey="conv-2", messageId=other),
+        line_of(NOTE, messageId=other),  # conv-2's message on conv-1
+        line_of(NOTE, answer="again"),
+    ]
+    issue = one(check(lines, ontology, Reading(documents), check_required=False))
+    assert_names(issue, 3, "Note", "messageId")
+    assert reads == ["conv-1", "conv-2", "conv-1"]
 
 
 def test_blank_lines_are_skipped_but_counted(ontology: dict[str, Any], documents: dict[str, Any]) -> None:
