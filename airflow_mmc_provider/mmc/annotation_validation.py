@@ -553,8 +553,11 @@ class AnnotationValidator:
         self._uncheckable: set[str] = set()  # keys whose document is text but no JSON object
         self._uuids: dict[str, int | None] = {}  # uuids the lines carry -> first line
         self._rows: dict[str, _Row] = {}
-        self._last_ref: DataRowRef | None = None  # the data row of the last line `accept` looked up
-        self._last_row = _Row(None)  # with the next two, read only once `_last_ref` is a line's
+        # The data row of the last line `accept` looked up, its key, record and index (the last
+        # two are read only once the first two are a line's):
+        self._last_ref: DataRowRef | None = None
+        self._last_key: str | None = None
+        self._last_row = _Row(None)
         self._last_conv: ConversationIndex | None = None
         self._context = _Line(self, None, "")  # reused line after line: lines are checked in turn
         self._fast = _fast_checks(self.ontology)
@@ -671,8 +674,12 @@ class AnnotationValidator:
                 return False
             if not key:
                 return False
-            row, conv = self._row_and_conversation(key, line_no)
-            self._last_ref, self._last_row, self._last_conv = data_row, row, conv
+            if key == self._last_key:  # the next line of the same data row (dict lines)
+                row, conv = self._last_row, self._last_conv
+            else:
+                row, conv = self._row_and_conversation(key, line_no)
+                self._last_key, self._last_row, self._last_conv = key, row, conv
+            self._last_ref = data_row
         if document is FROM_DOCUMENTS:
             if row.missing:
                 return False
