@@ -54,7 +54,7 @@ checking many lines; `documents` may be any mapping, e.g. one that loads row_dat
 from __future__ import annotations
 
 import re
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
@@ -345,7 +345,7 @@ class ConversationIndex:
     missing simply fails the checks that need it).
     """
 
-    __slots__ = ("_responses", "_turns", "children", "models", "prompts", "roles", "roots")
+    __slots__ = ("_responses", "_turns", "children", "message_ids", "models", "prompts", "roles", "roots")
 
     def __init__(
         self,
@@ -356,6 +356,7 @@ class ConversationIndex:
         prompts: dict[str, dict[str, str | None]] | None = None,
     ) -> None:
         self.roles = roles
+        self.message_ids: Mapping[str, Any] = roles  # what the fast paths ask (as `RowDocument`)
         self.models = models
         self.children = children
         self.roots = roots
@@ -450,6 +451,10 @@ class ConversationIndex:
         roots = [r for r in raw_roots if isinstance(r, str)] if isinstance(raw_roots, list) else []
         return cls(roles, models, children, roots)
 
+    def prompt_responses(self, parent: str) -> dict[str, str | None] | None:
+        """`prompts` of `parent` (None: not a human message); `prompts` is complete here."""
+        return self.prompts.get(parent)
+
     def responses(self, parent: str) -> list[str]:
         """The model responses among the children of `parent`, in document order."""
         found = self._responses.get(parent)
@@ -491,6 +496,75 @@ def as_conversation_index(document: Any) -> ConversationIndex:
     return document if isinstance(document, ConversationIndex) else ConversationIndex.from_row_data(document)
 
 
+class RowDocument:
+    """A row_data dict as the fast paths read it: only the messages a line names, on demand.
+
+    `accept` needs, per line, the model responses of one human message and whether a message
+    exists. Indexing the whole document for that (`ConversationIndex`) costs more than checking
+    the line itself; here each prompt's responses are read from the document the first time a
+    line names that prompt, and kept in `prompts`. Anything not shaped as documented gives None
+    (the fast path refuses, and the detailed checks run on the full `index()`), so an answer
+    here is always the full index's answer (held to that by a property test).
+    """
+
+    __slots__ = ("_actors", "_document", "_index", "message_ids", "prompts")
+
+    def __init__(self, document: dict[str, Any], messages: dict[str, Any], actors: dict[str, Any]) -> None:
+        self._document = document
+        self._actors = actors
+        self._index: ConversationIndex | None = None
+        self.message_ids: Mapping[str, Any] = messages  # the messages of a document are its keys
+        self.prompts: dict[str, dict[str, str | None]] = {}
+
+    @classmethod
+    def of(cls, document: dict[str, Any]) -> RowDocument | ConversationIndex:
+        """The lazy view when messages and actors are objects, else the full index at once."""
+        messages, actors = document.get("messages"), document.get("actors")
+        if type(messages) is dict and type(actors) is dict:
+            return cls(document, messages, actors)
+        return ConversationIndex.from_row_data(document)
+
+    def index(self) -> ConversationIndex:
+        """The full index, for the detailed checks and the record reader (built once)."""
+        if self._index is None:
+            self._index = ConversationIndex.from_row_data(self._document)
+        return self._index
+
+    def prompt_responses(self, parent: str) -> dict[str, str | None] | None:
+        """The model responses of human message `parent` (message id -> model config name), as
+        `ConversationIndex.prompts` has them; None when `parent` is no human message or anything
+        read on the way is not shaped as documented."""
+        messages, actors = self.message_ids, self._actors
+        try:
+            message = messages[parent]
+            actor_id = message["actorId"]
+            if type(actor_id) is not str or actors[actor_id]["role"] != "human":
+                return None
+            kids = message["childMessageIds"]
+            if type(kids) is not list:
+                return None
+            responses: dict[str, str | None] = {}
+            for kid in kids:
+                if type(kid) is not str:
+                    return None
+                child = messages.get(kid)
+                if child is None:
+                    continue  # not a message of the document: no response
+                actor_id = child["actorId"]
+                if type(actor_id) is not str:
+                    return None
+                actor = actors[actor_id]
+                if actor["role"] == "model":  # any other role: not a response, as in the index
+                    name = actor["metadata"]["modelConfigName"]
+                    if type(name) is not str:
+                        return None
+                    responses[kid] = name
+        except (KeyError, TypeError, AttributeError):
+            return None
+        self.prompts[parent] = responses
+        return responses
+
+
 def _prompts(
     humans: list[str], models: dict[str, str | None], children: dict[str, list[str]]
 ) -> dict[str, dict[str, str | None]]:
@@ -508,6 +582,10 @@ def _prompts(
                 responses[kid] = models[kid]
     return prompts
 
+
+DocumentView = RowDocument | ConversationIndex
+"""A data row's document as the fast paths read it (both answer `prompts`, `prompt_responses`
+and `message_ids` alike)."""
 
 # --- validation ----------------------------------------------------------------------------------
 
@@ -549,7 +627,9 @@ class AnnotationValidator:
         self.documents = documents
         self.check_required = check_required
         self.issues: list[ValidationIssue] = []
-        self._indexes: dict[str, ConversationIndex | None] = {}
+        # An OrderedDict, not a dict: a dict whose oldest entry is deleted again and again finds
+        # its next oldest by scanning past every deleted slot (3 us per eviction at 4,096 rows).
+        self._indexes: OrderedDict[str, DocumentView | None] = OrderedDict()
         self._uncheckable: set[str] = set()  # keys whose document is text but no JSON object
         self._uuids: dict[str, int | None] = {}  # uuids the lines carry -> first line
         self._rows: dict[str, _Row] = {}
@@ -558,7 +638,7 @@ class AnnotationValidator:
         self._last_ref: DataRowRef | None = None
         self._last_key: str | None = None
         self._last_row = _Row(None)
-        self._last_conv: ConversationIndex | None = None
+        self._last_conv: DocumentView | None = None
         self._context = _Line(self, None, "")  # reused line after line: lines are checked in turn
         self._fast = _fast_checks(self.ontology)
 
@@ -568,18 +648,20 @@ class AnnotationValidator:
         Text that is not a JSON object (a row_data given by URL) cannot be checked, so its lines
         skip the conversation rules rather than fail for it.
         """
+        found = self._document(key)
+        return found.index() if type(found) is RowDocument else found  # type: ignore[return-value]
+
+    def _document(self, key: str) -> DocumentView | None:
+        """`conversation`, as the fast paths read it: a dict document stays a `RowDocument`."""
         indexes = self._indexes
-        known = indexes.pop(key, _MISSING)
+        known = indexes.get(key, _MISSING)
         if known is not _MISSING:
-            indexes[key] = known  # the most recently used last
+            indexes.move_to_end(key)  # the most recently used last
             return known
         raw = self.documents.get(key) if self.documents is not None else None
-        index = None
+        index: DocumentView | None = None
         if type(raw) is dict:
-            try:
-                index = ConversationIndex._well_formed(raw)
-            except (AttributeError, KeyError, TypeError):
-                index = ConversationIndex._defensive(raw)
+            index = RowDocument.of(raw)
         elif isinstance(raw, str | bytes):
             try:
                 index = as_conversation_index(raw)
@@ -589,7 +671,7 @@ class AnnotationValidator:
             index = as_conversation_index(raw)
         indexes[key] = index
         if len(indexes) > INDEXED_ROWS:
-            del indexes[next(iter(indexes))]  # the least recently used
+            indexes.popitem(last=False)  # the least recently used
         return index
 
     def check(
@@ -705,9 +787,9 @@ class AnnotationValidator:
         counts[name] = count
         return True
 
-    def _row_and_conversation(self, key: str, line_no: int | None) -> tuple[_Row, ConversationIndex | None]:
+    def _row_and_conversation(self, key: str, line_no: int | None) -> tuple[_Row, DocumentView | None]:
         """A data row's record (created by its first line) and its indexed document, if any."""
-        conv = self.conversation(key) if self.documents is not None else None
+        conv = self._document(key) if self.documents is not None else None
         row = self._rows.get(key)
         if row is None:
             missing = conv is None and self.documents is not None and key not in self._uncheckable
@@ -1414,10 +1496,10 @@ def _missing_required(ctx: _Line, scope: NestedScope, path: str, seen: set[str])
 # selection or ranking is compared with the parent's responses (`ConversationIndex.prompts`) as a
 # whole, in C: a ranking's {message id: model} must equal them, a selection's be included in them.
 
-FastCheck = Callable[[Any, AnnotationLine, "ConversationIndex | None", bool], bool]
+FastCheck = Callable[[Any, AnnotationLine, "DocumentView | None", bool], bool]
 
 
-def _tool_ok(tool: ToolSpec, line: AnnotationLine, conv: ConversationIndex | None, required: bool) -> bool:
+def _tool_ok(tool: ToolSpec, line: AnnotationLine, conv: DocumentView | None, required: bool) -> bool:
     """A plain line of `tool` (no nested classifications), its data shaped for its format, and
     its messages responses of a human parent with their models' names (with a conversation)."""
     task = line.message_evaluation_task
@@ -1445,7 +1527,7 @@ def _tool_ok(tool: ToolSpec, line: AnnotationLine, conv: ConversationIndex | Non
     return fmt == "message-multi-selection" and _multi_ok(data, parent, conv)
 
 
-def _single_ok(data: TaskData, parent: str, conv: ConversationIndex | None) -> bool:
+def _single_ok(data: TaskData, parent: str, conv: DocumentView | None) -> bool:
     if data.ranked_messages is not None or data.selected_messages is not None:
         return False
     message_id, model = data.message_id, data.model_config_name
@@ -1454,10 +1536,12 @@ def _single_ok(data: TaskData, parent: str, conv: ConversationIndex | None) -> b
     if conv is None:
         return bool(model)
     responses = conv.prompts.get(parent)
+    if responses is None:
+        responses = conv.prompt_responses(parent)
     return responses is not None and responses.get(message_id, _MISSING) == model
 
 
-def _multi_ok(data: TaskData, parent: str, conv: ConversationIndex | None) -> bool:
+def _multi_ok(data: TaskData, parent: str, conv: DocumentView | None) -> bool:
     items = data.selected_messages
     if items is None or data.ranked_messages is not None:
         return False
@@ -1471,10 +1555,12 @@ def _multi_ok(data: TaskData, parent: str, conv: ConversationIndex | None) -> bo
     if conv is None:
         return all(chosen) and all(chosen.values())
     responses = conv.prompts.get(parent)
+    if responses is None:
+        responses = conv.prompt_responses(parent)
     return responses is not None and chosen.items() <= responses.items()
 
 
-def _ranking_ok(data: TaskData, parent: str, conv: ConversationIndex | None) -> bool:
+def _ranking_ok(data: TaskData, parent: str, conv: DocumentView | None) -> bool:
     items = data.ranked_messages
     if not items or data.selected_messages is not None:
         return False
@@ -1489,11 +1575,14 @@ def _ranking_ok(data: TaskData, parent: str, conv: ConversationIndex | None) -> 
         return False
     if conv is None:
         return all(ranked) and all(ranked.values())
-    return conv.prompts.get(parent) == ranked
+    responses = conv.prompts.get(parent)
+    if responses is None:
+        responses = conv.prompt_responses(parent)
+    return responses == ranked
 
 
 def _classification_ok(
-    spec: ClassificationSpec, line: AnnotationLine, conv: ConversationIndex | None, required: bool
+    spec: ClassificationSpec, line: AnnotationLine, conv: DocumentView | None, required: bool
 ) -> bool:
     if (
         line.message_evaluation_task is not None
@@ -1503,7 +1592,7 @@ def _classification_ok(
         return False
     message_id = line.message_id
     if spec.message_scoped:
-        if message_id is None or (conv is not None and message_id not in conv.roles):
+        if message_id is None or (conv is not None and message_id not in conv.message_ids):
             return False
     elif message_id is not None:
         return False

@@ -111,7 +111,7 @@ import hashlib
 import uuid as uuid_module
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain, islice
 from typing import Any, Final
 
 import msgspec
@@ -572,12 +572,12 @@ def _read_ahead(inputs: Iterable[AnnotationInput]) -> Iterable[AnnotationInput]:
     """
     if isinstance(inputs, list | tuple):
         return inputs
-    return _chunks(iter(inputs))
+    return chain.from_iterable(_chunks(iter(inputs)))  # items taken in C, the generator once a chunk
 
 
-def _chunks(iterator: Iterator[AnnotationInput]) -> Iterator[AnnotationInput]:
+def _chunks(iterator: Iterator[AnnotationInput]) -> Iterator[list[AnnotationInput]]:
     while chunk := list(islice(iterator, READ_AHEAD)):
-        yield from chunk
+        yield chunk
 
 
 def _record_tools(ontology: OntologyIndex, names: FeatureNames) -> dict[str, ToolSpec | str]:

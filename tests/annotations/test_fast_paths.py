@@ -93,6 +93,50 @@ def test_the_one_pass_index_is_the_defensive_one_or_refuses(document: dict[str, 
     assert fast.turns() == defensive.turns()
 
 
+@settings(max_examples=400, deadline=None)
+@given(documents(), st.lists(ids, min_size=1, max_size=4))
+def test_the_lazy_document_answers_as_the_full_index_or_refuses(
+    document: dict[str, Any], asked: list[str]
+) -> None:
+    """What the fast paths read of a document on demand is what the full index says, or None."""
+    full = av.ConversationIndex.from_row_data(copy.deepcopy(document))
+    view = av.RowDocument.of(document)
+    answered = 0
+    for parent in asked:
+        responses = view.prompt_responses(parent)
+        if responses is not None:
+            answered += 1
+            assert responses == full.prompts[parent]
+            assert view.prompts[parent] is responses
+    assert {m: m in view.message_ids for m in asked} == {m: m in full.roles for m in asked}
+    if isinstance(view, av.RowDocument):
+        assert _contents(view.index()) == _contents(full)
+
+
+def test_the_lazy_document_reads_a_well_formed_prompt() -> None:
+    document = {
+        "actors": {
+            "u": {"role": "human", "metadata": {}},
+            "g": {"role": "model", "metadata": {"modelConfigName": "gpt"}},
+            "c": {"role": "model", "metadata": {"modelConfigName": "claude"}},
+        },
+        "messages": {
+            "p": {"actorId": "u", "childMessageIds": ["a", "b", "nowhere", "q"]},
+            "a": {"actorId": "g"},
+            "b": {"actorId": "c"},
+            "q": {"actorId": "u", "childMessageIds": []},
+        },
+        "rootMessageIds": ["p"],
+    }
+    view = av.RowDocument.of(document)
+    assert isinstance(view, av.RowDocument)
+    assert view.prompt_responses("p") == {"a": "gpt", "b": "claude"}
+    assert view.prompt_responses("q") == {}
+    assert view.prompt_responses("a") is None  # a model message is no prompt
+    assert view.prompt_responses("nowhere") is None
+    assert "q" in view.message_ids and "nowhere" not in view.message_ids
+
+
 def test_prompts_list_the_model_responses_of_each_human_message() -> None:
     index = av.ConversationIndex.from_row_data(
         {
