@@ -32,7 +32,7 @@ conversation, the import) is checked by the batch, as for dicts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from airflow_mmc_provider.mmc.annotation_validation import (
@@ -60,30 +60,38 @@ def answer(
     schema_id: str | None = None,
 ) -> AnswerObject:
     """An option of a radio or checklist answer, with the classifications nested under it."""
-    _identity(name, schema_id, "answer")
-    return AnswerObject(name=name, schema_id=schema_id, classifications=_nested(classifications, "answer"))
+    if type(name) is not str or schema_id is not None:  # the usual case is a name alone
+        _identity(name, schema_id, "answer")
+    nested = _nested(classifications, "answer") if classifications else None
+    return AnswerObject(name=name, schema_id=schema_id, classifications=nested)
 
 
 def radio(
     name: str | None, choice: str | AnswerObject, *, schema_id: str | None = None
 ) -> ClassificationAnnotation:
     """A nested radio classification: one option (its name, or an `answer(...)`)."""
-    _identity(name, schema_id, "radio")
-    return NestedClassification(name=name, schema_id=schema_id, answer=_option(choice, "radio"))
+    if type(name) is not str or schema_id is not None:
+        _identity(name, schema_id, "radio")
+    option = AnswerObject(name=choice) if type(choice) is str else _option(choice, "radio")
+    return NestedClassification(name=name, schema_id=schema_id, answer=option)
 
 
 def checklist(
     name: str | None, choices: Iterable[str | AnswerObject], *, schema_id: str | None = None
 ) -> ClassificationAnnotation:
     """A nested checklist classification: the chosen options (names, or `answer(...)`s)."""
-    _identity(name, schema_id, "checklist")
+    if type(name) is not str or schema_id is not None:
+        _identity(name, schema_id, "checklist")
     return NestedClassification(name=name, schema_id=schema_id, answer=_options(choices))
 
 
 def text(name: str | None, content: str, *, schema_id: str | None = None) -> ClassificationAnnotation:
     """A nested free-text classification."""
-    _identity(name, schema_id, "text")
-    return NestedClassification(name=name, schema_id=schema_id, answer=_content(content, name))
+    if type(name) is not str or schema_id is not None:
+        _identity(name, schema_id, "text")
+    if type(content) is not str:
+        _content(content, name)
+    return NestedClassification(name=name, schema_id=schema_id, answer=content)
 
 
 class LabelLines:
@@ -105,9 +113,11 @@ class LabelLines:
         benchmark_reference: bool = False,
     ) -> None:
         if data_row_id is None:
-            if global_key is None:
-                raise ValueError("give exactly one of global_key and data_row_id")
-            self._row = DataRowRef(global_key=_text(global_key, "global_key"))
+            if type(global_key) is not str:
+                if global_key is None:
+                    raise ValueError("give exactly one of global_key and data_row_id")
+                _text(global_key, "global_key")
+            self._row = DataRowRef(global_key=global_key)
         elif global_key is None:
             self._row = DataRowRef(id=_text(data_row_id, "data_row_id"))
         else:
@@ -166,15 +176,13 @@ class LabelLines:
         """The message-single-selection tool: one chosen response."""
         if type(message) is ResponseRef:
             message_id, model = message.message_id, message.model_config_name
-            parent = parent_of(parent_message_id, message.parent_message_id)
+            parent = message.parent_message_id
+            if parent_message_id is not None or type(parent) is not str:
+                parent = _text(parent_of(parent_message_id, parent), "parent_message_id")
         else:
             message_id, model = _pair(message)
-            parent = parent_of(parent_message_id, None)
-        data = TaskData(
-            parent_message_id=_text(parent, "parent_message_id"),
-            message_id=message_id,
-            model_config_name=model,
-        )
+            parent = _text(parent_of(parent_message_id, None), "parent_message_id")
+        data = TaskData(parent_message_id=parent, message_id=message_id, model_config_name=model)
         return self._task(name, schema_id, "message-single-selection", data, classifications, uuid)
 
     def multi_selection(
@@ -188,11 +196,8 @@ class LabelLines:
         uuid: str | None = None,
     ) -> AnnotationLine:
         """The message-multi-selection tool: the chosen responses (possibly none)."""
-        pairs, parent = message_pairs(messages, parent_message_id, check=_pair)
-        selected = [
-            MessageItem(message_id=message_id, model_config_name=model) for message_id, model in pairs
-        ]
-        data = TaskData(parent_message_id=_text(parent, "parent_message_id"), selected_messages=selected)
+        selected, parent = _message_items(messages, parent_message_id, ranked=False)
+        data = TaskData(parent_message_id=parent, selected_messages=selected)
         return self._task(name, schema_id, "message-multi-selection", data, classifications, uuid)
 
     def message_ranking(
@@ -206,12 +211,8 @@ class LabelLines:
         uuid: str | None = None,
     ) -> AnnotationLine:
         """The message-ranking tool: the responses best first (orders 1..n)."""
-        pairs, parent = message_pairs(best_first, parent_message_id, check=_pair)
-        ranked = [
-            MessageItem(message_id=message_id, model_config_name=model, order=order)
-            for order, (message_id, model) in enumerate(pairs, start=1)
-        ]
-        data = TaskData(parent_message_id=_text(parent, "parent_message_id"), ranked_messages=ranked)
+        ranked, parent = _message_items(best_first, parent_message_id, ranked=True)
+        data = TaskData(parent_message_id=parent, ranked_messages=ranked)
         return self._task(name, schema_id, "message-ranking", data, classifications, uuid)
 
     def _classification(
@@ -263,13 +264,33 @@ class LabelLines:
         )
 
 
-def message_pairs(
-    refs: Iterable[MessageRef], explicit: str | None, *, check: Callable[[Any], tuple[str, str]] | None = None
-) -> tuple[list[tuple[str, str]], str]:
-    """The (message id, model config name) of each response, and the parent they all answer.
+def _message_items(
+    refs: Iterable[MessageRef], explicit: str | None, *, ranked: bool
+) -> tuple[list[MessageItem], str]:
+    """`message_pairs` as `MessageItem`s (with orders 1..n when `ranked`), built in one loop."""
+    parent = explicit
+    items: list[MessageItem] = []
+    append = items.append
+    order = 0
+    for ref in refs:
+        if type(ref) is ResponseRef:
+            message_id, model, known = ref.message_id, ref.model_config_name, ref.parent_message_id
+            if known != parent:
+                parent = parent_of(parent, known) if parent is not None else known
+        else:
+            message_id, model = _pair(ref)
+        if ranked:
+            order += 1
+            append(MessageItem(message_id=message_id, model_config_name=model, order=order))
+        else:
+            append(MessageItem(message_id=message_id, model_config_name=model))
+    if type(parent) is not str:
+        parent = _text(parent if parent is not None else parent_of(None, None), "parent_message_id")
+    return items, parent
 
-    `check` vets a pair given as a tuple (the typed builders require strings).
-    """
+
+def message_pairs(refs: Iterable[MessageRef], explicit: str | None) -> tuple[list[tuple[str, str]], str]:
+    """The (message id, model config name) of each response, and the parent they all answer."""
     parent = explicit
     pairs: list[tuple[str, str]] = []
     append = pairs.append
@@ -281,7 +302,7 @@ def message_pairs(
                     parent_of(parent, ref.parent_message_id) if parent is not None else ref.parent_message_id
                 )
         else:
-            append(ref if check is None else check(ref))  # type: ignore[arg-type]
+            append(ref)  # type: ignore[arg-type]
     return pairs, parent if parent is not None else parent_of(None, None)
 
 
