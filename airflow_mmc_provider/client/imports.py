@@ -2,7 +2,9 @@
 
 An import is named and looked up by (project, name), so a retried task finds the import its first
 try started instead of starting another. Large inputs are split into parts named
-`<name>-part-0001`... of at most `max_part_bytes`, each idempotent on its own.
+`<name>-part-0001`... of at most `max_part_bytes`, each idempotent on its own. A part holds whole
+data rows: a ground-truth import makes one label per data row it touches, so a data row whose
+annotations were spread over two parts would get two labels, each missing what the other has.
 """
 
 from __future__ import annotations
@@ -115,14 +117,14 @@ class Imports:
         )
         return AnnotationImport.from_graphql(data[create])
 
-    def ensure(self, project_id: str, name: str, kind: str, ndjson: bytes) -> AnnotationImport:
-        """Find the import by name or start it; a lost answer to the start is looked up, not repeated."""
-        found, _ = find_or_create(
+    def ensure(self, project_id: str, name: str, kind: str, ndjson: bytes) -> tuple[AnnotationImport, bool]:
+        """(import, started now): find the import by name or start it; a lost answer to the start
+        is looked up, not repeated."""
+        return find_or_create(
             lambda: self.find(project_id, name, kind),
             lambda: self.start_from_bytes(project_id, name, kind, ndjson),
             create_again=False,
         )
-        return found
 
     def wait(
         self, project_id: str, name: str, kind: str, *, timeout: float = 3600, poll_interval: float = 5
@@ -145,6 +147,12 @@ class Imports:
             self._sleep(interval)
             interval = min(poll_interval, interval * 2)
 
+    def input_uuids(self, found: AnnotationImport) -> set[str] | None:
+        """The uuids of the annotations an import was given (None: it has no inputs file)."""
+        if not found.input_file_url:
+            return None
+        return {str(line.get("uuid")) for line in self.read_report(found.input_file_url)}
+
     def read_report(self, url: str | None) -> Iterator[dict[str, Any]]:
         """The lines of an import's status, errors or inputs file (empty when there is none)."""
         if not url:
@@ -156,19 +164,49 @@ class Imports:
                 yield decoder.decode(line)
 
 
+class _LineDataRow(msgspec.Struct, rename="camel"):
+    data_row: dict[str, Any] = {}
+
+
+_data_row_decoder = msgspec.json.Decoder(_LineDataRow)
+
+
 def split_parts(lines: Iterable[bytes], max_part_bytes: int = DEFAULT_MAX_PART_BYTES) -> Iterator[bytes]:
-    """NDJSON parts of at most `max_part_bytes` (a single longer line is a part of its own)."""
-    part = bytearray()
+    """NDJSON parts of at most `max_part_bytes`, each holding every line of its data rows.
+
+    Lines are grouped by data row (``dataRow.globalKey`` or ``dataRow.id``) in order of first
+    appearance, and whole groups are packed into parts in that order; a group longer than
+    `max_part_bytes` is a part of its own. The same lines always give the same parts.
+    """
+    rows: dict[Any, list[bytes]] = {}
     for line in lines:
         line = line.rstrip(b"\n")
-        if part and len(part) + len(line) + 1 > max_part_bytes:
-            yield bytes(part)
-            part = bytearray()
-        if part:
-            part += b"\n"
-        part += line
+        row = _data_row_decoder.decode(line).data_row
+        key = (row.get("globalKey"), row.get("id"))
+        rows.setdefault(key, []).append(line)
+    part: list[bytes] = []
+    size = 0
+    for group in rows.values():
+        length = sum(len(line) + 1 for line in group)
+        if part and size + length - 1 > max_part_bytes:
+            yield b"\n".join(part)
+            part, size = [], 0
+        part.extend(group)
+        size += length
     if part:
-        yield bytes(part)
+        yield b"\n".join(part)
+
+
+def line_uuids(ndjson: bytes) -> set[str]:
+    """The uuids of an NDJSON body's annotations."""
+    return {_uuid_decoder.decode(line).uuid for line in ndjson.splitlines() if line.strip()}
+
+
+class _LineUuid(msgspec.Struct):
+    uuid: str = ""
+
+
+_uuid_decoder = msgspec.json.Decoder(_LineUuid)
 
 
 def part_name(name: str, index: int, count: int) -> str:

@@ -6,16 +6,19 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowException, BaseOperator, conf
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator, conf
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
     from airflow_mmc_provider.client import LabelboxClient
+    from airflow_mmc_provider.client.imports import AnnotationImport
 
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+_LISTED = 50  # failures a task failure lists (all of them are in the task log)
 
 
 class LabelboxImportAnnotationsOperator(BaseOperator):
@@ -26,8 +29,10 @@ class LabelboxImportAnnotationsOperator(BaseOperator):
     Labelbox NDJSON lines. Every line is validated against the project's ontology and the
     conversations of the referenced data rows before anything is uploaded. The import name is
     derived from the run, so a retry finds the running or finished import instead of starting
-    another; large inputs go up as several named parts. Fails listing each failed annotation with
-    its reason unless at most `max_failed_annotations` failed.
+    another (a retry whose input changed since fails, naming the import); large inputs go up as
+    several named parts, each holding whole data rows. Pre-labels (``model_assisted``) may be
+    partial: required classifications are only enforced for ground truth. Fails listing each
+    failed annotation with its reason unless at most `max_failed_annotations` failed.
 
     :param project_id: the project (templated).
     :param import_type: ``model_assisted`` (pre-labels) or ``ground_truth`` (labels) (templated).
@@ -99,7 +104,11 @@ class LabelboxImportAnnotationsOperator(BaseOperator):
         base = _NAME_UNSAFE.sub("-", str(self.import_name)).strip("-")[:180]
         names = [part_name(base, i, len(parts)) for i in range(len(parts))]
         for name, body in zip(names, parts, strict=True):
-            found = client.imports.ensure(self.project_id, name, self.import_type, body)
+            found, started = client.imports.ensure(self.project_id, name, self.import_type, body)
+            if found.state == "FAILED":  # a retry cannot mend it: Labelbox keeps the name
+                raise AirflowFailException(self._failed_import(client, found))
+            if not started:
+                self._check_same_input(client, found, body)
             self.log.info("Import %r (%s) is %s", name, self.import_type, found.state)
         if self.deferrable:
             from airflow_mmc_provider.triggers.imports import LabelboxImportTrigger
@@ -132,6 +141,29 @@ class LabelboxImportAnnotationsOperator(BaseOperator):
             )
         return self._summarise(self._client(), list(event["import_names"]))
 
+    def _check_same_input(self, client: LabelboxClient, found: AnnotationImport, body: bytes) -> None:
+        """A retry finds the import its first try started: it must hold this input's annotations,
+        or the new annotations would silently never be imported."""
+        import msgspec
+
+        from airflow_mmc_provider.client.imports import line_uuids
+
+        try:
+            theirs = client.imports.input_uuids(found)
+        except msgspec.DecodeError:  # not an NDJSON file: certainly not this input
+            theirs = set()
+        if theirs is None:
+            self.log.warning("Import %r has no inputs file to compare with this input", found.name)
+            return
+        ours = line_uuids(body)
+        if theirs != ours:
+            raise AirflowFailException(
+                f"Labelbox import {found.name!r} already exists in project {self.project_id} with other "
+                f"annotations ({len(ours - theirs)} of this input's {len(ours)} are not in it, "
+                f"{len(theirs - ours)} of its {len(theirs)} are not in this input): the input changed "
+                "since the first try. Give a new import_name to import it as another import."
+            )
+
     def _client(self) -> LabelboxClient:
         from airflow_mmc_provider.hooks.labelbox import LabelboxHook
 
@@ -149,6 +181,7 @@ class LabelboxImportAnnotationsOperator(BaseOperator):
                 ontology,
                 documents,
                 global_key_prefix=self.global_key_prefix,
+                check_required=self.import_type == "ground_truth",
                 subject=str(self.source or "annotations"),
             )
         )
@@ -165,18 +198,33 @@ class LabelboxImportAnnotationsOperator(BaseOperator):
             yield from read_lines(handle)
 
     def _documents(self, client: LabelboxClient, inputs: list[Any]) -> dict[str, Any]:
-        """row_data per data row key: from the conversations file, else fetched row by row."""
+        """row_data per data row key (global key, or id for lines by id): global keys from the
+        conversations file when given, else fetched row by row; a key that names no data row is
+        left out, so the validation reports it."""
+        from airflow_mmc_provider.client.errors import LabelboxError
+
+        global_keys, row_ids = _referenced_keys(inputs, self.global_key_prefix)
+        documents: dict[str, Any] = {}
         if self.conversations:
-            return _documents_from_records(self.conversations, self.global_key_prefix)
-        keys = sorted(_referenced_keys(inputs, self.global_key_prefix))
-        if len(keys) > 2000:
+            documents = _documents_from_records(self.conversations, self.global_key_prefix)
+            global_keys -= documents.keys()  # a row not in the file may still be in Labelbox
+        keys = sorted(global_keys)
+        if len(keys) + len(row_ids) > 2000:
             self.log.warning(
-                "Fetching %d conversations one by one; pass `conversations` to validate locally", len(keys)
+                "Fetching %d conversations one by one; pass `conversations` to validate locally",
+                len(keys) + len(row_ids),
             )
         ids = client.data_rows.data_row_ids_for_global_keys(keys)
-        return {
-            key: client.data_rows.row_data(row_id) for key, row_id in zip(keys, ids, strict=True) if row_id
-        }
+        for key, row_id in zip(keys, ids, strict=True):
+            if row_id:
+                documents[key] = client.data_rows.row_data(row_id)
+        for row_id in sorted(row_ids):
+            try:
+                documents[row_id] = client.data_rows.row_data(row_id)
+            except LabelboxError as error:
+                if "does not exist" not in str(error):
+                    raise
+        return documents
 
     def _summarise(self, client: LabelboxClient, names: list[str]) -> dict[str, Any]:
         statuses: Counter[str] = Counter()
@@ -187,16 +235,15 @@ class LabelboxImportAnnotationsOperator(BaseOperator):
             if found is None:
                 raise AirflowException(f"Labelbox import {name!r} disappeared from project {self.project_id}")
             if found.state == "FAILED":
-                raise AirflowException(f"Labelbox import {name!r} FAILED; errors: {found.error_file_url}")
-            kinds = {
-                line.get("uuid"): _kind_of(line) for line in client.imports.read_report(found.input_file_url)
-            }
+                raise AirflowFailException(self._failed_import(client, found))
+            sent = {line.get("uuid"): line for line in client.imports.read_report(found.input_file_url)}
             for status in client.imports.read_report(found.status_file_url):
                 statuses[status.get("status", "UNKNOWN")] += 1
+                line = sent.get(status.get("uuid"), {})
                 if status.get("status") == "SUCCESS":
-                    by_kind[kinds.get(status.get("uuid"), "unknown")] += 1
+                    by_kind[_kind_of(line) if line else "unknown"] += 1
                 else:
-                    failures.append(_failure_text(status))
+                    failures.append(_failure_text(status, line))
         for failure in failures:
             self.log.error("Annotation rejected: %s", failure)
         summary = {
@@ -209,11 +256,32 @@ class LabelboxImportAnnotationsOperator(BaseOperator):
         }
         self.log.info("Annotation import summary: %s", summary)
         if len(failures) > self.max_failed_annotations:
-            listed = "\n".join(f"  - {f}" for f in failures[:50])
+            listed = "\n".join(f"  - {f}" for f in failures[:_LISTED])
+            more = (
+                f"\n  ... and {len(failures) - _LISTED} more (all are in the task log)"
+                if len(failures) > _LISTED
+                else ""
+            )
             raise AirflowException(
-                f"{len(failures)} annotation(s) failed (tolerated: {self.max_failed_annotations}):\n{listed}"
+                f"{len(failures)} annotation(s) failed (tolerated: {self.max_failed_annotations}):\n{listed}{more}"
             )
         return summary
+
+    def _failed_import(self, client: LabelboxClient, found: AnnotationImport) -> str:
+        """Why a whole import FAILED, from its errors file; the file's address without its query
+        (a signed URL's query is a credential)."""
+        from airflow_mmc_provider.client.errors import LabelboxError
+
+        try:
+            errors = [_failure_text(e) for e in islice(client.imports.read_report(found.error_file_url), 10)]
+        except LabelboxError as error:
+            errors = [f"the errors file could not be read ({error})"]
+        where = f" (errors file: {found.error_file_url.split('?', 1)[0]})" if found.error_file_url else ""
+        reasons = "; ".join(errors) if errors else "Labelbox gave no errors file"
+        return (
+            f"Labelbox import {found.name!r} in project {self.project_id} FAILED as a whole: {reasons}{where}. "
+            "Labelbox keeps the name of a failed import: fix the input and give a new import_name."
+        )
 
 
 def _documents_from_records(path: str | ObjectStoragePath, prefix: str) -> dict[str, Any]:
@@ -227,22 +295,37 @@ def _documents_from_records(path: str | ObjectStoragePath, prefix: str) -> dict[
         }
 
 
-def _referenced_keys(inputs: list[Any], prefix: str) -> set[str]:
+def _referenced_keys(inputs: list[Any], prefix: str) -> tuple[set[str], set[str]]:
+    """The global keys and the data row ids the inputs name (lines that are not JSON objects
+    name none; the validation reports them)."""
     import msgspec
 
+    from airflow_mmc_provider.mmc.annotation_validation import AnnotationLine
+    from airflow_mmc_provider.mmc.annotations import AnnotationRecord
     from airflow_mmc_provider.mmc.conversation import global_key_for
 
-    keys: set[str] = set()
+    global_keys: set[str] = set()
+    row_ids: set[str] = set()
     for item in inputs:
-        data = msgspec.json.decode(item) if isinstance(item, bytes | str) else item
+        if isinstance(item, AnnotationLine):
+            item = msgspec.to_builtins(item)
+        elif isinstance(item, AnnotationRecord):
+            item = {"key": item.key}
+        try:
+            data = msgspec.json.decode(item) if isinstance(item, bytes | str) else item
+        except msgspec.DecodeError:
+            continue
         if not isinstance(data, Mapping):
             continue
         row = data.get("dataRow")
-        if isinstance(row, Mapping) and row.get("globalKey"):
-            keys.add(str(row["globalKey"]))
-        elif "key" in data:
-            keys.add(global_key_for(str(data["key"]), prefix))
-    return keys
+        if isinstance(row, Mapping):
+            if isinstance(row.get("globalKey"), str) and row["globalKey"]:
+                global_keys.add(row["globalKey"])
+            elif isinstance(row.get("id"), str) and row["id"]:
+                row_ids.add(row["id"])
+        elif isinstance(data.get("key"), str | int):
+            global_keys.add(global_key_for(str(data["key"]), prefix))
+    return global_keys, row_ids
 
 
 def _kind_of(line: Mapping[str, Any]) -> str:
@@ -254,7 +337,12 @@ def _kind_of(line: Mapping[str, Any]) -> str:
     return f"{kind} ({'message' if line.get('messageId') else 'global'})"
 
 
-def _failure_text(status: Mapping[str, Any]) -> str:
-    row = status.get("dataRow") or {}
+def _failure_text(status: Mapping[str, Any], sent: Mapping[str, Any] | None = None) -> str:
+    """One rejected annotation: its uuid, feature and data row (from the line sent, which has the
+    global key where the status may only have the id) and the service's reasons."""
+    sent = sent or {}
+    row = sent.get("dataRow") or status.get("dataRow") or {}
+    feature = f" ({sent.get('name') or sent.get('schemaId')}, {_kind_of(sent)})" if sent else ""
     errors = "; ".join(str(e.get("message")) for e in status.get("errors") or [] if isinstance(e, Mapping))
-    return f"annotation {status.get('uuid')} on data row {row.get('globalKey') or row.get('id')}: {errors or 'failed'}"
+    where = row.get("globalKey") or row.get("id")
+    return f"annotation {status.get('uuid')}{feature} on data row {where}: {errors or 'failed'}"

@@ -11,7 +11,8 @@ if TYPE_CHECKING:
 
 
 class LabelboxImportTrigger(LabelboxPollTrigger):
-    """Done when all named imports are terminal; failed if any of them FAILED."""
+    """Done when all named imports are terminal; failed if any of them FAILED or is gone (an
+    import the operator started cannot come back, so waiting for it to the deadline is pointless)."""
 
     def __init__(self, project_id: str, import_names: list[str], import_kind: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -31,7 +32,7 @@ class LabelboxImportTrigger(LabelboxPollTrigger):
         for name in self.import_names:
             found = client.imports.find(self.project_id, name, self.import_kind)
             states[name] = found.state if found else "MISSING"
-        running = [n for n, s in states.items() if s not in ("FINISHED", "FAILED")]
-        failed = [n for n, s in states.items() if s == "FAILED"]
+        running = [n for n, s in states.items() if s not in ("FINISHED", "FAILED", "MISSING")]
+        failed = [n for n, s in states.items() if s in ("FAILED", "MISSING")]
         message = f"imports {states}"
         return Poll(done=not running, succeeded=not failed, message=message, payload={"states": states})

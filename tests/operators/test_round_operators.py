@@ -25,7 +25,7 @@ SPEC = {
         {"name": "Best", "type": "message-single-selection"},
     ],
     "classifications": [
-        {"name": "Difficulty", "type": "radio", "options": ["easy", "hard"]},
+        {"name": "Difficulty", "type": "radio", "options": ["easy", "hard"], "required": True},
         {"name": "Quality", "type": "radio", "scope": "message", "options": ["good", "bad"]},
     ],
 }
@@ -209,3 +209,220 @@ def test_sample_prelabels_validate_against_the_sample_round():
     documents = {p["global_key"]: p["row_data"] for p in iter_payloads(lines)}
     body = build_ndjson((DATA / "prelabels.jsonl").read_bytes().splitlines(), ontology, documents)
     assert len(body.splitlines()) == 60 and all(json.loads(line)["uuid"] for line in body.splitlines())
+
+
+# --- annotation imports: what reaches the service, parts, retries, failures ------------------------
+
+
+def import_op(round_setup, labelbox_conn, name, annotations, **kwargs):
+    kwargs.setdefault("import_type", "ground_truth")
+    return LabelboxImportAnnotationsOperator(
+        task_id="i",
+        project_id=round_setup["project_id"],
+        annotations=annotations,
+        import_name=name,
+        poll_interval=0.1,
+        labelbox_conn_id=labelbox_conn,
+        **kwargs,
+    )
+
+
+def good_records(unique_name, count=4, **extra):
+    return [
+        {
+            "key": f"{unique_name}-{i}",
+            "ranking": ["m-a", "m-b"],
+            "classifications": {"Difficulty": "easy"},
+            **extra,
+        }
+        for i in range(count)
+    ]
+
+
+def test_pre_labels_may_leave_out_required_classifications_ground_truth_may_not(
+    round_setup, labelbox_conn, unique_name
+):
+    partial = [{"key": f"{unique_name}-0", "ranking": ["m-a", "m-b"]}]  # no Difficulty (required)
+    summary = import_op(
+        round_setup, labelbox_conn, f"{unique_name}-mal", partial, import_type="model_assisted"
+    ).execute({})
+    assert summary["accepted"] == 1 and summary["failed"] == 0
+    with pytest.raises(AirflowFailException, match="Difficulty"):
+        import_op(round_setup, labelbox_conn, f"{unique_name}-gt", partial).execute({})
+
+
+def test_lines_by_data_row_id_are_checked_against_their_conversation(round_setup, labelbox_conn, unique_name):
+    from airflow_mmc_provider.hooks.labelbox import LabelboxHook
+    from airflow_mmc_provider.mmc import annotations as ann
+    from airflow_mmc_provider.mmc.conversation import response_ref
+
+    client = LabelboxHook(labelbox_conn).get_conn()
+    key = f"{unique_name}-1"
+    (row_id,) = client.data_rows.data_row_ids_for_global_keys([key])
+    refs = [response_ref(key, "m-a"), response_ref(key, "m-b")]
+    good = [
+        ann.annotation_line(ann.message_ranking("Rank", refs), data_row_id=row_id),
+        ann.annotation_line(ann.radio("Difficulty", "hard"), data_row_id=row_id),
+    ]
+    assert import_op(round_setup, labelbox_conn, f"{unique_name}-ok", good).execute({})["accepted"] == 2
+    other = response_ref(f"{unique_name}-2", "m-a")  # a response of another conversation
+    bad = [
+        ann.annotation_line(
+            ann.single_selection(
+                "Best", (other.message_id, "m-a"), parent_message_id=refs[0].parent_message_id
+            ),
+            data_row_id=row_id,
+        ),
+        good[1],
+    ]
+    with pytest.raises(AirflowFailException, match=other.message_id) as caught:
+        import_op(round_setup, labelbox_conn, f"{unique_name}-bad", bad).execute({})
+    assert row_id in str(caught.value)
+    assert client.imports.find(round_setup["project_id"], f"{unique_name}-bad", "ground_truth") is None
+
+
+def test_a_data_row_that_does_not_exist_fails_before_upload(round_setup, labelbox_conn, unique_name):
+    lines = [*good_records(unique_name, 1), {"key": "no-such-row", "ranking": ["m-a", "m-b"]}]
+    with pytest.raises(AirflowFailException, match="no-such-row"):
+        import_op(round_setup, labelbox_conn, f"{unique_name}-x", lines).execute({})
+
+
+def test_large_imports_go_up_in_parts_each_holding_whole_data_rows(round_setup, labelbox_conn, unique_name):
+    from airflow_mmc_provider.hooks.labelbox import LabelboxHook
+
+    # Two records per data row, far apart: one row's annotations must still land in one part.
+    lines = [*good_records(unique_name), *({"key": f"{unique_name}-{i}", "best": "m-b"} for i in range(4))]
+    summary = import_op(round_setup, labelbox_conn, f"{unique_name}-big", lines, max_part_bytes=1500).execute(
+        {}
+    )
+    assert summary["accepted"] == 12 and summary["failed"] == 0
+    names = summary["imports"]
+    assert len(names) > 1 and names[0] == f"{unique_name}-big-part-0001"
+    client = LabelboxHook(labelbox_conn).get_conn()
+    rows_per_part = []
+    for name in names:
+        found = client.imports.find(round_setup["project_id"], name, "ground_truth")
+        rows_per_part.append(
+            {line["dataRow"]["globalKey"] for line in client.imports.read_report(found.input_file_url)}
+        )
+    assert sum(len(rows) for rows in rows_per_part) == len(set().union(*rows_per_part)) == 4
+    again = import_op(round_setup, labelbox_conn, f"{unique_name}-big", lines, max_part_bytes=1500).execute(
+        {}
+    )
+    assert again == summary  # a retry finds every part
+
+
+def test_a_retry_whose_input_changed_fails_naming_the_import(round_setup, labelbox_conn, unique_name):
+    name = f"{unique_name}-run"
+    import_op(round_setup, labelbox_conn, name, good_records(unique_name)).execute({})
+    changed = good_records(unique_name, best="m-b")
+    with pytest.raises(AirflowFailException, match=f"{name}.*already exists.*input changed"):
+        import_op(round_setup, labelbox_conn, name, changed).execute({})
+
+
+def test_annotations_the_service_rejects_are_listed_unless_tolerated(
+    round_setup, labelbox_conn, unique_name, tmp_path
+):
+    # A stale conversations file: it knows a third response the uploaded data rows do not have,
+    # so the lines pass locally and the service rejects the rankings.
+    stale = tmp_path / "conversations.jsonl"
+    stale.write_text(
+        "\n".join(
+            json.dumps({**r, "responses": {**r["responses"], "m-c": "C says"}}) for r in records(unique_name)
+        )
+    )
+    lines = [
+        {
+            "key": f"{unique_name}-{i}",
+            "ranking": ["m-a", "m-b", "m-c"],
+            "classifications": {"Difficulty": "easy"},
+        }
+        for i in range(2)
+    ]
+    with pytest.raises(AirflowException) as caught:
+        import_op(round_setup, labelbox_conn, f"{unique_name}-a", lines, conversations=str(stale)).execute({})
+    text = str(caught.value)
+    assert text.startswith("2 annotation(s) failed (tolerated: 0)")
+    for i in range(2):
+        assert f"(Rank, message-ranking) on data row {unique_name}-{i}: " in text
+    from airflow_mmc_provider.mmc.conversation import response_ref
+
+    assert response_ref(f"{unique_name}-0", "m-c").message_id in text  # the service's reason
+    summary = import_op(
+        round_setup,
+        labelbox_conn,
+        f"{unique_name}-b",
+        lines,
+        conversations=str(stale),
+        max_failed_annotations=2,
+    ).execute({})
+    assert summary["failed"] == 2 and summary["accepted"] == 2  # the Difficulty answers
+
+
+def test_the_import_wait_defers_and_a_timeout_fails_clearly(round_setup, labelbox_conn, unique_name):
+    import importlib
+
+    op = import_op(round_setup, labelbox_conn, f"{unique_name}-d", good_records(unique_name), deferrable=True)
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute({})
+    classpath, kwargs = deferred.value.trigger.serialize()
+    module, _, name = classpath.rpartition(".")
+    trigger = getattr(importlib.import_module(module), name)(**json.loads(json.dumps(kwargs)))
+    (event,) = asyncio.run(_collect(trigger))
+    assert event.payload["status"] == "success"
+    assert op.execute_complete({}, event.payload)["accepted"] == 8
+    with pytest.raises(AirflowException, match="timeout: imports"):
+        op.execute_complete({}, {"status": "timeout", "message": "imports {...} at the deadline", **kwargs})
+
+
+def test_an_import_that_disappeared_ends_the_wait_at_once(round_setup, labelbox_conn, unique_name):
+    from airflow_mmc_provider.triggers.imports import LabelboxImportTrigger
+
+    trigger = LabelboxImportTrigger(
+        project_id=round_setup["project_id"],
+        import_names=[f"{unique_name}-never-started"],
+        import_kind="ground_truth",
+        labelbox_conn_id=labelbox_conn,
+        end_time=10**10,
+        poll_interval=0.1,
+    )
+    (event,) = asyncio.run(asyncio.wait_for(_collect(trigger), 20))
+    assert event.payload["status"] == "failed" and "MISSING" in event.payload["message"]
+
+
+def test_an_import_that_failed_as_a_whole_fails_the_task_at_once(round_setup, labelbox_conn, unique_name):
+    from airflow_mmc_provider.hooks.labelbox import LabelboxHook
+
+    client = LabelboxHook(labelbox_conn).get_conn()
+    name = f"{unique_name}-broken"
+    client.imports.start_from_bytes(round_setup["project_id"], name, "ground_truth", b"\xff\xfe not text")
+    found = client.imports.wait(
+        round_setup["project_id"], name, "ground_truth", timeout=30, poll_interval=0.1
+    )
+    assert found.state == "FAILED"
+    with pytest.raises(AirflowFailException, match=f"{name}.*FAILED as a whole.*new import_name"):
+        import_op(round_setup, labelbox_conn, name, good_records(unique_name)).execute({})
+
+
+def test_a_failed_import_names_its_errors_but_not_the_signature_of_their_url():
+    from airflow_mmc_provider.client.imports import AnnotationImport
+
+    signed = "https://storage.example/errors.ndjson?X-Goog-Signature=SECRET123&X-Goog-Expires=600"
+    found = AnnotationImport("i1", "gt", "FAILED", None, signed, None, None)
+    reported = []
+
+    class Imports:
+        def read_report(self, url):
+            reported.append(url)
+            yield {"uuid": "u-1", "dataRow": {"globalKey": "k-1"}, "errors": [{"message": "bad file"}]}
+
+    class Client:
+        imports = Imports()
+
+    op = LabelboxImportAnnotationsOperator(
+        task_id="i", project_id="p1", import_type="ground_truth", annotations=[]
+    )
+    text = op._failed_import(Client(), found)
+    assert reported == [signed]
+    assert "annotation u-1 on data row k-1: bad file" in text
+    assert "https://storage.example/errors.ndjson" in text and "SECRET123" not in text
