@@ -14,6 +14,9 @@ a line must also name a data row that exists and is in the project. The status f
 per annotation, ``{"uuid", "dataRow": {"id"}, "status": "SUCCESS"|"FAILURE", "errors": [{"name",
 "message"}]}`` (``errors`` only on failures), and the error file the failed ones; both are served at
 plain ``/files/{id}`` URLs (``statusFileUrl``, ``errorFileUrl``; ``inputFileUrl`` is the upload).
+The rules over a whole data row (``AnnotationValidator.finish``: required top-level classifications,
+for ground truth only -- pre-labels may be partial, as the client allows) run once every line is
+checked; each of their issues fails every annotation of its data row, which then gets no label.
 
 Ground truth becomes labels (one per data row and import, by the API user, exported later), and the
 rows it labels move from ToLabel to Done. Pre-labels are stored apart: they are not labels and are
@@ -110,7 +113,7 @@ def _run_import(store: Store, task: Task, found: AnnotationImport) -> None:
         check_required=found.kind == LABEL,
     )
     statuses: list[dict[str, Any]] = []
-    accepted: dict[str, list[dict[str, Any]]] = {}
+    checked: list[tuple[str | None, Any]] = []  # per status: the line's data row (id, else its key), line
     for number, line in enumerate(lines, start=1):
         row_id, key = _row_key(line)
         member = rows.get(row_id or "") or rows.get(key or "")
@@ -125,10 +128,14 @@ def _run_import(store: Store, task: Task, found: AnnotationImport) -> None:
                                   "status": "FAILURE" if errors else "SUCCESS"}  # fmt: skip
         if errors:
             status["errors"] = errors
-        else:
-            assert member is not None and isinstance(line, Mapping)
-            accepted.setdefault(member[0], []).append({**line, "dataRow": {"id": member[0]}})
         statuses.append(status)
+        checked.append((member[0] if member else key or row_id, line))
+    _fail_incomplete_rows(validator, rows, statuses, checked)
+    accepted: dict[str, list[dict[str, Any]]] = {}
+    for status, (row, line) in zip(statuses, checked, strict=True):
+        if status["status"] == "SUCCESS":
+            assert row is not None and isinstance(line, Mapping)
+            accepted.setdefault(row, []).append({**line, "dataRow": {"id": row}})
     status_file = _save_lines(store, found, statuses)
     error_file = _save_lines(store, found, [s for s in statuses if s["status"] == "FAILURE"])
     stamp = now()
@@ -143,6 +150,32 @@ def _run_import(store: Store, task: Task, found: AnnotationImport) -> None:
     store.finish_task(
         task.id, status="COMPLETE", result=None, errors=None, metadata={"annotations": len(statuses)}
     )
+
+
+def _fail_incomplete_rows(
+    validator: AnnotationValidator,
+    rows: Mapping[str, tuple[str, str]],
+    statuses: list[dict[str, Any]],
+    checked: list[tuple[str | None, Any]],
+) -> None:
+    """Apply the rules over whole data rows (`AnnotationValidator.finish`: required top-level
+    classifications, for ground truth only) once every line is checked: each issue fails every
+    annotation of its data row, so that row gets no label."""
+    per_row: dict[str, list[dict[str, Any]]] = {}
+    for issue in validator.finish():
+        if issue.key is None:
+            continue
+        member = rows.get(issue.key)
+        per_row.setdefault(member[0] if member else issue.key, []).append(
+            {"name": "ValidationError", "message": str(issue)}
+        )
+    if not per_row:
+        return
+    for status, (row, _) in zip(statuses, checked, strict=True):
+        found = per_row.get(row) if row is not None else None
+        if found:
+            status["status"] = "FAILURE"
+            status["errors"] = [*status.get("errors", []), *found]
 
 
 def _save_lines(store: Store, found: AnnotationImport, lines: list[dict[str, Any]]) -> str:

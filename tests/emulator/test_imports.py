@@ -8,7 +8,8 @@ from typing import Any
 
 import requests
 
-from .helpers import Projects, RawGraphQL, conversation, spec
+from .helpers import Projects, RawGraphQL, conversation, mmc_ontology, spec
+from .test_exports import export, rows_of
 
 FIELDS = "id name state progress inputFileUrl statusFileUrl errorFileUrl project { id labelCount }"
 CREATE = (
@@ -31,15 +32,12 @@ def start_import(
     part = f"{project_id}__{name}.ndjson"
     operations = {"query": CREATE.replace("ROOT", root),
                   "variables": {"file": None, "contentLength": len(body) + 3, "projectId": project_id, "name": name}}  # fmt: skip
-    return gql.session.post(
-        gql.emulator.graphql_url,
-        files={
-            "operations": (None, json.dumps(operations)),
-            "map": (None, json.dumps({part: ["variables.file"]})),
-            part: (part, body, "application/x-ndjson"),
-        },
-        timeout=30,
-    ).json()
+    files: dict[str, Any] = {
+        "operations": (None, json.dumps(operations)),
+        "map": (None, json.dumps({part: ["variables.file"]})),
+        part: (part, body, "application/x-ndjson"),
+    }
+    return gql.session.post(gql.emulator.graphql_url, files=files, timeout=30).json()
 
 
 def finished(gql: RawGraphQL, project_id: str, name: str, root: str = "labelImport") -> dict[str, Any]:
@@ -56,18 +54,29 @@ def finished(gql: RawGraphQL, project_id: str, name: str, root: str = "labelImpo
 
 def setup(gql: RawGraphQL, name: str) -> tuple[str, str, str]:
     """A project with the MMC test ontology and one conversation row in a batch: (project, row id, key)."""
+    project_id, [(row_id, key)] = setup_rows(gql, name, [name])
+    return project_id, row_id, key
+
+
+def setup_rows(
+    gql: RawGraphQL, name: str, keys: list[str], normalized: dict[str, Any] | None = None
+) -> tuple[str, list[tuple[str, str]]]:
+    """A project with an ontology (the MMC test one by default) and a conversation row per global
+    key in one batch: (project, [(row id, key)])."""
     projects = Projects(gql)
     dataset = gql.create_dataset(name)
-    task = gql.upsert([spec({"row_data": conversation(), "dataset_id": dataset, "global_key": name})])
-    [row] = gql.successes(task["id"])
-    ontology = projects.create_ontology(name)
+    task = gql.upsert(
+        [spec({"row_data": conversation(), "dataset_id": dataset, "global_key": k}) for k in keys]
+    )
+    by_key = {row["globalKey"]: row["id"] for row in gql.successes(task["id"])}
+    ontology = projects.create_ontology(name, normalized)
     project = projects.create_project(name)
     gql.data(
         "mutation($p: ID!, $o: ID!){project(where: {id: $p}){connectOntology(ontologyId: $o){id}}}",
         {"p": project["id"], "o": ontology["id"]},
     )
-    projects.batch(project["id"], "b", global_keys=[name])
-    return project["id"], row["id"], name
+    projects.batch(project["id"], "b", global_keys=keys)
+    return project["id"], [(by_key[k], k) for k in keys]
 
 
 def selection(key: str, uuid: str, model: str = "model-a", row: str = "globalKey") -> dict[str, Any]:
@@ -135,3 +144,66 @@ def test_a_file_that_is_not_ndjson_fails_the_import_and_foreign_urls_are_refused
         {"p": project_id, "n": "neither"},
     ).json()
     assert "exactly one of filePayload" in neither["errors"][0]["message"]
+
+
+REQUIRED = "Choose the best response"
+
+
+def required_radio_ontology() -> dict[str, Any]:
+    """The MMC test ontology with its global radio required."""
+    normalized = mmc_ontology()
+    for classification in normalized["classifications"]:
+        if classification["name"] == REQUIRED:
+            classification["required"] = True
+    return normalized
+
+
+def radio(key: str, uuid: str) -> dict[str, Any]:
+    return {"uuid": uuid, "name": REQUIRED, "dataRow": {"globalKey": key}, "answer": {"name": "Response B"}}
+
+
+def partial_import(gql: RawGraphQL, name: str) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Two rows; the first gets a selection and the required radio, the second a selection and a text."""
+    project_id, rows = setup_rows(gql, name, [f"{name}-full", f"{name}-partial"], required_radio_ontology())
+    (_, full), (_, partial) = rows
+    body = "\n".join(json.dumps(line) for line in [
+        selection(full, "00000000-0000-4000-8000-000000000011"),
+        radio(full, "00000000-0000-4000-8000-000000000012"),
+        selection(partial, "00000000-0000-4000-8000-000000000013"),
+        {"uuid": "00000000-0000-4000-8000-000000000014", "name": "Provide a reason for your choice",
+         "dataRow": {"globalKey": partial}, "answer": "because"},
+    ]).encode()  # fmt: skip
+    return project_id, rows, body
+
+
+def test_ground_truth_fails_every_annotation_of_a_row_that_lacks_a_required_classification(gql, unique_name):
+    project_id, [(full_id, _), (partial_id, partial)], body = partial_import(gql, unique_name)
+    start_import(gql, project_id, "gt", body)
+    done = finished(gql, project_id, "gt")
+    assert done["state"] == "FINISHED"
+    statuses = lines(done["statusFileUrl"])
+    assert [(s["dataRow"]["id"], s["status"]) for s in statuses] == [
+        (full_id, "SUCCESS"), (full_id, "SUCCESS"), (partial_id, "FAILURE"), (partial_id, "FAILURE"),
+    ]  # fmt: skip
+    for failed in statuses[2:]:
+        [error] = failed["errors"]
+        assert error["name"] == "ValidationError"
+        assert f"required classification {REQUIRED!r}" in error["message"] and partial in error["message"]
+    assert lines(done["errorFileUrl"]) == statuses[2:]
+    assert done["project"]["labelCount"] == 1
+    by_row = {
+        row["data_row"]["id"]: row["projects"][project_id]["labels"]
+        for row in rows_of(gql, export(gql, project_id))
+    }
+    assert by_row[partial_id] == []
+    [label] = by_row[full_id]
+    assert {c["name"] for c in label["annotations"]["classifications"]} == {REQUIRED}
+
+
+def test_model_assisted_accepts_the_same_partial_pre_labels(gql, unique_name):
+    project_id, _, body = partial_import(gql, unique_name)
+    start_import(gql, project_id, "mal", body, root="createModelAssistedLabelingPredictionImport")
+    done = finished(gql, project_id, "mal", root="modelAssistedLabelingPredictionImport")
+    assert done["state"] == "FINISHED"
+    assert [s["status"] for s in lines(done["statusFileUrl"])] == ["SUCCESS"] * 4
+    assert lines(done["errorFileUrl"]) == [] and done["project"]["labelCount"] == 0
