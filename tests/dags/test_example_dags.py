@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pendulum
 
@@ -59,8 +62,18 @@ def test_round_setup_twice_creates_everything_once(run_dag, lb_emulator, unique_
 SKILLS = {"atlas-large": 1.0, "dynamo-pro": 0.5, "borealis-7b": 0.0, "cirrus-mini": -0.8}
 
 
+def xcom_values(airflow_home: Path, dag_id: str, task_id: str) -> list[Any]:
+    """The return values a task pushed, read from the metadata database `airflow dags test` used."""
+    with closing(sqlite3.connect(airflow_home / "airflow.db")) as db:
+        rows = db.execute(
+            "SELECT value FROM xcom WHERE dag_id = ? AND task_id = ? AND key = 'return_value'",
+            (dag_id, task_id),
+        ).fetchall()
+    return [json.loads(value) for (value,) in rows]
+
+
 def test_whole_round_then_scheduled_export_then_running_leaderboard(
-    run_dag, lb_emulator, unique_name, tmp_path
+    run_dag, airflow_home, lb_emulator, unique_name, tmp_path
 ):
     lb_emulator.set_raters({"seed": 11, "raters": 4, "skills": SKILLS, "noise": 0.5})
     project = f"{unique_name}-project"
@@ -75,6 +88,18 @@ def test_whole_round_then_scheduled_export_then_running_leaderboard(
     }
     result = run_dag("mmc_evaluation_round", conf)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    # The sample's 60 pre-labels arrived: the import the task returned (its XCom) accepted all 60.
+    with LabelboxClient(lb_emulator.api_key, lb_emulator.graphql_url) as client:
+        (project_id,) = (p.id for p in client.projects.find_by_name(project))
+        pushed = xcom_values(airflow_home, "mmc_evaluation_round", "import_prelabels")
+        (summary,) = (value for value in pushed if value["project_id"] == project_id)
+        assert (summary["import_type"], summary["accepted"], summary["failed"]) == ("model_assisted", 60, 0)
+        (found,) = (
+            client.imports.find(summary["project_id"], n, "model_assisted") for n in summary["imports"]
+        )
+        assert found is not None and found.state == "FINISHED"
+        statuses = [s["status"] for s in client.imports.read_report(found.status_file_url)]
+    assert statuses == ["SUCCESS"] * 60
     board_dir = tmp_path / "rounds" / project / "round-1" / "leaderboard"
     board = json.loads((board_dir / "leaderboard.json").read_text())
     assert [row["model"] for row in board["models"]] == sorted(SKILLS, key=SKILLS.get, reverse=True)
