@@ -42,7 +42,9 @@ conversations, so it does less work than ours. All of our bodies are byte-identi
 
 Run: ``.venv/bin/python benchmarks/annotations.py [--annotations N] [--repeat R]``; the best of
 R runs is reported, in CPU time of this process (`time.process_time`), which shared machines
-disturb less than wall time. Prints figures only.
+disturb less than wall time. The runs are interleaved (each round runs every variant once, ours
+and the SDK's), so a slow spell of the machine, which can last a minute, slows both sides alike
+instead of one side's every run. Prints figures only.
 """
 
 from __future__ import annotations
@@ -260,19 +262,29 @@ def _without_uuids(body: bytes) -> bytes:
     return re.sub(rb'"uuid": ?"[0-9a-f-]{36}"', b"", body)
 
 
-def best_time(run: Callable[[], Any], repeat: int, *, collector: bool = True) -> tuple[float, Any]:
-    best, result = math.inf, None
+def timed(run: Callable[[], Any], *, collector: bool = True) -> tuple[float, Any]:
+    gc.collect()
+    if not collector:
+        gc.disable()
+    try:
+        start = time.process_time()
+        result = run()
+        return time.process_time() - start, result
+    finally:
+        gc.enable()
+
+
+def interleaved(
+    runs: dict[str, tuple[Callable[[], Any], bool]], repeat: int
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """The best time of each run over `repeat` rounds, each round running every one once."""
+    best = dict.fromkeys(runs, math.inf)
+    results: dict[str, Any] = {}
     for _ in range(repeat):
-        gc.collect()
-        if not collector:
-            gc.disable()
-        try:
-            start = time.process_time()
-            result = run()
-            best = min(best, time.process_time() - start)
-        finally:
-            gc.enable()
-    return best, result
+        for name, (run, collector) in runs.items():
+            seconds, results[name] = timed(run, collector=collector)
+            best[name] = min(best[name], seconds)
+    return best, results
 
 
 def main() -> None:
@@ -300,19 +312,14 @@ def main() -> None:
         "JSONL records, streamed": lambda: build(records, ontology, documents),
         "ontology rules only (typed, streamed)": lambda: build(typed_lines(plan), ontology, None),
     }
-    times: dict[str, float] = {}
-    bodies: dict[str, bytes] = {}
-    for name, run in ours.items():
-        times[name], bodies[name] = best_time(run, args.repeat)
-    sdk_repeat = max(1, min(args.repeat, 2))
-    times["SDK list"], sdk_body = best_time(lambda: sdk_import_body(sdk, plan), sdk_repeat)
-    times["SDK streamed"], sdk_streamed = best_time(lambda: sdk_streamed_body(sdk, plan), sdk_repeat)
-    times["typed builders, list, collector off"], _ = best_time(
-        ours["typed builders, list"], args.repeat, collector=False
-    )
-    times["SDK list, collector off"], _ = best_time(
-        lambda: sdk_import_body(sdk, plan), sdk_repeat, collector=False
-    )
+    runs: dict[str, tuple[Callable[[], Any], bool]] = {name: (run, True) for name, run in ours.items()}
+    runs["SDK list"] = (lambda: sdk_import_body(sdk, plan), True)
+    runs["SDK streamed"] = (lambda: sdk_streamed_body(sdk, plan), True)
+    runs["typed builders, list, collector off"] = (ours["typed builders, list"], False)
+    runs["SDK list, collector off"] = (lambda: sdk_import_body(sdk, plan), False)
+    times, results = interleaved(runs, args.repeat)
+    bodies = {name: results[name] for name in ours}
+    sdk_body, sdk_streamed = results["SDK list"], results["SDK streamed"]
 
     checked = [body for name, body in bodies.items() if "ontology rules only" not in name]
     same = all(body == checked[0] for body in checked)
