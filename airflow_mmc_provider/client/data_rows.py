@@ -18,7 +18,7 @@ from typing import IO, Any
 
 import msgspec
 
-from airflow_mmc_provider.client.errors import DataRowSpecError, LabelboxError
+from airflow_mmc_provider.client.errors import DataRowSpecError, LabelboxError, NotFoundError
 from airflow_mmc_provider.client.metadata import MetadataResolver
 from airflow_mmc_provider.client.models import (
     DataRowUpsert,
@@ -150,7 +150,7 @@ class DataRows:
         query = "query GetDataRowPyApi($id: ID!){dataRow(where: {id: $id}){id globalKey rowData}}"
         node = self._transport.execute(query, {"id": data_row_id}).get("dataRow")
         if not node:
-            raise LabelboxError(f"data row {data_row_id!r} does not exist", operation="GetDataRowPyApi")
+            raise NotFoundError(f"data row {data_row_id!r} does not exist", operation="GetDataRowPyApi")
         text = node.get("rowData")
         try:
             return msgspec.json.decode(text) if isinstance(text, str) and text.startswith("{") else text

@@ -201,7 +201,7 @@ class LabelboxImportAnnotationsOperator(BaseOperator):
         """row_data per data row key (global key, or id for lines by id): global keys from the
         conversations file when given, else fetched row by row; a key that names no data row is
         left out, so the validation reports it."""
-        from airflow_mmc_provider.client.errors import LabelboxError
+        from airflow_mmc_provider.client.errors import NotFoundError
 
         global_keys, row_ids = _referenced_keys(inputs, self.global_key_prefix)
         documents: dict[str, Any] = {}
@@ -221,9 +221,8 @@ class LabelboxImportAnnotationsOperator(BaseOperator):
         for row_id in sorted(row_ids):
             try:
                 documents[row_id] = client.data_rows.row_data(row_id)
-            except LabelboxError as error:
-                if "does not exist" not in str(error):
-                    raise
+            except NotFoundError:
+                continue
         return documents
 
     def _summarise(self, client: LabelboxClient, names: list[str]) -> dict[str, Any]:

@@ -282,9 +282,14 @@ def test_lines_by_data_row_id_are_checked_against_their_conversation(round_setup
 
 
 def test_a_data_row_that_does_not_exist_fails_before_upload(round_setup, labelbox_conn, unique_name):
+    from airflow_mmc_provider.mmc import annotations as ann
+
     lines = [*good_records(unique_name, 1), {"key": "no-such-row", "ranking": ["m-a", "m-b"]}]
     with pytest.raises(AirflowFailException, match="no-such-row"):
         import_op(round_setup, labelbox_conn, f"{unique_name}-x", lines).execute({})
+    by_id = [ann.annotation_line(ann.radio("Difficulty", "easy"), data_row_id="no-such-row-id")]
+    with pytest.raises(AirflowFailException, match=r"no-such-row-id.*not among the conversations"):
+        import_op(round_setup, labelbox_conn, f"{unique_name}-y", by_id).execute({})
 
 
 def test_large_imports_go_up_in_parts_each_holding_whole_data_rows(round_setup, labelbox_conn, unique_name):
