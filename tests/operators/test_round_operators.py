@@ -431,3 +431,48 @@ def test_a_failed_import_names_its_errors_but_not_the_signature_of_their_url():
     assert reported == [signed]
     assert "annotation u-1 on data row k-1: bad file" in text
     assert "https://storage.example/errors.ndjson" in text and "SECRET123" not in text
+
+
+def test_the_client_imports_by_url_and_by_upload_and_reads_every_report(
+    round_setup, labelbox_conn, unique_name
+):
+    """`Imports` on its own: start by file URL or multipart upload, find by (project, name), wait,
+    and read the inputs, status and errors files; a name is taken once per project."""
+    from airflow_mmc_provider.client.errors import ConflictError, LabelboxError
+    from airflow_mmc_provider.hooks.labelbox import LabelboxHook
+    from airflow_mmc_provider.mmc import annotations as ann
+    from airflow_mmc_provider.mmc.conversation import response_ref
+
+    client = LabelboxHook(labelbox_conn).get_conn()
+    project = round_setup["project_id"]
+    key = f"{unique_name}-0"
+    good = ann.annotation_line(ann.radio("Difficulty", "hard"), global_key=key)
+    stranger = ann.annotation_line(ann.radio("Difficulty", "easy"), global_key="not-in-this-project")
+    ranking = ann.annotation_line(
+        ann.message_ranking("Rank", [response_ref(key, "m-a"), response_ref(key, "m-b")]), global_key=key
+    )
+    ontology = client.projects.ontology(project).normalized
+    body = ann.build_ndjson([good, ranking], ontology, check_required=False)
+    bad_body = (
+        body + b"\n" + json.dumps({**stranger, "uuid": "5b0e0c0e-0000-4000-8000-000000000001"}).encode()
+    )
+    url = client.transport.upload(bad_body, filename="labels.ndjson", content_type="application/x-ndjson")
+    started = client.imports.start_from_url(project, f"{unique_name}-url", "model_assisted", url)
+    assert started.name == f"{unique_name}-url"
+    done = client.imports.wait(project, f"{unique_name}-url", "model_assisted", poll_interval=0.1)
+    assert done.state == "FINISHED" and done.id == started.id
+    assert [s["status"] for s in client.imports.read_report(done.status_file_url)] == ["SUCCESS"] * 2 + [
+        "FAILURE"
+    ]
+    (error,) = client.imports.read_report(done.error_file_url)
+    assert error["uuid"] == "5b0e0c0e-0000-4000-8000-000000000001" and error["errors"]
+    sent = client.imports.input_uuids(done)
+    assert sent is not None and len(sent) == 3 and ann.annotation_uuid(good) in sent
+    uploaded, started_now = client.imports.ensure(project, f"{unique_name}-up", "ground_truth", body)
+    again, started_again = client.imports.ensure(project, f"{unique_name}-up", "ground_truth", body)
+    assert started_now and not started_again and again.id == uploaded.id
+    with pytest.raises(ConflictError):
+        client.imports.start_from_bytes(project, f"{unique_name}-up", "ground_truth", body)
+    assert client.imports.find(project, f"{unique_name}-nothing", "ground_truth") is None
+    with pytest.raises(LabelboxError, match="not found"):
+        client.imports.wait(project, f"{unique_name}-nothing", "ground_truth", poll_interval=0.1)
