@@ -276,15 +276,16 @@ def timed(run: Callable[[], Any], *, collector: bool = True) -> tuple[float, Any
 
 def interleaved(
     runs: dict[str, tuple[Callable[[], Any], bool]], repeat: int
-) -> tuple[dict[str, float], dict[str, Any]]:
-    """The best time of each run over `repeat` rounds, each round running every one once."""
-    best = dict.fromkeys(runs, math.inf)
+) -> tuple[list[dict[str, float]], dict[str, Any]]:
+    """The time of each run in each of `repeat` rounds, each round running every one once."""
+    rounds: list[dict[str, float]] = []
     results: dict[str, Any] = {}
     for _ in range(repeat):
+        times: dict[str, float] = {}
         for name, (run, collector) in runs.items():
-            seconds, results[name] = timed(run, collector=collector)
-            best[name] = min(best[name], seconds)
-    return best, results
+            times[name], results[name] = timed(run, collector=collector)
+        rounds.append(times)
+    return rounds, results
 
 
 def main() -> None:
@@ -317,7 +318,8 @@ def main() -> None:
     runs["SDK streamed"] = (lambda: sdk_streamed_body(sdk, plan), True)
     runs["typed builders, list, collector off"] = (ours["typed builders, list"], False)
     runs["SDK list, collector off"] = (lambda: sdk_import_body(sdk, plan), False)
-    times, results = interleaved(runs, args.repeat)
+    rounds, results = interleaved(runs, args.repeat)
+    times = {name: min(r[name] for r in rounds) for name in runs}
     bodies = {name: results[name] for name in ours}
     sdk_body, sdk_streamed = results["SDK list"], results["SDK streamed"]
 
@@ -346,7 +348,12 @@ def main() -> None:
     print(f"first data row identical to the SDK's apart from uuid: {strip == sdk_strip}")
 
     def ratios(sdk_name: str, names: list[str]) -> str:
-        return ", ".join(f"{name} {times[sdk_name] / times[name]:.1f}x" for name in names)
+        """Best against best, and in brackets the ratio of each round (same machine moment)."""
+        return ", ".join(
+            f"{name} {times[sdk_name] / times[name]:.1f}x "
+            f"[rounds: {' '.join(f'{r[sdk_name] / r[name]:.1f}' for r in rounds)}]"
+            for name in names
+        )
 
     print(
         "speed-up, like for like (lists; target 10x): "
