@@ -476,3 +476,39 @@ def test_the_client_imports_by_url_and_by_upload_and_reads_every_report(
     assert client.imports.find(project, f"{unique_name}-nothing", "ground_truth") is None
     with pytest.raises(LabelboxError, match="not found"):
         client.imports.wait(project, f"{unique_name}-nothing", "ground_truth", poll_interval=0.1)
+
+
+def test_annotations_from_object_storage_mix_records_and_ndjson_lines(
+    round_setup, labelbox_conn, unique_name, tmp_path
+):
+    """`source` at an ObjectStoragePath: records and ready NDJSON lines in one file, each line numbered."""
+    from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+    from airflow_mmc_provider.mmc import annotations as ann
+
+    key = f"{unique_name}-3"
+    ndjson = ann.annotation_line(ann.radio("Difficulty", "hard"), global_key=key)
+    path = tmp_path / "labels.jsonl"
+    path.write_text(
+        "\n".join([*map(json.dumps, good_records(unique_name, 3)), "", json.dumps(ndjson)]) + "\n"
+    )
+    summary = LabelboxImportAnnotationsOperator(
+        task_id="i",
+        project_id=round_setup["project_id"],
+        import_type="ground_truth",
+        source=ObjectStoragePath(f"file://{path}"),
+        import_name=f"{unique_name}-file",
+        poll_interval=0.1,
+        labelbox_conn_id=labelbox_conn,
+    ).execute({})
+    assert (summary["accepted"], summary["failed"]) == (7, 0)
+    path.write_text(path.read_text() + json.dumps({"key": key, "best": "m-zzz"}) + "\n")
+    with pytest.raises(AirflowFailException, match=r"line 6.*m-zzz"):
+        LabelboxImportAnnotationsOperator(
+            task_id="i",
+            project_id=round_setup["project_id"],
+            import_type="ground_truth",
+            source=str(path),
+            import_name=f"{unique_name}-file-2",
+            labelbox_conn_id=labelbox_conn,
+        ).execute({})
