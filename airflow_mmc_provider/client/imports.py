@@ -148,10 +148,14 @@ class Imports:
             interval = min(poll_interval, interval * 2)
 
     def input_uuids(self, found: AnnotationImport) -> set[str] | None:
-        """The uuids of the annotations an import was given (None: it has no inputs file)."""
+        """The uuids of the annotations an import was given (None: it has no inputs file; an
+        inputs file that is not NDJSON gives none)."""
         if not found.input_file_url:
             return None
-        return {str(line.get("uuid")) for line in self.read_report(found.input_file_url)}
+        try:
+            return {str(line.get("uuid")) for line in self.read_report(found.input_file_url)}
+        except msgspec.DecodeError:
+            return set()
 
     def read_report(self, url: str | None) -> Iterator[dict[str, Any]]:
         """The lines of an import's status, errors or inputs file (empty when there is none)."""

@@ -1003,6 +1003,39 @@ def build_annotation_lines(
     return [_untyped_decoder.decode(line) for line in lines]
 
 
+def referenced_data_rows(
+    inputs: Iterable[AnnotationInput], global_key_prefix: str = ""
+) -> tuple[set[str], set[str]]:
+    """The global keys and the data row ids that records and NDJSON lines name, so a caller can
+    fetch just those conversations before validating (inputs that are not JSON objects name
+    none; the validation reports them)."""
+    global_keys: set[str] = set()
+    row_ids: set[str] = set()
+    for item in inputs:
+        if isinstance(item, AnnotationLine):
+            data: Any = msgspec.to_builtins(item)
+        elif isinstance(item, AnnotationRecord):
+            data = {"key": item.key}
+        elif isinstance(item, bytes | str):
+            try:
+                data = _untyped_decoder.decode(item)
+            except msgspec.DecodeError:
+                continue
+        else:
+            data = item
+        if not isinstance(data, Mapping):
+            continue
+        row = data.get("dataRow")
+        if isinstance(row, Mapping):
+            if isinstance(row.get("globalKey"), str) and row["globalKey"]:
+                global_keys.add(row["globalKey"])
+            elif isinstance(row.get("id"), str) and row["id"]:
+                row_ids.add(row["id"])
+        elif isinstance(data.get("key"), str | int):
+            global_keys.add(global_key_for(str(data["key"]), global_key_prefix))
+    return global_keys, row_ids
+
+
 def collect_annotation_issues(
     inputs: Iterable[AnnotationInput],
     ontology: OntologyInput,
@@ -1042,6 +1075,7 @@ __all__ = [
     "message_ranking",
     "multi_selection",
     "radio",
+    "referenced_data_rows",
     "single_selection",
     "text",
 ]

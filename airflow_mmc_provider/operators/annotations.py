@@ -144,14 +144,9 @@ class LabelboxImportAnnotationsOperator(BaseOperator):
     def _check_same_input(self, client: LabelboxClient, found: AnnotationImport, body: bytes) -> None:
         """A retry finds the import its first try started: it must hold this input's annotations,
         or the new annotations would silently never be imported."""
-        import msgspec
-
         from airflow_mmc_provider.client.imports import line_uuids
 
-        try:
-            theirs = client.imports.input_uuids(found)
-        except msgspec.DecodeError:  # not an NDJSON file: certainly not this input
-            theirs = set()
+        theirs = client.imports.input_uuids(found)
         if theirs is None:
             self.log.warning("Import %r has no inputs file to compare with this input", found.name)
             return
@@ -202,8 +197,9 @@ class LabelboxImportAnnotationsOperator(BaseOperator):
         conversations file when given, else fetched row by row; a key that names no data row is
         left out, so the validation reports it."""
         from airflow_mmc_provider.client.errors import NotFoundError
+        from airflow_mmc_provider.mmc.annotations import referenced_data_rows
 
-        global_keys, row_ids = _referenced_keys(inputs, self.global_key_prefix)
+        global_keys, row_ids = referenced_data_rows(inputs, self.global_key_prefix)
         documents: dict[str, Any] = {}
         if self.conversations:
             documents = _documents_from_records(self.conversations, self.global_key_prefix)
@@ -292,39 +288,6 @@ def _documents_from_records(path: str | ObjectStoragePath, prefix: str) -> dict[
             p["global_key"]: p["row_data"]
             for p in iter_payloads(read_lines(handle), global_key_prefix=prefix)
         }
-
-
-def _referenced_keys(inputs: list[Any], prefix: str) -> tuple[set[str], set[str]]:
-    """The global keys and the data row ids the inputs name (lines that are not JSON objects
-    name none; the validation reports them)."""
-    import msgspec
-
-    from airflow_mmc_provider.mmc.annotation_validation import AnnotationLine
-    from airflow_mmc_provider.mmc.annotations import AnnotationRecord
-    from airflow_mmc_provider.mmc.conversation import global_key_for
-
-    global_keys: set[str] = set()
-    row_ids: set[str] = set()
-    for item in inputs:
-        if isinstance(item, AnnotationLine):
-            item = msgspec.to_builtins(item)
-        elif isinstance(item, AnnotationRecord):
-            item = {"key": item.key}
-        try:
-            data = msgspec.json.decode(item) if isinstance(item, bytes | str) else item
-        except msgspec.DecodeError:
-            continue
-        if not isinstance(data, Mapping):
-            continue
-        row = data.get("dataRow")
-        if isinstance(row, Mapping):
-            if isinstance(row.get("globalKey"), str) and row["globalKey"]:
-                global_keys.add(row["globalKey"])
-            elif isinstance(row.get("id"), str) and row["id"]:
-                row_ids.add(row["id"])
-        elif isinstance(data.get("key"), str | int):
-            global_keys.add(global_key_for(str(data["key"]), prefix))
-    return global_keys, row_ids
 
 
 def _kind_of(line: Mapping[str, Any]) -> str:
