@@ -8,7 +8,7 @@ refused. It is ``RUNNING`` until a background task (type ``annotation-import``, 
 ``--task-delay``) checks every line and ends it ``FINISHED`` -- or ``FAILED`` when the file is
 not NDJSON at all or holds no line.
 
-Each line is checked by `airflow_mmc_provider.mmc.annotation_validation` against the project's
+Each line is checked by `airflow_mmc_provider.mmc.annotations.rules` against the project's
 ontology and the data row's conversation (one definition for the provider and the emulator);
 a line must also name a data row that exists and is in the project. The status file has one line
 per annotation, ``{"uuid", "dataRow": {"id"}, "status": "SUCCESS"|"FAILURE", "errors": [{"name",
@@ -34,7 +34,7 @@ import msgspec
 from airflow_mmc_provider.emulator.ids import new_id, now
 from airflow_mmc_provider.emulator.labels import StoredLabel
 from airflow_mmc_provider.emulator.models import AnnotationImport, Store, Task
-from airflow_mmc_provider.mmc.annotation_validation import AnnotationValidator
+from airflow_mmc_provider.mmc.annotations.rules import AnnotationValidator
 
 TASK_TYPE = "annotation-import"
 TASK_NAME = "Annotation import"

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_mmc_provider.mmc import annotations as ann
+from airflow_mmc_provider.mmc.annotations import ndjson as ann
 from airflow_mmc_provider.mmc import typed_annotations as typed
-from airflow_mmc_provider.mmc.annotation_validation import AnnotationLine, AnswerObject, NestedClassification
+from airflow_mmc_provider.mmc.annotations.rules import AnnotationLine, AnswerObject, NestedClassification
 
 from .sdk_oracle import sdk
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from airflow_mmc_provider.mmc import annotations as ann
+from airflow_mmc_provider.mmc.annotations import ndjson as ann
 from airflow_mmc_provider.mmc.conversation import prompt_message_id, response_ref
 
 ONTOLOGY_SPEC: dict[str, Any] = {

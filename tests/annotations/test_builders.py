@@ -9,10 +9,10 @@ from typing import Any
 import msgspec
 import pytest
 
-from airflow_mmc_provider.mmc import annotations as ann
-from airflow_mmc_provider.mmc.annotation_validation import AnnotationLine
+from airflow_mmc_provider.mmc.annotations import ndjson as ann
+from airflow_mmc_provider.mmc.annotations.rules import AnnotationLine
 from airflow_mmc_provider.mmc.conversation import response_ref
-from airflow_mmc_provider.mmc.document import ResponseRef
+from airflow_mmc_provider.mmc.conversation.document import ResponseRef
 
 GK = {"globalKey": "gk1"}
 

@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 from hypothesis import HealthCheck, given, settings
 
-from airflow_mmc_provider.mmc import annotations as ann
+from airflow_mmc_provider.mmc.annotations import ndjson as ann
 from airflow_mmc_provider.mmc.ontology import build_ontology
 
 from .neutral import Classification, Label, Option, Tool, ours, ours_typed, sdk_label

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airflow_mmc_provider.mmc import annotation_validation as av
-from airflow_mmc_provider.mmc import annotations as ann
+from airflow_mmc_provider.mmc.annotations import ndjson as ann
 
 from .neutral import ours
 from .scenario import valid_lines

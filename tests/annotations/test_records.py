@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from airflow_mmc_provider.mmc import annotations as ann
+from airflow_mmc_provider.mmc.annotations import ndjson as ann
 from airflow_mmc_provider.mmc.conversation import (
     build_row_data,
     parse_record,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from airflow_mmc_provider.mmc.annotation_validation import (
+from airflow_mmc_provider.mmc.annotations.rules import (
     AnnotationValidator,
     ConversationIndex,
     OntologyIndex,

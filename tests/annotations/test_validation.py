@@ -13,10 +13,10 @@ import msgspec
 import pytest
 
 from airflow_mmc_provider.mmc import annotation_validation
-from airflow_mmc_provider.mmc import annotations as ann
-from airflow_mmc_provider.mmc.annotation_validation import ConversationIndex
+from airflow_mmc_provider.mmc.annotations import ndjson as ann
+from airflow_mmc_provider.mmc.annotations.rules import ConversationIndex
 from airflow_mmc_provider.mmc.conversation import prompt_message_id, response_ref
-from airflow_mmc_provider.mmc.document import ConversationDocument
+from airflow_mmc_provider.mmc.conversation.document import ConversationDocument
 from airflow_mmc_provider.mmc.errors import ValidationError, ValidationIssue
 from airflow_mmc_provider.mmc.ontology import build_ontology
 

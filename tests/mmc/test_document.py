@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from airflow_mmc_provider.mmc.document import (
+from airflow_mmc_provider.mmc.conversation.document import (
     MAX_INLINE_CHARS,
     ConversationDocument,
     FileContent,

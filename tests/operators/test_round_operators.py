@@ -253,7 +253,7 @@ def test_pre_labels_may_leave_out_required_classifications_ground_truth_may_not(
 
 def test_lines_by_data_row_id_are_checked_against_their_conversation(round_setup, labelbox_conn, unique_name):
     from airflow_mmc_provider.hooks.labelbox import LabelboxHook
-    from airflow_mmc_provider.mmc import annotations as ann
+    from airflow_mmc_provider.mmc.annotations import ndjson as ann
     from airflow_mmc_provider.mmc.conversation import response_ref
 
     client = LabelboxHook(labelbox_conn).get_conn()
@@ -282,7 +282,7 @@ def test_lines_by_data_row_id_are_checked_against_their_conversation(round_setup
 
 
 def test_a_data_row_that_does_not_exist_fails_before_upload(round_setup, labelbox_conn, unique_name):
-    from airflow_mmc_provider.mmc import annotations as ann
+    from airflow_mmc_provider.mmc.annotations import ndjson as ann
 
     lines = [*good_records(unique_name, 1), {"key": "no-such-row", "ranking": ["m-a", "m-b"]}]
     with pytest.raises(AirflowFailException, match="no-such-row"):
@@ -440,7 +440,7 @@ def test_the_client_imports_by_url_and_by_upload_and_reads_every_report(
     and read the inputs, status and errors files; a name is taken once per project."""
     from airflow_mmc_provider.client.errors import ConflictError, LabelboxError
     from airflow_mmc_provider.hooks.labelbox import LabelboxHook
-    from airflow_mmc_provider.mmc import annotations as ann
+    from airflow_mmc_provider.mmc.annotations import ndjson as ann
     from airflow_mmc_provider.mmc.conversation import response_ref
 
     client = LabelboxHook(labelbox_conn).get_conn()
@@ -484,7 +484,7 @@ def test_annotations_from_object_storage_mix_records_and_ndjson_lines(
     """`source` at an ObjectStoragePath: records and ready NDJSON lines in one file, each line numbered."""
     from airflow.providers.common.compat.sdk import ObjectStoragePath
 
-    from airflow_mmc_provider.mmc import annotations as ann
+    from airflow_mmc_provider.mmc.annotations import ndjson as ann
 
     key = f"{unique_name}-3"
     ndjson = ann.annotation_line(ann.radio("Difficulty", "hard"), global_key=key)

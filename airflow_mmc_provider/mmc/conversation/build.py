@@ -81,7 +81,7 @@ import msgspec
 
 from airflow_mmc_provider.mmc import media
 from airflow_mmc_provider.mmc._shapes import shape_problems
-from airflow_mmc_provider.mmc.document import (
+from airflow_mmc_provider.mmc.conversation.document import (
     MAX_INLINE_CHARS,
     MMC_TYPE,
     MMC_VERSION,

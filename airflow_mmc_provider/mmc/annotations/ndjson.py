@@ -117,7 +117,8 @@ from typing import Any, Final
 import msgspec
 
 from airflow_mmc_provider.mmc._shapes import shape_problems
-from airflow_mmc_provider.mmc.annotation_validation import (
+from airflow_mmc_provider.mmc.annotations.build import LabelLines, MessageRef, message_pairs, parent_of
+from airflow_mmc_provider.mmc.annotations.rules import (
     FROM_DOCUMENTS,
     AnnotationLine,
     AnnotationValidator,
@@ -135,9 +136,8 @@ from airflow_mmc_provider.mmc.annotation_validation import (
     parse_line,
 )
 from airflow_mmc_provider.mmc.conversation import ConversationIds, check_prefix, global_key_for
-from airflow_mmc_provider.mmc.document import ResponseRef
+from airflow_mmc_provider.mmc.conversation.document import ResponseRef
 from airflow_mmc_provider.mmc.errors import ValidationError, ValidationIssue
-from airflow_mmc_provider.mmc.typed_annotations import LabelLines, MessageRef, message_pairs, parent_of
 
 ANNOTATION_NAMESPACE: Final = uuid_module.uuid5(
     uuid_module.NAMESPACE_URL, "https://github.com/airflow-mmc-provider/airflow-mmc-provider/annotations"
