@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_mmc_provider.mmc.annotations import build as typed
 from airflow_mmc_provider.mmc.annotations import ndjson as ann
-from airflow_mmc_provider.mmc import typed_annotations as typed
 from airflow_mmc_provider.mmc.annotations.rules import AnnotationLine, AnswerObject, NestedClassification
 
 from .sdk_oracle import sdk

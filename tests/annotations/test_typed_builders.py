@@ -8,8 +8,8 @@ from typing import Any
 import msgspec
 import pytest
 
+from airflow_mmc_provider.mmc.annotations import build as typed
 from airflow_mmc_provider.mmc.annotations import ndjson as ann
-from airflow_mmc_provider.mmc import typed_annotations as typed
 from airflow_mmc_provider.mmc.conversation import build_row_data, global_key_for, parse_record, response_ref
 from airflow_mmc_provider.mmc.ontology import build_ontology
 

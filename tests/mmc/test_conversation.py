@@ -10,7 +10,6 @@ from typing import Any
 import msgspec
 import pytest
 
-from airflow_mmc_provider.mmc.conversation import build as conv
 from airflow_mmc_provider.mmc.conversation import (
     ConversationIds,
     ConversationRecord,
@@ -27,6 +26,7 @@ from airflow_mmc_provider.mmc.conversation import (
     response_ref,
     response_refs,
 )
+from airflow_mmc_provider.mmc.conversation import build as conv
 from airflow_mmc_provider.mmc.conversation.document import MAX_INLINE_CHARS, MMC_TYPE, document_issues
 from airflow_mmc_provider.mmc.errors import ValidationError
 

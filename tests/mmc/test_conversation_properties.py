@@ -11,7 +11,6 @@ import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from airflow_mmc_provider.mmc.conversation import build as conv
 from airflow_mmc_provider.mmc import media
 from airflow_mmc_provider.mmc.conversation import (
     ConversationRecord,
@@ -24,6 +23,7 @@ from airflow_mmc_provider.mmc.conversation import (
     response_ref,
     response_refs,
 )
+from airflow_mmc_provider.mmc.conversation import build as conv
 from airflow_mmc_provider.mmc.conversation.document import ConversationDocument, document_issues
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
