@@ -26,7 +26,7 @@ from typing import Any
 
 import msgspec
 
-from airflow_mmc_provider.emulator.models import COMPLETE, FAILED, BatchWriter, Store, Task
+from airflow_mmc_provider.emulator.store import COMPLETE, FAILED, BatchWriter, Store, Task
 from airflow_mmc_provider.emulator.workflow import TO_LABEL
 
 TASK_TYPE = "add-data-rows-to-batch"

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
-from airflow_mmc_provider.emulator.models import FAILED, IN_PROGRESS, Store, Task
+from airflow_mmc_provider.emulator.store import FAILED, IN_PROGRESS, Store, Task
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,7 @@ from airflow_mmc_provider.emulator.metadata import (
     parse_schema_request,
     schema_node,
 )
-from airflow_mmc_provider.emulator.models import (
+from airflow_mmc_provider.emulator.store import (
     COMPLETE,
     AnnotationImport,
     Batch,

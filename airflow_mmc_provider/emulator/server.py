@@ -21,9 +21,9 @@ from airflow_mmc_provider.emulator import batches, exports, imports, upserts
 from airflow_mmc_provider.emulator.faults import FaultConfig, FaultInjector, FaultMiddleware
 from airflow_mmc_provider.emulator.graphql_api import GraphQLService
 from airflow_mmc_provider.emulator.jobs import TaskRunner
-from airflow_mmc_provider.emulator.models import Store
 from airflow_mmc_provider.emulator.raters import RaterConfig, RaterSimulator
 from airflow_mmc_provider.emulator.routes import EmulatorState, create_app
+from airflow_mmc_provider.emulator.store import Store
 
 log = logging.getLogger("airflow_mmc_provider.emulator")
 

@@ -258,15 +258,15 @@ def test_projects_batches_and_states_survive_a_restart_and_unfinished_adds_resum
 
 
 def test_a_data_directory_of_the_previous_version_is_upgraded(tmp_path, monkeypatch):
-    from airflow_mmc_provider.emulator import models
+    from airflow_mmc_provider.emulator.store import Store, schema
 
     with monkeypatch.context() as patch:
-        patch.setattr(models, "_MIGRATIONS", models._MIGRATIONS[:1])  # what the previous version had
-        patch.setattr(models.Store, "_ensure_editor", lambda self: None)
-        old = models.Store(tmp_path)
+        patch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])  # what the previous version had
+        patch.setattr(Store, "_ensure_editor", lambda self: None)
+        old = Store(tmp_path)
         old.create_dataset("kept", None)
         old.close()
-    store = models.Store(tmp_path)
+    store = Store(tmp_path)
     try:
         assert [d.name for d in store.list_datasets()] == ["kept"]
         assert store.editor_frontend().name == "Editor"

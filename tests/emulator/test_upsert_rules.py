@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from airflow_mmc_provider.emulator import filters
 from airflow_mmc_provider.emulator.ids import new_id, now
-from airflow_mmc_provider.emulator.models import Store
+from airflow_mmc_provider.emulator.store import Store
 from airflow_mmc_provider.emulator.upserts import apply_upsert
 
 KEYS = ["a", "b", "c"]

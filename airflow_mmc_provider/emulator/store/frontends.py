@@ -1,0 +1,77 @@
+"""Labeling frontends (every organisation has the ``Editor``) and a project's frontend options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from airflow_mmc_provider.emulator.ids import new_id, now
+from airflow_mmc_provider.emulator.store.base import StoreBase
+from airflow_mmc_provider.emulator.store.rows import from_row, from_rows
+
+EDITOR_FRONTEND = "Editor"
+
+
+@dataclass(frozen=True)
+class LabelingFrontend:
+    id: str
+    name: str
+    description: str | None
+    iframe_url_path: str | None
+    deleted: bool
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class LabelingFrontendOptions:
+    id: str
+    project_id: str
+    labeling_frontend_id: str
+    customization_options: str
+
+
+class FrontendState(StoreBase):
+    def _ensure_editor(self) -> None:
+        """Every organisation has the default ``Editor`` frontend (`connect_ontology` looks it up by name)."""
+        with self.transaction() as db:
+            found = db.execute(
+                "SELECT 1 FROM labeling_frontends WHERE organization_id = ? AND name = ?",
+                (self.organization.id, EDITOR_FRONTEND),
+            ).fetchone()
+            if found is None:
+                stamp = now()
+                db.execute(
+                    "INSERT INTO labeling_frontends (id, organization_id, name, description, iframe_url_path, "
+                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (new_id(), self.organization.id, EDITOR_FRONTEND, "The Labelbox editor",
+                     "https://editor.labelbox.com", stamp, stamp),
+                )  # fmt: skip
+
+    def labeling_frontends(self) -> list[LabelingFrontend]:
+        rows = self._db.execute(
+            "SELECT * FROM labeling_frontends WHERE organization_id = ? ORDER BY created_at, id",
+            (self.organization.id,),
+        ).fetchall()
+        return from_rows(LabelingFrontend, rows)
+
+    def get_labeling_frontend(self, frontend_id: str) -> LabelingFrontend | None:
+        row = self._db.execute(
+            "SELECT * FROM labeling_frontends WHERE id = ? AND organization_id = ? AND deleted = 0",
+            (frontend_id, self.organization.id),
+        ).fetchone()
+        return from_row(LabelingFrontend, row) if row else None
+
+    def editor_frontend(self) -> LabelingFrontend:
+        return next(f for f in self.labeling_frontends() if f.name == EDITOR_FRONTEND and not f.deleted)
+
+    def create_labeling_frontend_options(
+        self, project_id: str, frontend_id: str, customization_options: str
+    ) -> LabelingFrontendOptions:
+        options = LabelingFrontendOptions(new_id(), project_id, frontend_id, customization_options)
+        stamp = now()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO labeling_frontend_options VALUES (?, ?, ?, ?, ?, ?)",
+                (options.id, project_id, frontend_id, customization_options, stamp, stamp),
+            )
+        return options
