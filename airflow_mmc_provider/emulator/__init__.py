@@ -2,7 +2,8 @@
 
 A real server rather than a mock: Starlette under uvicorn, GraphQL executed by graphql-core against
 an SDL of the supported subset, state in SQLite and files under a data directory. The split follows
-moto: `models` holds the state, `resolvers`/`routes` speak the protocol, `upserts` (data rows),
+moto: `store` holds the state (one module per resource), `graphql` (resolvers per resource) and
+`routes` speak the protocol, `upserts` (data rows),
 `metadata` (custom metadata schemas), `ontologies` (feature checks and ids), `batches` (rows into
 projects), `workflow` (labelling state and progress), `labels` (annotations and their export
 shapes), `exports` (export tasks and streams), `imports` (annotation imports) and `raters`

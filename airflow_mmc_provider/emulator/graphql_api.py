@@ -27,8 +27,9 @@ from graphql import (
     validate,
 )
 
-from airflow_mmc_provider.emulator import resolvers
 from airflow_mmc_provider.emulator.errors import EmulatorError
+from airflow_mmc_provider.emulator.graphql import registry
+from airflow_mmc_provider.emulator.graphql.context import RequestContext
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def load_sdl() -> str:
 
 def build_executable_schema() -> GraphQLSchema:
     schema = build_schema(load_sdl())
-    resolvers.bind(schema)
+    registry.bind(schema)
     return schema
 
 
@@ -72,7 +73,7 @@ class GraphQLService:
         query: Any,
         variables: Any,
         operation_name: Any,
-        context: resolvers.RequestContext,
+        context: RequestContext,
     ) -> GraphQLResponse:
         if not isinstance(query, str) or not query.strip():
             return error_response(400, "The request has no GraphQL query string", MALFORMED_REQUEST)

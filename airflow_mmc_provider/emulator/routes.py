@@ -31,10 +31,10 @@ from starlette.routing import Route
 from airflow_mmc_provider.emulator import exports, upserts, workflow
 from airflow_mmc_provider.emulator.errors import AuthenticationFailed
 from airflow_mmc_provider.emulator.faults import FaultConfig, FaultInjector
+from airflow_mmc_provider.emulator.graphql.context import RequestContext, UploadedPart
 from airflow_mmc_provider.emulator.graphql_api import MALFORMED_REQUEST, GraphQLService, error_response
 from airflow_mmc_provider.emulator.jobs import TaskRunner
 from airflow_mmc_provider.emulator.raters import RaterConfig, RaterSimulator
-from airflow_mmc_provider.emulator.resolvers import RequestContext, UploadedPart
 from airflow_mmc_provider.emulator.store import Store
 
 MAX_PART_BYTES = 256 * 1024 * 1024

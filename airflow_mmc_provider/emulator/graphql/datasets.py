@@ -1,0 +1,71 @@
+"""Datasets: by id, the ORM list, create, and update (a rename, or `deleted: true`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from graphql import GraphQLResolveInfo
+
+from airflow_mmc_provider.emulator.errors import (
+    InvalidInputError,
+    NotFoundError,
+)
+from airflow_mmc_provider.emulator.graphql.account import resolve_created_by, resolve_organization_of
+from airflow_mmc_provider.emulator.graphql.context import (
+    Resolvers,
+    store_of,
+)
+from airflow_mmc_provider.emulator.graphql.paging import (
+    by_id,
+    orm_list,
+)
+from airflow_mmc_provider.emulator.store import Dataset
+
+
+def dataset_node(dataset: Dataset) -> dict[str, Any]:
+    return {
+        "id": dataset.id,
+        "name": dataset.name,
+        "description": dataset.description,
+        "rowCount": dataset.row_count,
+        "createdAt": dataset.created_at,
+        "updatedAt": dataset.updated_at,
+        "deleted": dataset.deleted,  # not in the SDL: only for `where` filters
+        "_createdBy": dataset.created_by,
+    }
+
+
+resolve_dataset = by_id("Dataset", lambda store, dataset_id: store.get_dataset(dataset_id), dataset_node)
+resolve_datasets = orm_list(lambda store, name: store.list_datasets(name=name), dataset_node)
+
+
+def resolve_create_dataset(_: Any, info: GraphQLResolveInfo, data: Mapping[str, Any]) -> dict[str, Any]:
+    name = data["name"]
+    if not name.strip():
+        raise InvalidInputError("Dataset name must not be blank")
+    return dataset_node(store_of(info).create_dataset(name, data.get("description")))
+
+
+def resolve_update_dataset(
+    _: Any, info: GraphQLResolveInfo, where: Mapping[str, Any], data: Mapping[str, Any]
+) -> dict[str, Any]:
+    store = store_of(info)
+    if data.get("name") is not None and not data["name"].strip():
+        raise InvalidInputError("Dataset name must not be blank")
+    if data.get("deleted"):
+        dataset = store.delete_dataset(where["id"])
+    else:
+        dataset = store.update_dataset(
+            where["id"], name=data.get("name"), description=data.get("description")
+        )
+    if dataset is None:
+        raise NotFoundError(f"Dataset '{where['id']}' not found")
+    return dataset_node(dataset)
+
+
+RESOLVERS: Resolvers = {
+    "Query": {"dataset": resolve_dataset, "datasets": resolve_datasets},
+    "Mutation": {"createDataset": resolve_create_dataset, "updateDataset": resolve_update_dataset},
+    "Dataset": {"createdBy": resolve_created_by, "organization": resolve_organization_of},
+}

@@ -1,0 +1,70 @@
+"""Tasks as nodes: by id, a user's `createdTasks`, and who made them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from graphql import GraphQLResolveInfo
+
+from airflow_mmc_provider.emulator import filters
+from airflow_mmc_provider.emulator.errors import (
+    InvalidInputError,
+)
+from airflow_mmc_provider.emulator.graphql.account import resolve_created_by, resolve_organization_of
+from airflow_mmc_provider.emulator.graphql.context import (
+    Resolvers,
+    store_of,
+)
+from airflow_mmc_provider.emulator.graphql.paging import (
+    DEFAULT_PAGE,
+    page_size,
+)
+from airflow_mmc_provider.emulator.store import Task
+
+
+def task_node(task: Task) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "name": task.name,
+        "type": task.type,
+        "status": task.status,
+        "completionPercentage": task.completion_percentage,
+        "result": task.result,
+        "errors": task.errors,
+        "metadata": task.metadata,
+        "createdAt": task.created_at,
+        "updatedAt": task.updated_at,
+        "_createdBy": task.created_by,
+    }
+
+
+def resolve_task(
+    _: Any, info: GraphQLResolveInfo, where: Mapping[str, Any] | None = None
+) -> dict[str, Any] | None:
+    task = store_of(info).get_task(str((where or {}).get("id")))
+    return task_node(task) if task is not None else None
+
+
+def resolve_created_tasks(
+    user: Mapping[str, Any],
+    info: GraphQLResolveInfo,
+    where: Mapping[str, Any] | None = None,
+    skip: int | None = None,
+    first: int | None = None,
+) -> list[dict[str, Any]]:
+    wanted = filters.equalities(where)
+    unknown = set(wanted) - {"id", "status", "type"}
+    if unknown:
+        raise InvalidInputError(f"createdTasks cannot filter on {sorted(unknown)}")
+    tasks = store_of(info).tasks_created_by(
+        user["id"], filters=wanted, skip=max(0, skip or 0), first=page_size(first, DEFAULT_PAGE)
+    )
+    return [task_node(t) for t in tasks]
+
+
+RESOLVERS: Resolvers = {
+    "Query": {"task": resolve_task},
+    "User": {"createdTasks": resolve_created_tasks},
+    "Task": {"createdBy": resolve_created_by, "organization": resolve_organization_of},
+}
