@@ -5,18 +5,14 @@ The state now lives per resource in `airflow_mmc_provider.emulator.store`; impor
 
 from __future__ import annotations
 
-from airflow_mmc_provider.emulator.store import (
-    COMPLETE,
-    FAILED,
-    IN_PROGRESS,
-    AnnotationImport,
+from airflow_mmc_provider.emulator.store import COMPLETE, FAILED, IN_PROGRESS, Store, Task
+from airflow_mmc_provider.emulator.store.imports import AnnotationImport
+from airflow_mmc_provider.emulator.store.upserts import (
     DataRowUpdate,
     DataRowWriter,
     FailedRow,
     NewDataRow,
     RowRef,
-    Store,
-    Task,
 )
 
 __all__ = [

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +37,7 @@ from airflow_mmc_provider.emulator.jobs import TaskRunner
 from airflow_mmc_provider.emulator.raters import RaterConfig, RaterSimulator
 from airflow_mmc_provider.emulator.store import Store
 
+Endpoint = Callable[[Request], Awaitable[Response]]
 MAX_PART_BYTES = 256 * 1024 * 1024
 _UNAUTHENTICATED = AuthenticationFailed("Invalid API key")
 
@@ -83,11 +84,11 @@ def create_app(state: EmulatorState) -> Starlette:
         ),
         Route("/api/v1/export-results/{task_id}/{org_id}", endpoints.export_results, methods=["GET"]),
         Route("/api/v1/export-errors/{task_id}/{org_id}", endpoints.export_errors, methods=["GET"]),
-        Route("/_emulator/health", endpoints.health, methods=["GET"]),
-        Route("/_emulator/faults", endpoints.faults, methods=["GET", "POST", "DELETE"]),
-        Route("/_emulator/reset", endpoints.reset, methods=["POST"]),
-        Route("/_emulator/workflow", endpoints.workflow, methods=["GET", "POST"]),
-        Route("/_emulator/raters", endpoints.raters, methods=["GET", "POST"]),
+        Route("/_emulator/health", _admin(endpoints.health), methods=["GET"]),
+        Route("/_emulator/faults", _admin(endpoints.faults), methods=["GET", "POST", "DELETE"]),
+        Route("/_emulator/reset", _admin(endpoints.reset), methods=["POST"]),
+        Route("/_emulator/workflow", _admin(endpoints.workflow), methods=["GET", "POST"]),
+        Route("/_emulator/raters", _admin(endpoints.raters), methods=["GET", "POST"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 
@@ -186,12 +187,9 @@ class _Endpoints:
     # --- admin (loopback only) -------------------------------------------------------------------
 
     async def health(self, request: Request) -> Response:
-        return _loopback_only(request) or JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "ok"})
 
     async def faults(self, request: Request) -> Response:
-        denied = _loopback_only(request)
-        if denied:
-            return denied
         injector = self.state.faults
         if request.method == "POST":
             try:
@@ -203,17 +201,11 @@ class _Endpoints:
         return JSONResponse(injector.stats())
 
     async def reset(self, request: Request) -> Response:
-        denied = _loopback_only(request)
-        if denied:
-            return denied
         await run_in_threadpool(self.state.store.reset)
         return JSONResponse({"status": "reset"})
 
     async def workflow(self, request: Request) -> Response:
         """POST moves rows to a workflow state; GET reports one row's state and history."""
-        denied = _loopback_only(request)
-        if denied:
-            return denied
         store = self.state.store
         if request.method == "GET":
             project_id = request.query_params.get("project_id", "")
@@ -236,9 +228,6 @@ class _Endpoints:
 
 
 async def _raters(state: EmulatorState, request: Request) -> Response:
-    denied = _loopback_only(request)
-    if denied:
-        return denied
     if request.method == "POST":
         try:
             state.raters.configure(RaterConfig.from_json(json.loads(await request.body() or b"null")))
@@ -248,6 +237,15 @@ async def _raters(state: EmulatorState, request: Request) -> Response:
     return JSONResponse(
         {"config": None if config is None else config.to_json(), "labelled_rows": state.raters.labelled_rows}
     )
+
+
+def _admin(endpoint: Endpoint) -> Endpoint:
+    """`endpoint` for loopback clients only: every admin endpoint is guarded here, at its route."""
+
+    async def guarded(request: Request) -> Response:
+        return _loopback_only(request) or await endpoint(request)
+
+    return guarded
 
 
 def _loopback_only(request: Request) -> Response | None:

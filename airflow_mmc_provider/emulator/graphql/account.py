@@ -7,13 +7,8 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from airflow_mmc_provider.emulator.errors import (
-    NotFoundError,
-)
-from airflow_mmc_provider.emulator.graphql.context import (
-    Resolvers,
-    store_of,
-)
+from airflow_mmc_provider.emulator.errors import NotFoundError
+from airflow_mmc_provider.emulator.graphql.context import Resolvers, store_of
 from airflow_mmc_provider.emulator.store import Organization, User
 
 

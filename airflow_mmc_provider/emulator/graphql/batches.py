@@ -8,20 +8,10 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 
 from airflow_mmc_provider.emulator import batches
-from airflow_mmc_provider.emulator.errors import (
-    ConflictError,
-    InvalidInputError,
-    NotFoundError,
-)
+from airflow_mmc_provider.emulator.errors import ConflictError, InvalidInputError, NotFoundError
 from airflow_mmc_provider.emulator.graphql.account import resolve_created_by
-from airflow_mmc_provider.emulator.graphql.context import (
-    Resolvers,
-    request_context,
-    store_of,
-)
-from airflow_mmc_provider.emulator.graphql.paging import (
-    cursor_page_size,
-)
+from airflow_mmc_provider.emulator.graphql.context import Resolvers, request_context, store_of
+from airflow_mmc_provider.emulator.graphql.paging import checked_name, cursor_page_size
 from airflow_mmc_provider.emulator.graphql.projects import project_node
 from airflow_mmc_provider.emulator.store import Batch, BatchNameTaken, UnknownCursor
 
@@ -71,9 +61,7 @@ def resolve_batch_project(batch: Mapping[str, Any], info: GraphQLResolveInfo) ->
 
 
 def _batch_arguments(data: Mapping[str, Any]) -> tuple[str, dict[str, Any] | None]:
-    name = data["name"]
-    if not name.strip():
-        raise InvalidInputError("Batch name must not be blank")
+    name = checked_name("Batch", data["name"])
     try:
         return name, batches.parse_consensus(data.get("consensusSettings"))
     except batches.BatchInputError as exc:

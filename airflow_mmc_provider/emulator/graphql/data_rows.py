@@ -7,19 +7,10 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from airflow_mmc_provider.emulator.errors import (
-    InvalidInputError,
-    NotFoundError,
-)
-from airflow_mmc_provider.emulator.graphql.context import (
-    Resolvers,
-    store_of,
-)
+from airflow_mmc_provider.emulator.errors import InvalidInputError, NotFoundError
+from airflow_mmc_provider.emulator.graphql.context import Resolvers, store_of
 from airflow_mmc_provider.emulator.graphql.datasets import dataset_node
-from airflow_mmc_provider.emulator.graphql.paging import (
-    DEFAULT_PAGE,
-    page_size,
-)
+from airflow_mmc_provider.emulator.graphql.paging import DEFAULT_PAGE, page_size
 from airflow_mmc_provider.emulator.store import COMPLETE, DataRow
 
 GLOBAL_KEYS_JOB = "data-rows-for-global-keys"

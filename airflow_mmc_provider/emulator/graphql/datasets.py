@@ -7,19 +7,9 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from airflow_mmc_provider.emulator.errors import (
-    InvalidInputError,
-    NotFoundError,
-)
 from airflow_mmc_provider.emulator.graphql.account import resolve_created_by, resolve_organization_of
-from airflow_mmc_provider.emulator.graphql.context import (
-    Resolvers,
-    store_of,
-)
-from airflow_mmc_provider.emulator.graphql.paging import (
-    by_id,
-    orm_list,
-)
+from airflow_mmc_provider.emulator.graphql.context import Resolvers, store_of
+from airflow_mmc_provider.emulator.graphql.paging import by_id, checked_name, orm_list, update_or_delete
 from airflow_mmc_provider.emulator.store import Dataset
 
 
@@ -41,9 +31,7 @@ resolve_datasets = orm_list(lambda store, name: store.list_datasets(name=name), 
 
 
 def resolve_create_dataset(_: Any, info: GraphQLResolveInfo, data: Mapping[str, Any]) -> dict[str, Any]:
-    name = data["name"]
-    if not name.strip():
-        raise InvalidInputError("Dataset name must not be blank")
+    name = checked_name("Dataset", data["name"])
     return dataset_node(store_of(info).create_dataset(name, data.get("description")))
 
 
@@ -51,17 +39,11 @@ def resolve_update_dataset(
     _: Any, info: GraphQLResolveInfo, where: Mapping[str, Any], data: Mapping[str, Any]
 ) -> dict[str, Any]:
     store = store_of(info)
-    if data.get("name") is not None and not data["name"].strip():
-        raise InvalidInputError("Dataset name must not be blank")
-    if data.get("deleted"):
-        dataset = store.delete_dataset(where["id"])
-    else:
-        dataset = store.update_dataset(
-            where["id"], name=data.get("name"), description=data.get("description")
-        )
-    if dataset is None:
-        raise NotFoundError(f"Dataset '{where['id']}' not found")
-    return dataset_node(dataset)
+
+    def update(dataset_id: str) -> Dataset | None:
+        return store.update_dataset(dataset_id, name=data.get("name"), description=data.get("description"))
+
+    return dataset_node(update_or_delete("Dataset", where, data, store.delete_dataset, update))
 
 
 RESOLVERS: Resolvers = {

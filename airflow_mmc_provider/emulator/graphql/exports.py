@@ -8,11 +8,7 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 
 from airflow_mmc_provider.emulator import exports
-from airflow_mmc_provider.emulator.graphql.context import (
-    Resolvers,
-    request_context,
-    store_of,
-)
+from airflow_mmc_provider.emulator.graphql.context import Resolvers, request_context, store_of
 from airflow_mmc_provider.emulator.graphql.projects import live_project
 from airflow_mmc_provider.emulator.store import COMPLETE
 

@@ -6,14 +6,8 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from airflow_mmc_provider.emulator.errors import (
-    InvalidInputError,
-)
-from airflow_mmc_provider.emulator.graphql.context import (
-    Resolvers,
-    UploadedPart,
-    request_context,
-)
+from airflow_mmc_provider.emulator.errors import InvalidInputError
+from airflow_mmc_provider.emulator.graphql.context import Resolvers, UploadedPart, request_context
 
 
 def resolve_upload_file(

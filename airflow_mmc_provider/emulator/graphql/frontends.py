@@ -8,18 +8,10 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 
 from airflow_mmc_provider.emulator import ontologies
-from airflow_mmc_provider.emulator.errors import (
-    NotFoundError,
-)
+from airflow_mmc_provider.emulator.errors import NotFoundError
 from airflow_mmc_provider.emulator.graphql.account import resolve_organization_of
-from airflow_mmc_provider.emulator.graphql.context import (
-    Resolvers,
-    store_of,
-)
-from airflow_mmc_provider.emulator.graphql.paging import (
-    by_id,
-    orm_list,
-)
+from airflow_mmc_provider.emulator.graphql.context import Resolvers, store_of
+from airflow_mmc_provider.emulator.graphql.paging import by_id, orm_list
 from airflow_mmc_provider.emulator.graphql.projects import live_project, project_node
 from airflow_mmc_provider.emulator.store import LabelingFrontend
 

@@ -8,16 +8,8 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 
 from airflow_mmc_provider.emulator import imports, upserts
-from airflow_mmc_provider.emulator.errors import (
-    ConflictError,
-    InvalidInputError,
-)
-from airflow_mmc_provider.emulator.graphql.context import (
-    Resolvers,
-    UploadedPart,
-    request_context,
-    store_of,
-)
+from airflow_mmc_provider.emulator.errors import ConflictError, InvalidInputError
+from airflow_mmc_provider.emulator.graphql.context import Resolvers, UploadedPart, request_context, store_of
 from airflow_mmc_provider.emulator.graphql.projects import live_project, project_node
 from airflow_mmc_provider.emulator.store import AnnotationImport, ImportNameTaken
 

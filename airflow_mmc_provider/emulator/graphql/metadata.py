@@ -7,14 +7,8 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from airflow_mmc_provider.emulator.errors import (
-    InvalidInputError,
-)
-from airflow_mmc_provider.emulator.graphql.context import (
-    Resolvers,
-    request_context,
-    store_of,
-)
+from airflow_mmc_provider.emulator.errors import InvalidInputError
+from airflow_mmc_provider.emulator.graphql.context import Resolvers, request_context, store_of
 from airflow_mmc_provider.emulator.metadata import MetadataError, parse_schema_request, schema_node
 
 

@@ -8,18 +8,10 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 
 from airflow_mmc_provider.emulator import ontologies
-from airflow_mmc_provider.emulator.errors import (
-    InvalidInputError,
-)
+from airflow_mmc_provider.emulator.errors import InvalidInputError
 from airflow_mmc_provider.emulator.graphql.account import resolve_created_by
-from airflow_mmc_provider.emulator.graphql.context import (
-    Resolvers,
-    store_of,
-)
-from airflow_mmc_provider.emulator.graphql.paging import (
-    by_id,
-    cursor_page_size,
-)
+from airflow_mmc_provider.emulator.graphql.context import Resolvers, store_of
+from airflow_mmc_provider.emulator.graphql.paging import by_id, checked_name, cursor_page_size
 from airflow_mmc_provider.emulator.store import Ontology, UnknownCursor
 
 CONVERSATIONAL = "CONVERSATIONAL"
@@ -64,9 +56,7 @@ def resolve_ontologies(
 
 
 def resolve_upsert_ontology(_: Any, info: GraphQLResolveInfo, data: Mapping[str, Any]) -> dict[str, Any]:
-    name = data["name"]
-    if not name.strip():
-        raise InvalidInputError("Ontology name must not be blank")
+    name = checked_name("Ontology", data["name"])
     media_type, editor_task_type = data.get("mediaType"), data.get("editorTaskType")
     if editor_task_type and media_type != CONVERSATIONAL:
         raise InvalidInputError(

@@ -21,6 +21,7 @@ DEFAULT_PAGE = 100
 MAX_CURSOR_PAGE = 1_000
 
 _Found = TypeVar("_Found")
+_Name = TypeVar("_Name", str, str | None)
 
 
 def found(value: _Found | None, kind: str, name: object) -> _Found:
@@ -28,6 +29,27 @@ def found(value: _Found | None, kind: str, name: object) -> _Found:
     if value is None:
         raise NotFoundError(f"{kind} '{name}' not found")
     return value
+
+
+def checked_name(kind: str, name: _Name) -> _Name:
+    """A name as given (None when an update leaves it), refused when blank, as the service does."""
+    if name is not None and not name.strip():
+        raise InvalidInputError(f"{kind} name must not be blank")
+    return name
+
+
+def update_or_delete(
+    kind: str,
+    where: Mapping[str, Any],
+    data: Mapping[str, Any],
+    delete: Callable[[str], _Found | None],
+    update: Callable[[str], _Found | None],
+) -> _Found:
+    """``update<Kind>(where, data)``: ``data: {deleted: true}`` deletes, other data updates; the
+    changed object, or not found when no live one has the id."""
+    checked_name(kind, data.get("name"))
+    changed = delete(where["id"]) if data.get("deleted") else update(where["id"])
+    return found(changed, kind, where["id"])
 
 
 def by_id(kind: str, get: Callable[[Store, str], _Found | None], node: Callable[[_Found], Node]) -> Resolver:

@@ -9,22 +9,16 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 
 from airflow_mmc_provider.emulator import workflow
-from airflow_mmc_provider.emulator.errors import (
-    InvalidInputError,
-    NotFoundError,
-    UnprocessableError,
-)
+from airflow_mmc_provider.emulator.errors import InvalidInputError, NotFoundError, UnprocessableError
 from airflow_mmc_provider.emulator.graphql.account import resolve_created_by, resolve_organization_of
-from airflow_mmc_provider.emulator.graphql.context import (
-    Resolvers,
-    request_context,
-    store_of,
-)
+from airflow_mmc_provider.emulator.graphql.context import Resolvers, request_context, store_of
 from airflow_mmc_provider.emulator.graphql.ontologies import CONVERSATIONAL, ontology_node
 from airflow_mmc_provider.emulator.graphql.paging import (
     by_id,
+    checked_name,
     found,
     orm_list,
+    update_or_delete,
 )
 from airflow_mmc_provider.emulator.store import NewProject, Project, Store
 
@@ -69,13 +63,8 @@ resolve_projects = orm_list(lambda store, name: store.list_projects(name=name), 
 def resolve_create_project(_: Any, info: GraphQLResolveInfo, data: Mapping[str, Any]) -> dict[str, Any]:
     """Plain, offline-MMC and live-MMC projects; live ones come with the Editor connected."""
     store = store_of(info)
-    name, media_type, editor_task_type = (
-        data["name"],
-        data.get("allowedMediaType"),
-        data.get("editorTaskType"),
-    )
-    if not name.strip():
-        raise InvalidInputError("Project name must not be blank")
+    name = checked_name("Project", data["name"])
+    media_type, editor_task_type = data.get("allowedMediaType"), data.get("editorTaskType")
     if editor_task_type and media_type != CONVERSATIONAL:
         raise InvalidInputError(
             f"A {editor_task_type} project must have allowedMediaType CONVERSATIONAL, got {media_type}"
@@ -109,23 +98,19 @@ def resolve_update_project(
     _: Any, info: GraphQLResolveInfo, where: Mapping[str, Any], data: Mapping[str, Any]
 ) -> dict[str, Any]:
     store = store_of(info)
-    if data.get("name") is not None and not data["name"].strip():
-        raise InvalidInputError("Project name must not be blank")
-    if data.get("deleted"):
-        project = store.delete_project(where["id"])
-    else:
+
+    def update(project_id: str) -> Project | None:
         frontend_id = (data.get("labelingFrontend") or {}).get("connect", {}).get("id")
-        if frontend_id is not None and store.get_labeling_frontend(frontend_id) is None:
-            raise NotFoundError(f"Labeling frontend '{frontend_id}' not found")
-        project = store.update_project(
-            where["id"],
+        if frontend_id is not None:
+            found(store.get_labeling_frontend(frontend_id), "Labeling frontend", frontend_id)
+        return store.update_project(
+            project_id,
             name=data.get("name"),
             description=data.get("description"),
             labeling_frontend_id=frontend_id,
         )
-    if project is None:
-        raise NotFoundError(f"Project '{where['id']}' not found")
-    return project_node(project)
+
+    return project_node(update_or_delete("Project", where, data, store.delete_project, update))
 
 
 def resolve_project_ontology(node: Mapping[str, Any], info: GraphQLResolveInfo) -> dict[str, Any] | None:

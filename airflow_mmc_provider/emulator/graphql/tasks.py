@@ -8,18 +8,10 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 
 from airflow_mmc_provider.emulator import filters
-from airflow_mmc_provider.emulator.errors import (
-    InvalidInputError,
-)
+from airflow_mmc_provider.emulator.errors import InvalidInputError
 from airflow_mmc_provider.emulator.graphql.account import resolve_created_by, resolve_organization_of
-from airflow_mmc_provider.emulator.graphql.context import (
-    Resolvers,
-    store_of,
-)
-from airflow_mmc_provider.emulator.graphql.paging import (
-    DEFAULT_PAGE,
-    page_size,
-)
+from airflow_mmc_provider.emulator.graphql.context import Resolvers, store_of
+from airflow_mmc_provider.emulator.graphql.paging import DEFAULT_PAGE, page_size
 from airflow_mmc_provider.emulator.store import Task
 
 

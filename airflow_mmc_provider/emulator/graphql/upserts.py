@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from graphql import GraphQLResolveInfo
 
 from airflow_mmc_provider.emulator import upserts
-from airflow_mmc_provider.emulator.errors import (
-    InvalidInputError,
-    NotFoundError,
-)
-from airflow_mmc_provider.emulator.graphql.context import (
-    Resolvers,
-    request_context,
-    store_of,
-)
+from airflow_mmc_provider.emulator.errors import InvalidInputError, NotFoundError
+from airflow_mmc_provider.emulator.graphql.context import Node, Resolvers, request_context, store_of
 from airflow_mmc_provider.emulator.graphql.data_rows import data_row_node
-from airflow_mmc_provider.emulator.graphql.paging import (
-    next_cursor,
-    page_size,
-)
+from airflow_mmc_provider.emulator.graphql.paging import next_cursor, page_size
 from airflow_mmc_provider.emulator.graphql.tasks import task_node
 from airflow_mmc_provider.emulator.store import FailedRow, Store
 
 MAX_RESULTS_PAGE = 10_000
+_Result = TypeVar("_Result")
 
 
 def failed_row_node(failed: FailedRow) -> dict[str, Any]:
@@ -57,21 +48,26 @@ def resolve_upsert_data_rows(_: Any, info: GraphQLResolveInfo, data: Mapping[str
 
 
 def resolve_successful_imports(_: Any, info: GraphQLResolveInfo, data: Mapping[str, Any]) -> dict[str, Any]:
-    store, offset, limit = _results_page(info, data)
-    rows, total = store.task_successes(data["taskId"], offset=offset, limit=limit)
-    return {
-        "nodes": [data_row_node(r) for r in rows],
-        "after": next_cursor(offset, len(rows), total),
-        "total": total,
-    }
+    return _results(info, data, "nodes", Store.task_successes, data_row_node)
 
 
 def resolve_failed_imports(_: Any, info: GraphQLResolveInfo, data: Mapping[str, Any]) -> dict[str, Any]:
+    return _results(info, data, "results", Store.task_failures, failed_row_node)
+
+
+def _results(
+    info: GraphQLResolveInfo,
+    data: Mapping[str, Any],
+    key: str,
+    read: Callable[..., tuple[Sequence[_Result], int]],
+    node: Callable[[_Result], Node],
+) -> dict[str, Any]:
+    """A page of an upsert task's results under `key`, with the next page's cursor and the total."""
     store, offset, limit = _results_page(info, data)
-    failures, total = store.task_failures(data["taskId"], offset=offset, limit=limit)
+    results, total = read(store, data["taskId"], offset=offset, limit=limit)
     return {
-        "results": [failed_row_node(f) for f in failures],
-        "after": next_cursor(offset, len(failures), total),
+        key: [node(r) for r in results],
+        "after": next_cursor(offset, len(results), total),
         "total": total,
     }
 

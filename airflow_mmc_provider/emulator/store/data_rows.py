@@ -12,7 +12,9 @@ from airflow_mmc_provider.emulator.store.rows import check_filters, from_row, fr
 
 
 @dataclass(frozen=True)
-class DataRow:
+class DataRowValues:
+    """What a data row holds: what an upsert writes, and what a read returns with its timestamps."""
+
     id: str
     dataset_id: str
     global_key: str | None
@@ -21,6 +23,10 @@ class DataRow:
     media_type: str | None
     metadata: list[dict[str, Any]]
     attachments: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class DataRow(DataRowValues):
     created_at: str
     updated_at: str
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from airflow_mmc_provider.emulator.ids import new_id, now
 from airflow_mmc_provider.emulator.store.base import StoreBase
-from airflow_mmc_provider.emulator.store.rows import created, first_live, from_rows, named
+from airflow_mmc_provider.emulator.store.rows import Listing, created
 
 
 @dataclass(frozen=True)
@@ -23,6 +22,13 @@ class Dataset:
     updated_at: str
 
 
+_DATASETS = Listing(
+    Dataset,
+    "SELECT d.*, (SELECT COUNT(*) FROM data_rows r WHERE r.dataset_id = d.id AND r.deleted = 0) AS row_count "
+    "FROM datasets d",
+)
+
+
 class DatasetState(StoreBase):
     def create_dataset(self, name: str, description: str | None) -> Dataset:
         stamp, dataset_id = now(), new_id()
@@ -35,19 +41,11 @@ class DatasetState(StoreBase):
         return created(self.get_dataset(dataset_id))
 
     def get_dataset(self, dataset_id: str, *, include_deleted: bool = False) -> Dataset | None:
-        return first_live(self._datasets("id = ?", (dataset_id,)), include_deleted)
+        return _DATASETS.by_id(self._db, self.organization.id, dataset_id, include_deleted)
 
     def list_datasets(self, name: str | None = None) -> list[Dataset]:
         """Every dataset of the organisation (deleted ones too, flagged), oldest first."""
-        return named(self._datasets, name)
-
-    def _datasets(self, condition: str, params: tuple[Any, ...]) -> list[Dataset]:
-        rows = self._db.execute(
-            "SELECT d.*, (SELECT COUNT(*) FROM data_rows r WHERE r.dataset_id = d.id AND r.deleted = 0) "  # noqa: S608
-            f"AS row_count FROM datasets d WHERE organization_id = ? AND {condition} ORDER BY seq",
-            (self.organization.id, *params),
-        ).fetchall()
-        return from_rows(Dataset, rows)
+        return _DATASETS.named(self._db, self.organization.id, name)
 
     def update_dataset(
         self, dataset_id: str, *, name: str | None = None, description: str | None = None

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from airflow_mmc_provider.emulator.ids import new_id, now
 from airflow_mmc_provider.emulator.store.base import StoreBase
-from airflow_mmc_provider.emulator.store.rows import created, first_live, from_rows, named
+from airflow_mmc_provider.emulator.store.rows import Listing, created, from_rows
 
 
 @dataclass(frozen=True)
@@ -61,6 +60,13 @@ class TaskQueue:
     state: str  # the workflow state of the rows this queue holds
 
 
+_PROJECTS = Listing(
+    Project,
+    "SELECT p.*, (SELECT COUNT(*) FROM project_data_rows m WHERE m.project_id = p.id) AS data_row_count "
+    "FROM projects p",
+)
+
+
 class ProjectState(StoreBase):
     def create_project(self, new: NewProject, queues: Sequence[tuple[str, str, str, str]]) -> Project:
         """Create a project with its task queues, given as (queueType, name, description, state)."""
@@ -81,19 +87,11 @@ class ProjectState(StoreBase):
         return created(self.get_project(project_id))
 
     def get_project(self, project_id: str, *, include_deleted: bool = False) -> Project | None:
-        return first_live(self._projects("id = ?", (project_id,)), include_deleted)
+        return _PROJECTS.by_id(self._db, self.organization.id, project_id, include_deleted)
 
     def list_projects(self, name: str | None = None) -> list[Project]:
         """Every project of the organisation (deleted ones too, flagged), oldest first."""
-        return named(self._projects, name)
-
-    def _projects(self, condition: str, params: tuple[Any, ...]) -> list[Project]:
-        rows = self._db.execute(
-            "SELECT p.*, (SELECT COUNT(*) FROM project_data_rows m WHERE m.project_id = p.id) "  # noqa: S608
-            f"AS data_row_count FROM projects p WHERE organization_id = ? AND {condition} ORDER BY seq",
-            (self.organization.id, *params),
-        ).fetchall()
-        return from_rows(Project, rows)
+        return _PROJECTS.named(self._db, self.organization.id, name)
 
     def update_project(
         self,

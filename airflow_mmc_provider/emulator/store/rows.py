@@ -14,7 +14,8 @@ import sqlite3
 import types
 import typing
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
 
@@ -112,16 +113,34 @@ def created(found: _Record | None) -> _Record:
     return found
 
 
-def first_live(found: list[_Kept], include_deleted: bool) -> _Kept | None:
-    """The one row found by id, unless it is deleted (and deleted ones are not asked for)."""
-    if not found or (found[0].deleted and not include_deleted):
-        return None
-    return found[0]
+@dataclass(frozen=True)
+class Listing(Generic[_Kept]):
+    """How a soft-deleted resource of the organisation is read: its dataclass, and its SELECT up to
+    the WHERE (e.g. with a computed count), so getting one by id and listing by name are written once."""
 
+    cls: type[_Kept]
+    select: str
 
-def named(fetch: Callable[[str, tuple[Any, ...]], list[_Kept]], name: str | None) -> list[_Kept]:
-    """Every row `fetch` finds, or those of one name."""
-    return fetch("1 = 1", ()) if name is None else fetch("name = ?", (name,))
+    def where(
+        self, db: sqlite3.Connection, organization_id: str, condition: str, params: tuple[Any, ...]
+    ) -> list[_Kept]:
+        query = f"{self.select} WHERE organization_id = ? AND {condition} ORDER BY seq"
+        return from_rows(self.cls, db.execute(query, (organization_id, *params)).fetchall())
+
+    def by_id(
+        self, db: sqlite3.Connection, organization_id: str, entity_id: str, include_deleted: bool
+    ) -> _Kept | None:
+        """The one found by id, unless it is deleted (and deleted ones are not asked for)."""
+        found = self.where(db, organization_id, "id = ?", (entity_id,))
+        if not found or (found[0].deleted and not include_deleted):
+            return None
+        return found[0]
+
+    def named(self, db: sqlite3.Connection, organization_id: str, name: str | None) -> list[_Kept]:
+        """Every one (deleted ones too, flagged), oldest first, or those of one name."""
+        if name is None:
+            return self.where(db, organization_id, "1 = 1", ())
+        return self.where(db, organization_id, "name = ?", (name,))
 
 
 def select_in(

@@ -12,7 +12,7 @@ from typing import Any
 from airflow_mmc_provider.emulator.ids import now
 from airflow_mmc_provider.emulator.metadata import MetadataSchema
 from airflow_mmc_provider.emulator.store.base import StoreBase
-from airflow_mmc_provider.emulator.store.data_rows import DATA_ROW_COLUMNS, DataRow, live_ids
+from airflow_mmc_provider.emulator.store.data_rows import DATA_ROW_COLUMNS, DataRow, DataRowValues, live_ids
 from airflow_mmc_provider.emulator.store.metadata import metadata_schemas_in
 from airflow_mmc_provider.emulator.store.rows import dumps, from_rows, select_in
 from airflow_mmc_provider.emulator.store.tasks import TaskWriter
@@ -30,17 +30,8 @@ class RowRef:
 
 
 @dataclass(frozen=True)
-class NewDataRow:
+class NewDataRow(DataRowValues):
     """A row to insert; ids and timestamps are assigned by the caller so results can reference them."""
-
-    id: str
-    dataset_id: str
-    global_key: str | None
-    external_id: str | None
-    row_data: str
-    media_type: str | None
-    metadata: list[dict[str, Any]]
-    attachments: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
