@@ -19,7 +19,7 @@ from pathlib import Path
 
 from airflow_mmc_provider.emulator.ids import new_id, now
 from airflow_mmc_provider.emulator.store import schema
-from airflow_mmc_provider.emulator.store.rows import from_row
+from airflow_mmc_provider.emulator.store.rows import fetch_one, from_row
 
 
 @dataclass(frozen=True)
@@ -139,8 +139,7 @@ class StoreBase:
         self.files_dir.mkdir(parents=True, exist_ok=True)
 
     def get_user(self, user_id: str) -> User | None:
-        row = self._db.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
-        return from_row(User, row) if row else None
+        return fetch_one(self._db, User, "SELECT * FROM users WHERE id = ?", (user_id,))
 
     def _seq(self, table: str, entity_id: str) -> int:
         row = self._db.execute(f"SELECT seq FROM {table} WHERE id = ?", (entity_id,)).fetchone()  # noqa: S608

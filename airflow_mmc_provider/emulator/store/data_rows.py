@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_mmc_provider.emulator.store.base import StoreBase
-from airflow_mmc_provider.emulator.store.rows import check_filters, from_row, from_rows, select_in
+from airflow_mmc_provider.emulator.store.rows import check_filters, fetch_one, from_rows, select_in
 
 
 @dataclass(frozen=True)
@@ -61,19 +61,15 @@ def live_ids(db: sqlite3.Connection, organization_id: str, table: str, ids: Iter
 
 class DataRowState(StoreBase):
     def get_data_row(self, data_row_id: str) -> DataRow | None:
-        row = self._db.execute(
-            f"SELECT {DATA_ROW_COLUMNS} FROM data_rows WHERE id = ? AND organization_id = ? AND deleted = 0",  # noqa: S608
-            (data_row_id, self.organization.id),
-        ).fetchone()
-        return from_row(DataRow, row) if row else None
+        return self._live_row("id = ?", data_row_id)
 
     def get_data_row_by_global_key(self, global_key: str) -> DataRow | None:
-        row = self._db.execute(
-            f"SELECT {DATA_ROW_COLUMNS} FROM data_rows WHERE organization_id = ? AND global_key = ? "  # noqa: S608
-            "AND deleted = 0",
-            (self.organization.id, global_key),
-        ).fetchone()
-        return from_row(DataRow, row) if row else None
+        return self._live_row("global_key = ?", global_key)
+
+    def _live_row(self, condition: str, value: str) -> DataRow | None:
+        """The live row of the organisation that `condition` (one bound value) names."""
+        query = f"SELECT {DATA_ROW_COLUMNS} FROM data_rows WHERE organization_id = ? AND {condition} AND deleted = 0"  # noqa: S608
+        return fetch_one(self._db, DataRow, query, (self.organization.id, value))
 
     def data_row_ids_for_global_keys(self, global_keys: Sequence[str]) -> dict[str, str]:
         """global key -> data row id, for the keys that name a live row."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from airflow_mmc_provider.emulator.ids import new_id, now
 from airflow_mmc_provider.emulator.store.base import StoreBase
-from airflow_mmc_provider.emulator.store.rows import from_row
+from airflow_mmc_provider.emulator.store.rows import fetch_one
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,7 @@ class FileState(StoreBase):
         return stored
 
     def get_file(self, file_id: str) -> StoredFile | None:
-        row = self._db.execute("SELECT * FROM files WHERE id = ?", (file_id,)).fetchone()
-        return from_row(StoredFile, row) if row else None
+        return fetch_one(self._db, StoredFile, "SELECT * FROM files WHERE id = ?", (file_id,))
 
     def file_path(self, file_id: str) -> Path:
         return self.files_dir / file_id

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from airflow_mmc_provider.emulator.ids import new_id, now
 from airflow_mmc_provider.emulator.store.base import StoreBase
-from airflow_mmc_provider.emulator.store.rows import from_row, from_rows
+from airflow_mmc_provider.emulator.store.rows import fetch_one, from_rows
 
 EDITOR_FRONTEND = "Editor"
 
@@ -55,11 +55,12 @@ class FrontendState(StoreBase):
         return from_rows(LabelingFrontend, rows)
 
     def get_labeling_frontend(self, frontend_id: str) -> LabelingFrontend | None:
-        row = self._db.execute(
+        return fetch_one(
+            self._db,
+            LabelingFrontend,
             "SELECT * FROM labeling_frontends WHERE id = ? AND organization_id = ? AND deleted = 0",
             (frontend_id, self.organization.id),
-        ).fetchone()
-        return from_row(LabelingFrontend, row) if row else None
+        )
 
     def editor_frontend(self) -> LabelingFrontend:
         return next(f for f in self.labeling_frontends() if f.name == EDITOR_FRONTEND and not f.deleted)

@@ -7,7 +7,7 @@ from typing import Any
 
 from airflow_mmc_provider.emulator.ids import new_id, now
 from airflow_mmc_provider.emulator.store.base import StoreBase
-from airflow_mmc_provider.emulator.store.rows import dumps, from_row
+from airflow_mmc_provider.emulator.store.rows import dumps, fetch_one
 
 
 @dataclass(frozen=True)
@@ -31,5 +31,4 @@ class JobState(StoreBase):
         return job
 
     def get_job(self, job_id: str) -> Job | None:
-        row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return from_row(Job, row) if row else None
+        return fetch_one(self._db, Job, "SELECT * FROM jobs WHERE id = ?", (job_id,))

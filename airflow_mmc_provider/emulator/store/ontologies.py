@@ -7,7 +7,7 @@ from typing import Any
 
 from airflow_mmc_provider.emulator.ids import new_id, now
 from airflow_mmc_provider.emulator.store.base import StoreBase
-from airflow_mmc_provider.emulator.store.rows import created, dumps, from_row, from_rows
+from airflow_mmc_provider.emulator.store.rows import created, dumps, fetch_one, from_rows
 
 
 @dataclass(frozen=True)
@@ -49,11 +49,12 @@ class OntologyState(StoreBase):
         return created(self.get_ontology(ontology_id))
 
     def get_ontology(self, ontology_id: str) -> Ontology | None:
-        row = self._db.execute(
+        return fetch_one(
+            self._db,
+            Ontology,
             "SELECT * FROM ontologies WHERE id = ? AND organization_id = ?",
             (ontology_id, self.organization.id),
-        ).fetchone()
-        return from_row(Ontology, row) if row else None
+        )
 
     def ontologies_page(
         self, *, search: str | None, after: str | None, limit: int

@@ -78,6 +78,14 @@ def from_row(cls: type[_Record], row: sqlite3.Row) -> _Record:
     return cls(**values)
 
 
+def fetch_one(
+    db: sqlite3.Connection, cls: type[_Record], query: str, params: tuple[Any, ...]
+) -> _Record | None:
+    """The dataclass `cls` holding the first row `query` finds, or None when it finds none."""
+    row = db.execute(query, params).fetchone()
+    return None if row is None else from_row(cls, row)
+
+
 def from_rows(cls: type[_Record], rows: Sequence[sqlite3.Row]) -> list[_Record]:
     return [from_row(cls, row) for row in rows]
 

@@ -9,7 +9,13 @@ from typing import Any
 
 from airflow_mmc_provider.emulator.ids import new_id, now
 from airflow_mmc_provider.emulator.store.base import StoreBase
-from airflow_mmc_provider.emulator.store.rows import check_filters, created, dumps, from_row, from_rows
+from airflow_mmc_provider.emulator.store.rows import (
+    check_filters,
+    created,
+    dumps,
+    fetch_one,
+    from_rows,
+)
 
 # Task statuses (wire reference 3.3).
 IN_PROGRESS = "IN_PROGRESS"
@@ -77,8 +83,7 @@ class TaskState(StoreBase):
         return created(self.get_task(task_id))
 
     def get_task(self, task_id: str) -> Task | None:
-        row = self._db.execute(f"SELECT {_TASK_COLUMNS} FROM tasks WHERE id = ?", (task_id,)).fetchone()  # noqa: S608
-        return from_row(Task, row) if row else None
+        return fetch_one(self._db, Task, f"SELECT {_TASK_COLUMNS} FROM tasks WHERE id = ?", (task_id,))  # noqa: S608
 
     def tasks_created_by(self, user_id: str, *, filters: dict[str, str], skip: int, first: int) -> list[Task]:
         """A user's tasks, newest first, filtered on equality of the given columns."""
