@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import airflow_mmc_provider.emulator.store.schema as schema
 from airflow_mmc_provider.emulator.ids import new_id, now
-from airflow_mmc_provider.emulator.store import schema
 from airflow_mmc_provider.emulator.store.rows import fetch_one, from_row
 
 
