@@ -1,10 +1,11 @@
 # Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+# `make quick` is the inner loop: lint, type checks and the tests that start no process (about a minute).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install browser demo test lint typecheck unit benchmarks clean
+.PHONY: install browser demo test quick lint typecheck unit benchmarks clean
 
 # The HTML report test renders in headless Chromium (Debian's package); install it when missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -36,6 +37,13 @@ browser:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 test: lint typecheck browser unit
+
+# Markers given in tests/conftest.py; --no-processes fails a selected test that starts the emulator,
+# airflow or Chromium, so a new test of that kind cannot slip into the quick set unmarked.
+QUICK_TESTS := -m "not (conformance or slow or emulator or airflow_cli or browser)" --no-processes
+
+quick: lint typecheck
+	$(BIN)/python -m pytest -q $(QUICK_TESTS)
 
 benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/import_cost.py

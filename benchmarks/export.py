@@ -34,13 +34,11 @@ from pathlib import Path
 
 import psutil
 import requests
+from _common import API_KEY, MODELS, chat_row
 
 from airflow_mmc_provider.client import LabelboxClient
 from airflow_mmc_provider.emulator.testing import run_emulator
 
-API_KEY = "bench-api-key-0123456789"
-MMC = "application/vnd.labelbox.conversational.model-chat-evaluation"
-MODELS = ("gpt-4o", "claude-3-5", "gemini-1.5", "llama-3-70b")
 DOWNLOAD_BLOCK = 1 << 20  # the raw read's block size (requests' default, 10 KiB, is much slower)
 
 
@@ -61,16 +59,7 @@ def conversation(key: str, index: int) -> dict:
             "content": [{"type": "text", "content": f"{model} answer {index} " * 8}],
             "childMessageIds": [],
         }
-    return {
-        "global_key": key,
-        "row_data": {
-            "type": MMC,
-            "version": 2,
-            "actors": actors,
-            "messages": messages,
-            "rootMessageIds": ["prompt"],
-        },
-    }
+    return chat_row(key, actors, messages)
 
 
 class PeakRss:

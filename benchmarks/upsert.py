@@ -18,12 +18,10 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from _common import API_KEY, MODELS, chat_row
+
 from airflow_mmc_provider.client import LabelboxClient
 from airflow_mmc_provider.emulator.testing import run_emulator
-
-API_KEY = "bench-api-key-0123456789"
-MMC = "application/vnd.labelbox.conversational.model-chat-evaluation"
-MODELS = ("gpt-4o", "claude-3-5", "gemini-1.5", "llama-3-70b")
 
 
 def conversation(key: str, index: int) -> dict:
@@ -44,16 +42,7 @@ def conversation(key: str, index: int) -> dict:
             "content": [{"type": "text", "content": text}],
             "childMessageIds": [],
         }
-    return {
-        "global_key": key,
-        "row_data": {
-            "type": MMC,
-            "version": 2,
-            "actors": actors,
-            "messages": messages,
-            "rootMessageIds": ["prompt"],
-        },
-    }
+    return chat_row(key, actors, messages)
 
 
 def rows(prefix: str, count: int) -> Iterator[dict]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import labelbox as lb
@@ -52,18 +51,6 @@ def conversation(prompt: str, answers: dict[str, str]) -> dict[str, Any]:
         "messages": messages,
         "rootMessageIds": ["prompt"],
     }
-
-
-@pytest.fixture
-def client(lb_emulator) -> lb.Client:
-    return lb.Client(api_key=lb_emulator.api_key, endpoint=lb_emulator.graphql_url)
-
-
-@pytest.fixture
-def dataset(client: lb.Client, unique_name: str) -> Iterator[Dataset]:
-    created = client.create_dataset(name=unique_name, description="conformance")
-    yield created
-    created.delete()
 
 
 def finished(client: lb.Client, task: DataUpsertTask, timeout: float = 30) -> DataUpsertTask:

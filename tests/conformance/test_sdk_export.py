@@ -2,8 +2,9 @@
 
 A private emulator serves small export chunks (so every stream spans several chunk URLs whose
 boundaries cut lines) and simulated raters label the batch; the seed's `project.export` and
-`project.export_v2` blocks then run verbatim, and their output is checked against the line layout of
-the seed's sample export line.
+`project.export_v2` blocks then run verbatim (their params and filters, the same values in both
+blocks, written once above them), and their output is checked against the line layout of the seed's
+sample export line.
 """
 
 from __future__ import annotations
@@ -18,12 +19,30 @@ import requests
 
 from airflow_mmc_provider.emulator.testing import EmulatorProcess, run_emulator
 
-from .test_sdk_setup_round import seed_ontology_builder
+from .sdk_helpers import connected_project
 
 pytestmark = pytest.mark.conformance
 
 MODELS = ("GPT 5", "Gemini Ultra", "Claude Opus")
 CHUNK_BYTES = 1500
+RATERS = {"seed": 11, "raters": 3, "skills": {"GPT 5": 2.0, "Claude Opus": -1.0}}
+# The params both of the seed's blocks switch on (its first block adds "interpolated_frames"), and
+# the filters both pass: the seed's values, written once.
+SEED_EXPORT_PARAMS = dict.fromkeys(
+    (
+        "attachments",
+        "metadata_fields",
+        "data_row_details",
+        "project_details",
+        "label_details",
+        "performance_details",
+    ),
+    True,
+)
+SEED_EXPORT_FILTERS = {
+    "last_activity_at": ["2000-01-01 00:00:00", "2050-01-01 00:00:00"],
+    "workflow_status": "Done",
+}
 
 
 def conversation(index: int) -> dict:
@@ -45,6 +64,36 @@ def conversation(index: int) -> dict:
             "actors": actors, "messages": messages, "rootMessageIds": [f"p{index}"]}  # fmt: skip
 
 
+def seed_rows() -> list[dict]:
+    """The five rows that export cleanly, keyed ``export-seed-0`` to ``export-seed-4``."""
+    return [{"row_data": conversation(i), "global_key": f"export-seed-{i}"} for i in range(5)]
+
+
+def rated_project(
+    emulator: EmulatorProcess, client: lb.Client, items: list[dict]
+) -> tuple[lb.Project, lb.Batch, lb.Ontology]:
+    """`items` as rows of a connected project's batch, labelled twice each by simulated raters (seed 11).
+
+    The raters are switched on before the batch is created and off once every row is done.
+    """
+    task = client.create_dataset(name="export-seed").create_data_rows(items)
+    task.wait_till_done()
+    assert task.status == "COMPLETE" and not task.errors
+    project, ontology = connected_project(client, "Export seed project")
+    emulator.set_raters(RATERS)
+    batch = project.create_batch(
+        "round-1",
+        global_keys=[i["global_key"] for i in items],
+        consensus_settings={"number_of_labels": 2, "coverage_percentage": 1.0},
+    )
+    deadline = time.monotonic() + 30
+    while project.get_overview().done < len(items):
+        assert time.monotonic() < deadline, "simulated raters did not label the batch"
+        time.sleep(0.1)
+    emulator.set_raters(None)
+    return project, batch, ontology
+
+
 @pytest.fixture(scope="module")
 def exporting_emulator(
     tmp_path_factory: pytest.TempPathFactory, emulator_api_key: str
@@ -64,36 +113,12 @@ def labelled_project(exporting_emulator: EmulatorProcess, tmp_path_factory: pyte
         endpoint=exporting_emulator.graphql_url,
         rest_endpoint=f"{exporting_emulator.base_url}/api/v1",
     )
-    dataset = client.create_dataset(name="export-seed")
-    items = [{"row_data": conversation(i), "global_key": f"export-seed-{i}"} for i in range(5)]
-    items.append(
-        {
-            "row_data": conversation(5),
-            "global_key": "export-seed-bad",
-            "external_id": "emulator:export-error-1",
-        }
-    )
-    task = dataset.create_data_rows(items)
-    task.wait_till_done()
-    assert task.status == "COMPLETE" and not task.errors
-    ontology = client.create_ontology(
-        "MMC ontology", seed_ontology_builder().asdict(), media_type=lb.MediaType.Conversational,
-        ontology_kind=lb.OntologyKind.ModelEvaluation,
-    )  # fmt: skip
-    project = client.create_offline_model_evaluation_project(name="Export seed project")
-    with pytest.warns(UserWarning):
-        project.connect_ontology(ontology)
-    exporting_emulator.set_raters({"seed": 11, "raters": 3, "skills": {"GPT 5": 2.0, "Claude Opus": -1.0}})
-    batch = project.create_batch(
-        "round-1",
-        global_keys=[i["global_key"] for i in items],
-        consensus_settings={"number_of_labels": 2, "coverage_percentage": 1.0},
-    )
-    deadline = time.monotonic() + 30
-    while project.get_overview().done < len(items):
-        assert time.monotonic() < deadline, "simulated raters did not label the batch"
-        time.sleep(0.1)
-    exporting_emulator.set_raters(None)
+    bad = {
+        "row_data": conversation(5),
+        "global_key": "export-seed-bad",
+        "external_id": "emulator:export-error-1",
+    }
+    project, batch, ontology = rated_project(exporting_emulator, client, [*seed_rows(), bad])
     return client, project, batch, ontology
 
 
@@ -101,21 +126,10 @@ def test_the_seed_export_code_streams_results_and_errors(labelled_project, capsy
     _client, project, batch, ontology = labelled_project
     # --- the seed's first block, verbatim -------------------------------------------------------
     # Set the export params to include/exclude certain fields.
-    export_params= {
-      "attachments": True,
-      "metadata_fields": True,
-      "data_row_details": True,
-      "project_details": True,
-      "label_details": True,
-      "performance_details": True,
-      "interpolated_frames": True
-    }  # fmt: skip
+    export_params= {**SEED_EXPORT_PARAMS, "interpolated_frames": True}  # fmt: skip
 
     # Note: Filters follow AND logic, so typically using one filter is sufficient.
-    filters= {
-      "last_activity_at": ["2000-01-01 00:00:00", "2050-01-01 00:00:00"],
-      "workflow_status": "Done"
-    }  # fmt: skip
+    filters= SEED_EXPORT_FILTERS  # fmt: skip
 
     export_task = project.export(params=export_params, filters=filters)
     export_task.wait_till_done()
@@ -219,19 +233,9 @@ def test_the_seed_export_code_streams_results_and_errors(labelled_project, capsy
 def test_the_seed_export_v2_code_returns_lists(labelled_project):
     _client, project, _batch, _ontology = labelled_project
     # --- the seed's second block, verbatim (prints replaced by captures) -----------------------
-    export_params= {
-      "attachments": True,
-      "metadata_fields": True,
-      "data_row_details": True,
-      "project_details": True,
-      "label_details": True,
-      "performance_details": True
-    }  # fmt: skip
+    export_params= SEED_EXPORT_PARAMS  # fmt: skip
 
-    filters= {
-      "last_activity_at": ["2000-01-01 00:00:00", "2050-01-01 00:00:00"],
-      "workflow_status": "Done"
-    }  # fmt: skip
+    filters= SEED_EXPORT_FILTERS  # fmt: skip
 
     export_task = project.export_v2(params=export_params, filters=filters)
     export_task.wait_till_done()
@@ -282,25 +286,7 @@ def test_simulated_raters_are_reproducible(tmp_path: Path, emulator_api_key: str
     assert first  # the module's project, labelled with seed 11
     with run_emulator(tmp_path / "again", emulator_api_key) as again:
         client = lb.Client(api_key=again.api_key, endpoint=again.graphql_url)
-        dataset = client.create_dataset(name="export-seed")
-        items = [{"row_data": conversation(i), "global_key": f"export-seed-{i}"} for i in range(5)]
-        dataset.create_data_rows(items).wait_till_done()
-        ontology = client.create_ontology(
-            "MMC ontology", seed_ontology_builder().asdict(), media_type=lb.MediaType.Conversational,
-            ontology_kind=lb.OntologyKind.ModelEvaluation,
-        )  # fmt: skip
-        replay = client.create_offline_model_evaluation_project(name="Export seed project")
-        with pytest.warns(UserWarning):
-            replay.connect_ontology(ontology)
-        again.set_raters({"seed": 11, "raters": 3, "skills": {"GPT 5": 2.0, "Claude Opus": -1.0}})
-        replay.create_batch(
-            "round-1", global_keys=[i["global_key"] for i in items],
-            consensus_settings={"number_of_labels": 2, "coverage_percentage": 1.0},
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while replay.get_overview().done < len(items):
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        replay, _batch, _ontology = rated_project(again, client, seed_rows())
         second = _annotations(replay)
     assert len(second) == 5 and second == {key: value for key, value in first.items() if key in second}
 

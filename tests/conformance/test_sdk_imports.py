@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
 
 import labelbox as lb
 import labelbox.types as lb_types
@@ -33,7 +32,7 @@ from labelbox.types import (
 )
 from lbox.exceptions import ResourceConflict
 
-from .test_sdk_setup_round import MMC_ASSET, seed_ontology_builder
+from .sdk_helpers import MMC_ASSET, connected_project
 
 pytestmark = pytest.mark.conformance
 
@@ -163,29 +162,11 @@ def placeholder_conversation() -> dict:
     }  # fmt: skip
 
 
-@pytest.fixture
-def client(lb_emulator) -> lb.Client:
-    return lb.Client(api_key=lb_emulator.api_key, endpoint=lb_emulator.graphql_url)
-
-
-@pytest.fixture
-def dataset(client: lb.Client, unique_name: str) -> Iterator[Dataset]:
-    created = client.create_dataset(name=unique_name)
-    yield created
-    created.delete()
-
-
 def seed_project(client: lb.Client, dataset: Dataset, name: str, row_data, global_key: str):
     """The seed's steps 1-4: one row (keyed for this test) in a batch of a connected project."""
     task = dataset.create_data_rows([{"row_data": row_data, "global_key": global_key}])
     task.wait_till_done()
-    ontology = client.create_ontology(
-        "MMC ontology", seed_ontology_builder().asdict(), media_type=lb.MediaType.Conversational,
-        ontology_kind=lb.OntologyKind.ModelEvaluation,
-    )  # fmt: skip
-    created = client.create_offline_model_evaluation_project(name=name)
-    with pytest.warns(UserWarning):
-        created.connect_ontology(ontology)
+    created, _ontology = connected_project(client, name)
     created.create_batch("first-batch-convo-demo", global_keys=[global_key], priority=5)
     return created, global_key
 
@@ -261,12 +242,8 @@ def test_the_dicts_are_the_sdk_serialization_of_the_label():
     assert comparable(NDJsonConverter.serialize(seed_label("gk"))) == comparable(seed_label_lines("gk"))
 
 
-def test_the_seed_label_objects_import_as_ground_truth(client, any_project, capsys):
-    """Steps 5-6 (option B) with the seed's `Label` of six `labelbox.types` annotations."""
-    project, global_key = any_project
-    label = seed_label(global_key)  # step 5
-    assert len(label[0].annotations) == 6
-    # Step 6, option B, verbatim (after a quick wait of the test's own).
+def seed_ground_truth_import(client: lb.Client, project, label: list) -> lb.LabelImport:
+    """Step 6, option B, verbatim (after a quick wait of the test's own), for either form of step 5."""
     upload_job = lb.LabelImport.create_from_objects(
         client = client,
         project_id = project.uid,
@@ -276,14 +253,19 @@ def test_the_seed_label_objects_import_as_ground_truth(client, any_project, caps
     upload_job.wait_till_done(sleep_time_seconds=0.1)
 
     print(f"Errors: {upload_job.errors}", )  # fmt: skip
-    assert "Errors: []" in capsys.readouterr().out
+    return upload_job
+
+
+def assert_the_six_are_labelled(upload_job: lb.LabelImport, project, global_key: str, printed: str) -> None:
+    """All six annotations succeeded (as printed and as the job says), and the row is exported as one
+    DONE label holding them (`assert_the_seed_label_is_exported`)."""
+    assert "Errors: []" in printed
     assert upload_job.state == lb.AnnotationImportState.FINISHED and upload_job.progress == "100%"
     statuses = upload_job.statuses
     assert len(statuses) == 6 and {s["status"] for s in statuses} == {"SUCCESS"}
     inputs = upload_job.inputs
-    assert {i["name"] for i in inputs} == SIX and all(
-        i["dataRow"] == {"globalKey": global_key} for i in inputs
-    )
+    assert len(inputs) == 6 and {i["name"] for i in inputs} == SIX
+    assert all(i["dataRow"] == {"globalKey": global_key} for i in inputs)
     assert {s["uuid"] for s in statuses} == {i["uuid"] for i in inputs}
 
     [row] = export_rows(project)
@@ -292,33 +274,20 @@ def test_the_seed_label_objects_import_as_ground_truth(client, any_project, caps
     assert row["projects"][project.uid]["project_details"]["workflow_status"] == "DONE"
 
 
+def test_the_seed_label_objects_import_as_ground_truth(client, any_project, capsys):
+    """Steps 5-6 (option B) with the seed's `Label` of six `labelbox.types` annotations."""
+    project, global_key = any_project
+    label = seed_label(global_key)  # step 5
+    assert len(label[0].annotations) == 6
+    upload_job = seed_ground_truth_import(client, project, label)
+    assert_the_six_are_labelled(upload_job, project, global_key, capsys.readouterr().out)
+
+
 def test_the_seed_ndjson_ground_truth_import_of_six_annotations(client, project, capsys):
     project, global_key = project
     label = seed_label_lines(global_key)  # step 5, the NDJSON variant
-    # Step 6, option B, verbatim (after a quick wait of the test's own).
-    upload_job = lb.LabelImport.create_from_objects(
-        client = client,
-        project_id = project.uid,
-        name="label_import_job"+str(uuid.uuid4()),
-        labels=label
-    )  # fmt: skip
-    upload_job.wait_till_done(sleep_time_seconds=0.1)
-
-    print(
-        f"Errors: {upload_job.errors}",
-    )
-    assert "Errors: []" in capsys.readouterr().out
-    assert upload_job.state == lb.AnnotationImportState.FINISHED and upload_job.progress == "100%"
-    statuses = upload_job.statuses
-    assert len(statuses) == 6 and {s["status"] for s in statuses} == {"SUCCESS"}
-    assert len(upload_job.inputs) == 6 and all(
-        i["dataRow"] == {"globalKey": global_key} for i in upload_job.inputs
-    )
-
-    [row] = export_rows(project)
-    [exported] = row["projects"][project.uid]["labels"]
-    assert_the_seed_label_is_exported(project, exported["annotations"])
-    assert row["projects"][project.uid]["project_details"]["workflow_status"] == "DONE"
+    upload_job = seed_ground_truth_import(client, project, label)
+    assert_the_six_are_labelled(upload_job, project, global_key, capsys.readouterr().out)
     with pytest.raises(ResourceConflict):
         lb.LabelImport.create_from_objects(client, project.uid, upload_job.name, label)
 
@@ -369,17 +338,7 @@ def test_a_bad_label_object_is_named_in_its_error_and_the_rest_is_labelled(clien
 
 
 def test_ndjson_import_by_url_with_a_bad_annotation_names_it(client, dataset, unique_name, lb_emulator):
-    conversation = placeholder_conversation()
-    task = dataset.create_data_rows([{"row_data": conversation, "global_key": unique_name}])
-    task.wait_till_done()
-    ontology = client.create_ontology(
-        "MMC ontology", seed_ontology_builder().asdict(), media_type=lb.MediaType.Conversational,
-        ontology_kind=lb.OntologyKind.ModelEvaluation,
-    )  # fmt: skip
-    project = client.create_offline_model_evaluation_project(name=unique_name)
-    with pytest.warns(UserWarning):
-        project.connect_ontology(ontology)
-    project.create_batch("b", global_keys=[unique_name])
+    project, _ = seed_project(client, dataset, unique_name, placeholder_conversation(), unique_name)
     good = {"uuid": str(uuid.uuid4()), "name": "Single message selection", "dataRow": {"globalKey": unique_name},
             "messageEvaluationTask": {"format": "message-single-selection", "data": {
                 "messageId": "message-2", "parentMessageId": "message-0", "modelConfigName": "model-config-2"}}}  # fmt: skip

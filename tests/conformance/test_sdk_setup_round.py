@@ -3,6 +3,8 @@
 The seed is the "Import multimodal chat annotations" guide (shared/seeds/002): the code below is its
 code, unchanged, except where it does not run on SDK 7.17.0 at all (step 3 passes ``media_type`` to
 `create_offline_model_evaluation_project`, which takes no such argument: the first test pins that).
+Step 2's `OntologyBuilder` is `sdk_helpers.seed_ontology_builder`, which every conformance module
+shares: the seed's tools and classifications, its option lists written through one helper.
 Rows and workflow moves are set up around the seed's calls; polling waits of the SDK (2 s each) are
 avoided wherever the test, not the seed, does the waiting.
 """
@@ -10,7 +12,6 @@ avoided wherever the test, not the seed, does the waiting.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import labelbox as lb
 import pytest
@@ -18,24 +19,9 @@ from labelbox import Dataset
 from labelbox.schema.task import Task
 from lbox.exceptions import InvalidQueryError, ResourceConflict, ResourceNotFoundError
 
+from .sdk_helpers import MMC_ASSET, create_seed_ontology, seed_ontology_builder
+
 pytestmark = pytest.mark.conformance
-
-MMC_ASSET = (
-    "https://storage.googleapis.com/labelbox-datasets/conversational_model_evaluation_sample/"
-    "offline-model-chat-evaluation.json"
-)
-
-
-@pytest.fixture
-def client(lb_emulator) -> lb.Client:
-    return lb.Client(api_key=lb_emulator.api_key, endpoint=lb_emulator.graphql_url)
-
-
-@pytest.fixture
-def dataset(client: lb.Client, unique_name: str) -> Iterator[Dataset]:
-    created = client.create_dataset(name=unique_name)
-    yield created
-    created.delete()
 
 
 def create_rows(client: lb.Client, dataset: Dataset, keys: list[str]) -> dict[str, str]:
@@ -49,48 +35,6 @@ def create_rows(client: lb.Client, dataset: Dataset, keys: list[str]) -> dict[st
         time.sleep(0.05)
     assert fetched.status == "COMPLETE" and not fetched.errors
     return {row["global_key"]: row["id"] for row in fetched.result}
-
-
-def seed_ontology_builder() -> lb.OntologyBuilder:
-    """Step 2 of the seed, verbatim."""
-    ontology_builder = lb.OntologyBuilder(
-        tools=[
-            lb.Tool(
-                tool=lb.Tool.Type.MESSAGE_SINGLE_SELECTION,
-                name="Single message selection",
-            ),
-            lb.Tool(
-                tool=lb.Tool.Type.MESSAGE_MULTI_SELECTION,
-                name="Multi message selection",
-            ),
-            lb.Tool(tool=lb.Tool.Type.MESSAGE_RANKING, name="Message ranking"),
-        ],
-        classifications=[
-            lb.Classification(
-                class_type=lb.Classification.Type.RADIO,
-                scope=lb.Classification.Scope.GLOBAL,
-                name="Choose the best response",
-                options=[
-                    lb.Option(value="Response A"),
-                    lb.Option(value="Response B"),
-                    lb.Option(value="Tie"),
-                ],
-            ),
-            lb.Classification(
-                class_type=lb.Classification.Type.TEXT, name="Provide a reason for your choice"
-            ),
-            lb.Classification(
-                class_type=lb.Classification.Type.CHECKLIST,
-                scope=lb.Classification.Scope.INDEX,
-                name="checklist_convo",
-                options=[
-                    lb.Option(value="first_checklist_answer"),
-                    lb.Option(value="second_checklist_answer"),
-                ],
-            ),
-        ],
-    )
-    return ontology_builder
 
 
 def test_the_seed_steps_2_to_4(client, dataset, unique_name, lb_emulator):
@@ -216,12 +160,7 @@ def test_a_large_batch_goes_through_a_task_and_its_progress_shows_in_the_overvie
 
 def test_live_projects_media_types_and_deletion(client, dataset, unique_name):
     [row_id] = create_rows(client, dataset, [f"{unique_name}-live"]).values()
-    ontology = client.create_ontology(
-        unique_name,
-        seed_ontology_builder().asdict(),
-        media_type=lb.MediaType.Conversational,
-        ontology_kind=lb.OntologyKind.ModelEvaluation,
-    )
+    ontology = create_seed_ontology(client, unique_name)
     live = client.create_model_evaluation_project(name=unique_name)
     assert live.is_chat_evaluation() and live.model_setup_complete is None
     assert live.labeling_frontend().name == "Editor"  # set up when the project is created
