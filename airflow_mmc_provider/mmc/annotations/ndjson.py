@@ -107,10 +107,7 @@ keep it. `annotation_uuid` computes it for any line.
 
 from __future__ import annotations
 
-import hashlib
-import uuid as uuid_module
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Any, Final
 
@@ -118,6 +115,22 @@ import msgspec
 
 from airflow_mmc_provider.mmc._shapes import shape_problems
 from airflow_mmc_provider.mmc.annotations.build import LabelLines, MessageRef, message_pairs, parent_of
+from airflow_mmc_provider.mmc.annotations.records import (
+    AnnotationRecord,
+    FeatureNames,
+    RecordLines,
+    emit_checked,
+    record_decoder,
+    record_tools,
+)
+from airflow_mmc_provider.mmc.annotations.uuids import (
+    ANNOTATION_NAMESPACE,
+    WITH_UUID,
+    annotation_uuid,
+    canonical_line,
+    encoder,
+    uuid_hash,
+)
 from airflow_mmc_provider.mmc.annotations.rules import (
     FROM_DOCUMENTS,
     AnnotationLine,
@@ -139,11 +152,6 @@ from airflow_mmc_provider.mmc.conversation import ConversationIds, check_prefix,
 from airflow_mmc_provider.mmc.conversation.document import ResponseRef
 from airflow_mmc_provider.mmc.errors import ValidationError, ValidationIssue
 
-ANNOTATION_NAMESPACE: Final = uuid_module.uuid5(
-    uuid_module.NAMESPACE_URL, "https://github.com/airflow-mmc-provider/airflow-mmc-provider/annotations"
-)
-_NAMESPACE_SHA1 = hashlib.sha1(ANNOTATION_NAMESPACE.bytes, usedforsecurity=False)
-_encoder = msgspec.json.Encoder()
 
 Annotation = dict[str, Any]
 """An annotation or nested classification without its data row, as the builders return it."""
@@ -277,46 +285,6 @@ def annotation_line(
     return line
 
 
-def annotation_uuid(line: AnnotationLine | Mapping[str, Any] | str | bytes) -> str:
-    """The deterministic uuid of a line; any ``uuid`` the line has is ignored.
-
-    Raises `LineShapeError` (a `ValueError`) if the line is not shaped like an annotation.
-    """
-    typed = parse_line(line)
-    if typed.uuid is not None:
-        typed = msgspec.structs.replace(typed, uuid=None)
-    return _uuid_hash(_encoder.encode(typed))
-
-
-def canonical_line(typed: AnnotationLine) -> tuple[bytes, str]:
-    """The encoded line with its uuid (the deterministic one if it has none), and that uuid.
-
-    The encoding has its keys sorted; ``uuid``, which sorts last, is spliced into the canonical
-    encoding it was hashed from, so each line is encoded once.
-    """
-    if typed.uuid is not None:
-        return _encoder.encode(typed), typed.uuid
-    canonical = _encoder.encode(typed)
-    uuid = _uuid_hash(canonical)
-    return _WITH_UUID % (canonical[:-1], uuid.encode()), uuid
-
-
-def _uuid_hash(canonical: bytes) -> str:
-    """uuid5 (RFC 4122, 4.3) of `canonical` in `ANNOTATION_NAMESPACE`, without a UUID object.
-
-    The namespace is hashed once (`_NAMESPACE_SHA1`); each line continues a copy of that state.
-    """
-    digest = _NAMESPACE_SHA1.copy()
-    digest.update(canonical)
-    h = digest.hexdigest()
-    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
-
-
-_WITH_UUID = b'%b,"uuid":"%b"}'  # the canonical line without its closing brace, and the uuid
-
-
-_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
-
 
 def _identity(name: str | None, schema_id: str | None, what: str) -> Annotation:
     if schema_id is None:
@@ -350,45 +318,7 @@ def _task(
     return result
 
 
-# --- annotation records --------------------------------------------------------------------------
-
-
-class AnnotationRecord(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
-    """One line of an annotations file written against conversation records (module docstring)."""
-
-    key: str | int
-    turn: int = 0
-    ranking: list[str] | None = None
-    best: str | None = None
-    good: list[str] | None = None
-    classifications: dict[str, Any] = {}
-    prompt_classifications: dict[str, Any] = {}
-
-    @property
-    def key_text(self) -> str:
-        return self.key if isinstance(self.key, str) else str(self.key)
-
-
-@dataclass(frozen=True)
-class FeatureNames:
-    """The ontology tools behind a record's ``ranking``, ``best`` and ``good``.
-
-    None means the ontology's only tool of that kind (message-ranking, message-single-selection,
-    message-multi-selection).
-    """
-
-    ranking: str | None = None
-    best: str | None = None
-    good: str | None = None
-
-
-_RECORD_TOOLS = (
-    ("ranking", "message-ranking"),
-    ("best", "message-single-selection"),
-    ("good", "message-multi-selection"),
-)
 _line_decoder = msgspec.json.Decoder(AnnotationLine)
-_record_decoder = msgspec.json.Decoder(AnnotationRecord)
 _untyped_decoder = msgspec.json.Decoder()
 
 AnnotationInput = bytes | str | Mapping[str, Any] | AnnotationRecord | AnnotationLine
@@ -416,7 +346,8 @@ class AnnotationBatch:
         self.ontology: OntologyIndex = as_ontology_index(ontology)
         self.validator = AnnotationValidator(self.ontology, documents, check_required=check_required)
         self.prefix = global_key_prefix
-        self.tools = _record_tools(self.ontology, names or FeatureNames())
+        self.tools = record_tools(self.ontology, names or FeatureNames())
+        self.records = RecordLines(self.validator, self.tools, global_key_prefix)
         self._finished = False
 
     @property
@@ -435,7 +366,7 @@ class AnnotationBatch:
         path of a large import, so it keeps per-line calls to the minimum. A generator of inputs
         is read `READ_AHEAD` at a time (`_read_ahead`).
         """
-        convert, encode, uuid_hash, with_uuid = msgspec.convert, _encoder.encode, _uuid_hash, _WITH_UUID
+        convert, encode, hashed, with_uuid = msgspec.convert, encoder.encode, uuid_hash, WITH_UUID
         accept, explain = self.validator.accept, self.validator.explain_line
         issues = self.validator.issues
         for number, raw in enumerate(_read_ahead(inputs), start=1):
@@ -462,7 +393,7 @@ class AnnotationBatch:
                     yield encode(typed)
                 continue
             canonical = encode(typed)  # == canonical_line, inlined
-            uuid = uuid_hash(canonical)
+            uuid = hashed(canonical)
             if not accept(typed, number, uuid):
                 explain(typed, number, uuid=uuid)
             if not issues:
@@ -491,8 +422,8 @@ class AnnotationBatch:
             try:
                 if (b'"dataRow"' if kind is bytes else '"dataRow"') in raw:  # type: ignore[operator]
                     return self._emit(_line_decoder.decode(raw), line)  # type: ignore[arg-type]
-                parsed = _record_decoder.decode(raw)  # type: ignore[arg-type]
-                return _RecordReader(self, parsed, line).lines()
+                parsed = record_decoder.decode(raw)  # type: ignore[arg-type]
+                return self.records.lines(parsed, line)
             except msgspec.ValidationError:
                 pass  # a line or record with shape problems: decided below
             except msgspec.DecodeError as exc:
@@ -506,7 +437,7 @@ class AnnotationBatch:
         elif kind is AnnotationLine:
             return self._emit(raw, line)  # type: ignore[arg-type]
         elif kind is AnnotationRecord:
-            return _RecordReader(self, raw, line).lines()  # type: ignore[arg-type]
+            return self.records.lines(raw, line)  # type: ignore[arg-type]
         else:
             decoded = raw
         if type(decoded) is not dict:
@@ -523,15 +454,12 @@ class AnnotationBatch:
             typed = self.validator.parse(decoded, line)
             return [] if typed is None else self._emit(typed, line)
         record = self._record(decoded, line)
-        return [] if record is None else _RecordReader(self, record, line).lines()
+        return [] if record is None else self.records.lines(record, line)
 
     def _emit(
         self, typed: AnnotationLine, line: int | None, document: Any = FROM_DOCUMENTS, origin: str = ""
     ) -> list[bytes]:
-        encoded, uuid = canonical_line(typed)
-        generated = None if typed.uuid else uuid
-        self.validator.check_line(typed, line, uuid=generated, document=document, origin=origin)
-        return [encoded]
+        return emit_checked(self.validator, typed, line, document, origin)
 
     def _record(self, decoded: dict[str, Any], line: int | None) -> AnnotationRecord | None:
         try:
@@ -578,359 +506,6 @@ def _read_ahead(inputs: Iterable[AnnotationInput]) -> Iterable[AnnotationInput]:
 def _chunks(iterator: Iterator[AnnotationInput]) -> Iterator[list[AnnotationInput]]:
     while chunk := list(islice(iterator, READ_AHEAD)):
         yield chunk
-
-
-def _record_tools(ontology: OntologyIndex, names: FeatureNames) -> dict[str, ToolSpec | str]:
-    """Record field -> its tool, or why there is none (reported when a record uses the field)."""
-    tools: dict[str, ToolSpec | str] = {}
-    for field, kind in _RECORD_TOOLS:
-        chosen = getattr(names, field)
-        if chosen is not None:
-            feature = ontology.features.get(chosen)
-            if not isinstance(feature, ToolSpec) or feature.tool != kind:
-                raise ValueError(f"FeatureNames.{field}: the ontology has no {kind} tool named {chosen!r}")
-            tools[field] = feature
-            continue
-        candidates = ontology.tools_of(kind)
-        if len(candidates) == 1:
-            tools[field] = candidates[0]
-        elif candidates:
-            listed = ", ".join(repr(t.name) for t in candidates)
-            tools[field] = (
-                f"the ontology has several {kind} tools ({listed}); choose one with FeatureNames({field}=...)"
-            )
-        else:
-            tools[field] = f"the ontology has no {kind} tool"
-    return tools
-
-
-class _RecordReader:
-    """The lines of one annotation record, resolving models to message ids."""
-
-    def __init__(self, batch: AnnotationBatch, record: AnnotationRecord, line: int | None) -> None:
-        self.batch = batch
-        self.record = record
-        self.line = line
-        self.key = record.key_text
-        self.global_key = global_key_for(self.key, batch.prefix)
-        self.ids = ConversationIds(self.key)
-        self.turn = record.turn
-        self.lines_out: list[bytes] = []
-        self.conv: ConversationIndex | None = None
-        self.label = LabelLines(global_key=self.global_key)
-
-    def lines(self) -> list[bytes]:
-        batch, record = self.batch, self.record
-        validator = batch.validator
-        if validator.documents is not None:
-            self.conv = validator.conversation(self.global_key)
-            if self.conv is None:
-                self.issue(
-                    "key",
-                    f"data row {self.global_key!r} is not among the conversations given for validation",
-                    "check the key and the global key prefix, or add the conversation's document",
-                )
-                return []
-        if record.turn < 0:
-            self.issue("turn", f"turn is {record.turn}", "count comparison turns from 0")
-            return []
-        if record.ranking is not None:
-            self._ranking(record.ranking)
-        if record.best is not None:
-            self._best(record.best)
-        if record.good is not None:
-            self._good(record.good)
-        for name, value in record.classifications.items():
-            self._classification(name, value, f"classifications[{name!r}]", prompt=False)
-        for name, value in record.prompt_classifications.items():
-            self._classification(name, value, f"prompt_classifications[{name!r}]", prompt=True)
-        return self.lines_out
-
-    def issue(self, field: str, message: str, fix: str, annotation: str | None = None) -> None:
-        self.batch._issue(self.line, self.global_key, field, message, fix, annotation)
-
-    def emit(self, typed: AnnotationLine, origin: str) -> None:
-        self.lines_out.extend(self.batch._emit(typed, self.line, self.conv, origin))
-
-    # --- resolution ------------------------------------------------------------------------------
-
-    def response(
-        self, model: str, field: str, annotation: str, index: int | None = None
-    ) -> tuple[str, str] | None:
-        """(message id, parent id) of `model`'s response in the record's turn.
-
-        Problems are reported at `field`, or ``field[index]`` (formatted only then).
-        """
-        message_id = self.ids.response(self.turn, model)
-        parent = self.ids.prompt(self.turn)
-        conv = self.conv
-        if conv is None or (
-            conv.models.get(message_id) == model and message_id in conv.children.get(parent, ())
-        ):
-            return message_id, parent
-        if index is not None:
-            field = f"{field}[{index}]"
-        turns = conv.turns()
-        if self.turn < len(turns):
-            parent, answers = turns[self.turn]
-            if model in answers:
-                return answers[model], parent
-            listed = ", ".join(map(repr, answers))
-            self.issue(
-                field,
-                f"model {model!r} has no response in turn {self.turn} of {self.key!r}",
-                f"use one of the models of that turn: {listed}",
-                annotation,
-            )
-        else:
-            self._no_turn(field, annotation, len(turns))
-        return None
-
-    def prompt(self, field: str, annotation: str) -> str | None:
-        parent = self.ids.prompt(self.turn)
-        conv = self.conv
-        if conv is None or conv.roles.get(parent) == "human":
-            return parent
-        turns = conv.turns()
-        if self.turn < len(turns):
-            return turns[self.turn][0]
-        self._no_turn(field, annotation, len(turns))
-        return None
-
-    def _no_turn(self, field: str, annotation: str, count: int) -> None:
-        self.issue(
-            "turn" if field == "turn" else field,
-            f"the conversation {self.key!r} has {count} comparison turn(s); turn {self.turn} does not exist",
-            f"use a turn from 0 to {count - 1}" if count else "check the conversation has model responses",
-            annotation,
-        )
-
-    def _tool(self, field: str) -> ToolSpec | None:
-        tool = self.batch.tools[field]
-        if isinstance(tool, str):
-            self.issue(field, tool, "add the tool to the ontology, or set FeatureNames")
-            return None
-        return tool
-
-    def _models(
-        self, models: list[str], field: str, annotation: str
-    ) -> tuple[list[tuple[str, str]], str | None] | None:
-        """(message id, model) of each model's response and the parent of the first, or None
-        after reporting a model listed twice or without a response in the turn."""
-        resolved: list[tuple[str, str]] = []
-        parent: str | None = None
-        seen: set[str] = set()
-        ok = True
-        for index, model in enumerate(models):
-            if model in seen:
-                self.issue(
-                    f"{field}[{index}]",
-                    f"model {model!r} is listed twice",
-                    "list each model once",
-                    annotation,
-                )
-                ok = False
-                continue
-            seen.add(model)
-            found = self.response(model, field, annotation, index)
-            if found is None:
-                ok = False
-            else:
-                resolved.append((found[0], model))
-                if parent is None:
-                    parent = found[1]
-        return (resolved, parent) if ok else None
-
-    # --- tools -----------------------------------------------------------------------------------
-
-    def _ranking(self, models: list[str]) -> None:
-        tool = self._tool("ranking")
-        if tool is None:
-            return
-        if not models:
-            self.issue("ranking", "the ranking is empty", "list the turn's models, best first", tool.name)
-            return
-        resolved = self._models(models, "ranking", tool.name)
-        if resolved is not None:
-            pairs, parent = resolved
-            self.emit(self.label.message_ranking(tool.name, pairs, parent_message_id=parent), "ranking")
-
-    def _best(self, model: str) -> None:
-        tool = self._tool("best")
-        if tool is None:
-            return
-        found = self.response(model, "best", tool.name)
-        if found is not None:
-            message_id, parent = found
-            self.emit(
-                self.label.single_selection(tool.name, (message_id, model), parent_message_id=parent), "best"
-            )
-
-    def _good(self, models: list[str]) -> None:
-        tool = self._tool("good")
-        if tool is None:
-            return
-        resolved = self._models(models, "good", tool.name)
-        if resolved is None:
-            return
-        pairs, parent = resolved
-        if parent is None:
-            parent = self.prompt("good", tool.name)
-        if parent is not None:
-            self.emit(self.label.multi_selection(tool.name, pairs, parent_message_id=parent), "good")
-
-    # --- classifications -------------------------------------------------------------------------
-
-    def _classification(self, name: str, value: Any, field: str, *, prompt: bool) -> None:
-        spec = self.batch.ontology.features.get(name)
-        if not isinstance(spec, ClassificationSpec):
-            problem = (
-                f"{name!r} is a message tool, not a classification"
-                if spec is not None
-                else f"the ontology has no classification named {name!r}"
-            )
-            names = [n for n, f in self.batch.ontology.features.items() if isinstance(f, ClassificationSpec)]
-            fix = "use ranking/best/good for tools" if spec is not None else "use one of " + _names(names)
-            self.issue(field, problem, fix, name)
-            return
-        if prompt:
-            if not spec.message_scoped:
-                self.issue(
-                    field,
-                    f"{name!r} is a global classification; prompt_classifications are message-scoped",
-                    "move it to classifications",
-                    name,
-                )
-                return
-            message_id = self.prompt(field, name)
-            answer = _Answers(self, name).answer(spec, value, field)
-            if message_id is not None and answer is not None:
-                self.emit(self._classified(spec, answer, message_id), field)
-        elif spec.message_scoped:
-            if not isinstance(value, Mapping) or not value:
-                self.issue(
-                    field,
-                    f"{name!r} is message-scoped; answer it per response",
-                    'give {"<model>": <answer>, ...}, or use prompt_classifications for the prompt',
-                    name,
-                )
-                return
-            for model, per_response in value.items():
-                path = f"{field}[{model!r}]"
-                found = self.response(str(model), path, name)
-                answer = _Answers(self, name).answer(spec, per_response, path)
-                if found is not None and answer is not None:
-                    self.emit(self._classified(spec, answer, found[0]), path)
-        else:
-            answer = _Answers(self, name).answer(spec, value, field)
-            if answer is not None:
-                self.emit(self._classified(spec, answer, None), field)
-
-    def _classified(self, spec: ClassificationSpec, answer: Any, message_id: str | None) -> AnnotationLine:
-        if spec.type == "text":
-            return self.label.text(spec.name, answer, message_id=message_id)
-        if spec.type == "radio":
-            return self.label.radio(spec.name, answer, message_id=message_id)
-        return self.label.checklist(spec.name, answer, message_id=message_id)
-
-
-class _Answers:
-    """Record answers -> typed classification answers, reporting with record paths."""
-
-    def __init__(self, reader: _RecordReader, annotation: str) -> None:
-        self.reader = reader
-        self.annotation = annotation
-        self.ok = True
-
-    def issue(self, field: str, message: str, fix: str) -> None:
-        self.ok = False
-        self.reader.issue(field, message, fix, self.annotation)
-
-    def answer(self, spec: ClassificationSpec, value: Any, path: str) -> AnswerValue | None:
-        """The classification's answer (text, option or options), or None after reporting why not."""
-        result = self._answer(spec, value, path)
-        return result if self.ok else None
-
-    def _answer(self, spec: ClassificationSpec, value: Any, path: str) -> Any:
-        if spec.type == "text":
-            if not isinstance(value, str) or not value.strip():
-                self.issue(
-                    path, f"{spec.name!r} is a text classification: give a non-empty string", "write the text"
-                )
-            return value
-        if spec.type == "radio":
-            if isinstance(value, list):
-                self.issue(path, f"{spec.name!r} is a radio classification: give one option", self._fix(spec))
-                return None
-            return self._option(spec, value, path)
-        if spec.type == "checklist":
-            if not isinstance(value, list) or not value:
-                self.issue(
-                    path,
-                    f"{spec.name!r} is a checklist classification: give a non-empty list",
-                    self._fix(spec),
-                )
-                return None
-            return [self._option(spec, item, f"{path}[{i}]") for i, item in enumerate(value)]
-        self.issue(
-            path, f"{spec.name!r} is a {spec.type!r} classification, which is not supported", "remove it"
-        )
-        return None
-
-    def _option(self, spec: ClassificationSpec, value: Any, path: str) -> AnswerObject | None:
-        nested: Any = None
-        if isinstance(value, Mapping):
-            unknown = [k for k in value if k not in ("answer", "classifications")]
-            if unknown or "answer" not in value:
-                self.issue(
-                    path,
-                    'an option with nested classifications is {"answer": <option>, "classifications": {...}}',
-                    "write it in that form" + (f" (unknown keys: {unknown})" if unknown else ""),
-                )
-                return None
-            nested, value = value.get("classifications"), value["answer"]
-            path = f"{path}.answer"
-        if not isinstance(value, str):
-            self.issue(path, f"an option is named by a string, got {type(value).__name__}", self._fix(spec))
-            return None
-        option = spec.options.get(value)
-        if option is None:
-            self.issue(path, f"{spec.name!r} has no option {value!r}", self._fix(spec))
-            return None
-        if not nested:
-            return AnswerObject(name=option.value)
-        classifications = self._nested(option.nested, nested, path.removesuffix(".answer"))
-        return AnswerObject(name=option.value, classifications=classifications)
-
-    def _nested(self, scope: NestedScope, nested: Any, path: str) -> list[NestedClassification]:
-        at = f"{path}.classifications"
-        if not isinstance(nested, Mapping):
-            self.issue(at, "nested classifications are {<name>: <answer>, ...}", "write them as an object")
-            return []
-        result = []
-        for name, value in nested.items():
-            spec = scope.by_name.get(name)
-            if spec is None:
-                self.issue(
-                    f"{at}[{name!r}]",
-                    f"no classification {name!r} is nested under this option",
-                    "use one of "
-                    + (_names(scope.by_name) or "none (the option has no nested classifications)"),
-                )
-                continue
-            answer = self._answer(spec, value, f"{at}[{name!r}]")
-            result.append(NestedClassification(name=spec.name, answer=answer))
-        return result
-
-    @staticmethod
-    def _fix(spec: ClassificationSpec) -> str:
-        return "use one of " + _names(spec.option_values())
-
-
-def _names(names: Iterable[str]) -> str:
-    listed = list(names)
-    shown = ", ".join(map(repr, listed[:8]))
-    return shown + (", ..." if len(listed) > 8 else "")
 
 
 # --- batches -------------------------------------------------------------------------------------

@@ -532,10 +532,10 @@ class AnnotationValidator:
         Text that is not a JSON object (a row_data given by URL) cannot be checked, so its lines
         skip the conversation rules rather than fail for it.
         """
-        found = self._document(key)
+        found = self.document_view(key)
         return found.index() if type(found) is RowDocument else found  # type: ignore[return-value]
 
-    def _document(self, key: str) -> DocumentView | None:
+    def document_view(self, key: str) -> DocumentView | None:
         """`conversation`, as the fast paths read it: a dict document stays a `RowDocument`."""
         indexes = self._indexes
         known = indexes.get(key, _MISSING)
@@ -671,9 +671,47 @@ class AnnotationValidator:
         counts[name] = count
         return True
 
+    def admit(self, key: str, lines: list[tuple[str, str]], line_no: int | None = None) -> bool:
+        """The import rules for lines valid by construction (the record reader's): True after
+        recording them, when none of their generated uuids is taken and no feature goes over
+        its limit on data row `key`; False, recording nothing, otherwise (the lines are then
+        checked one by one, to say what is wrong). `lines` are (feature name, uuid) pairs."""
+        row = self._rows.get(key)
+        carried = self._uuids
+        if row is None:  # the usual case: a data row's first lines
+            fresh = dict.fromkeys([uuid for _, uuid in lines], line_no)
+            if len(fresh) != len(lines) or (carried and not carried.keys().isdisjoint(fresh)):
+                return False
+            tally: dict[str, int] = {}
+            for name, _ in lines:
+                tally[name] = tally.get(name, 0) + 1
+            if len(lines) > MAX_ANNOTATIONS_PER_FEATURE and max(tally.values()) > MAX_ANNOTATIONS_PER_FEATURE:
+                return False
+            self._rows[key] = _Row(line_no, False, tally, fresh)
+            return True
+        counts = row.counts
+        generated = row.generated
+        new: dict[str, int | None] = {}
+        added: dict[str, int] = {}
+        for name, uuid in lines:
+            if uuid in generated or uuid in new or (carried and uuid in carried):
+                return False
+            new[uuid] = line_no
+            added[name] = added.get(name, 0) + 1
+        for name, count in added.items():
+            if counts.get(name, 0) + count > MAX_ANNOTATIONS_PER_FEATURE:
+                return False
+        if row is None:
+            row = self._rows[key] = _Row(line_no)
+        row.generated.update(new)
+        counts = row.counts
+        for name, count in added.items():
+            counts[name] = counts.get(name, 0) + count
+        return True
+
     def _row_and_conversation(self, key: str, line_no: int | None) -> tuple[_Row, DocumentView | None]:
         """A data row's record (created by its first line) and its indexed document, if any."""
-        conv = self._document(key) if self.documents is not None else None
+        conv = self.document_view(key) if self.documents is not None else None
         row = self._rows.get(key)
         if row is None:
             missing = conv is None and self.documents is not None and key not in self._uncheckable
