@@ -114,7 +114,7 @@ from typing import Any, Final
 import msgspec
 
 from airflow_mmc_provider.mmc._shapes import shape_problems
-from airflow_mmc_provider.mmc.annotations.build import LabelLines, MessageRef, message_pairs, parent_of
+from airflow_mmc_provider.mmc.annotations.build import MessageRef, message_pairs, parent_of
 from airflow_mmc_provider.mmc.annotations.records import (
     AnnotationRecord,
     FeatureNames,
@@ -123,6 +123,8 @@ from airflow_mmc_provider.mmc.annotations.records import (
     record_decoder,
     record_tools,
 )
+from airflow_mmc_provider.mmc.annotations.rules import FROM_DOCUMENTS, AnnotationValidator, line_issue
+from airflow_mmc_provider.mmc.annotations.types import AnnotationLine
 from airflow_mmc_provider.mmc.annotations.uuids import (
     ANNOTATION_NAMESPACE,
     WITH_UUID,
@@ -131,27 +133,10 @@ from airflow_mmc_provider.mmc.annotations.uuids import (
     encoder,
     uuid_hash,
 )
-from airflow_mmc_provider.mmc.annotations.rules import (
-    FROM_DOCUMENTS,
-    AnnotationLine,
-    AnnotationValidator,
-    AnswerObject,
-    AnswerValue,
-    ClassificationSpec,
-    ConversationIndex,
-    NestedClassification,
-    NestedScope,
-    OntologyIndex,
-    OntologyInput,
-    ToolSpec,
-    as_ontology_index,
-    line_issue,
-    parse_line,
-)
-from airflow_mmc_provider.mmc.conversation import ConversationIds, check_prefix, global_key_for
+from airflow_mmc_provider.mmc.conversation import check_prefix, global_key_for
 from airflow_mmc_provider.mmc.conversation.document import ResponseRef
 from airflow_mmc_provider.mmc.errors import ValidationError, ValidationIssue
-
+from airflow_mmc_provider.mmc.ontology.index import OntologyIndex, OntologyInput, as_ontology_index
 
 Annotation = dict[str, Any]
 """An annotation or nested classification without its data row, as the builders return it."""

@@ -42,22 +42,14 @@ record is never reported by the trusting read.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 import msgspec
 
 from airflow_mmc_provider.mmc.annotations.build import LabelLines, classification_line, task_line
-from airflow_mmc_provider.mmc.annotations.rules import (
-    AnnotationValidator,
-    ClassificationSpec,
-    ConversationIndex,
-    NestedScope,
-    OntologyIndex,
-    ToolSpec,
-    line_issue,
-)
+from airflow_mmc_provider.mmc.annotations.rules import AnnotationValidator, line_issue
 from airflow_mmc_provider.mmc.annotations.types import (
     AnnotationLine,
     AnswerObject,
@@ -70,6 +62,9 @@ from airflow_mmc_provider.mmc.annotations.types import (
 from airflow_mmc_provider.mmc.annotations.uuids import WITH_UUID, canonical_line, encoder, uuid_hash
 from airflow_mmc_provider.mmc.conversation import ConversationIds, global_key_for
 from airflow_mmc_provider.mmc.conversation.build import model_tag
+from airflow_mmc_provider.mmc.conversation.index import ConversationIndex, prompt_responses_of
+from airflow_mmc_provider.mmc.ontology.index import ClassificationSpec, NestedScope, OntologyIndex, ToolSpec
+
 
 class AnnotationRecord(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
     """One line of an annotations file written against conversation records (module docstring)."""
@@ -422,7 +417,7 @@ class _Answers:
         if not isinstance(value, str):
             self.issue(path, f"an option is named by a string, got {type(value).__name__}", self._fix(spec))
             return None
-        option = spec.options.get(value)
+        option = spec.choices.get(value)
         if option is None:
             self.issue(path, f"{spec.name!r} has no option {value!r}", self._fix(spec))
             return None
@@ -480,7 +475,7 @@ class RecordLines:
     to the validator's `issues`, as the batch's own do.
     """
 
-    __slots__ = ("_required", "ontology", "prefix", "tools", "validator")
+    __slots__ = ("_required", "_tags", "ontology", "prefix", "tools", "validator")
 
     def __init__(self, validator: AnnotationValidator, tools: Mapping[str, ToolSpec | str], prefix: str) -> None:
         self.validator = validator
@@ -488,6 +483,7 @@ class RecordLines:
         self.tools = tools
         self.prefix = prefix
         self._required = validator.check_required
+        self._tags: dict[str, str] = {}  # model config name -> its tag in message ids
 
     def lines(self, record: AnnotationRecord, line: int | None) -> list[bytes]:
         """The encoded lines of one record (keys sorted, uuid included)."""
@@ -511,73 +507,113 @@ class RecordLines:
         return emit_checked(self.validator, typed, line, document, origin)
 
     def _trusted(self, record: AnnotationRecord, number: int | None) -> list[bytes]:
-        """The record's lines when everything resolves plainly; raises `_Refused` otherwise."""
+        """The record's lines when everything resolves plainly; raises `_Refused` otherwise.
+
+        The hot path of an import from records: written flat, with the ids of the turn's
+        responses compared with the document's in C (`_resolved`).
+        """
         key = record.key if type(record.key) is str else str(record.key)
         global_key = global_key_for(key, self.prefix)
         turn = record.turn
         if not global_key or turn < 0:
             raise _REFUSED
-        validator = self.validator
-        responses: dict[str, str | None] | None = None
         stem = ConversationIds(key).turn_prefix(turn)
         parent = stem + "prompt"
-        if validator.documents is not None:
-            conv = validator.document_view(global_key)
-            if conv is None:
-                raise _REFUSED
-            responses = conv.prompts.get(parent)
-            if responses is None:
-                responses = conv.prompt_responses(parent)
+        responses: dict[str, str | None] | None = None
+        documents = self.validator.documents
+        if documents is not None:
+            raw = documents.get(global_key)
+            if type(raw) is dict:  # one question of the document: no index, no cache
+                responses = prompt_responses_of(raw, parent)
+            elif raw is not None and (conv := self.validator.document_view(global_key)) is not None:
+                responses = conv.prompts.get(parent)
                 if responses is None:
-                    raise _REFUSED
-        resolve = _Resolver(stem, responses)
+                    responses = conv.prompt_responses(parent)
+            if responses is None:
+                raise _REFUSED
         row = DataRowRef(global_key=global_key)
-        built: list[tuple[str, AnnotationLine]] = []
+        names: list[str] = []
+        built: list[AnnotationLine] = []
+        tags = self._tags
         if record.ranking is not None:
-            built.append(self._ranking(row, record.ranking, parent, resolve))
+            tool = self._tool("ranking")
+            ranked = _resolved(stem, record.ranking, tags)
+            if not ranked or (responses is not None and ranked != responses):
+                raise _REFUSED  # every response of the parent, each once with its model's name
+            items = [
+                MessageItem(message_id=message_id, model_config_name=model, order=order)
+                for order, (message_id, model) in enumerate(ranked.items(), start=1)
+            ]
+            names.append(tool.name)
+            built.append(task_line(row, tool.name, "message-ranking", TaskData(parent_message_id=parent, ranked_messages=items)))
         if record.best is not None:
             tool = self._tool("best")
-            data = TaskData(parent_message_id=parent, message_id=resolve(record.best), model_config_name=record.best)
-            built.append((tool.name, task_line(row, tool.name, "message-single-selection", data)))
+            chosen = _resolved(stem, [record.best], tags)
+            if responses is not None and not chosen.items() <= responses.items():
+                raise _REFUSED
+            data = TaskData(parent_message_id=parent, message_id=next(iter(chosen)), model_config_name=record.best)
+            names.append(tool.name)
+            built.append(task_line(row, tool.name, "message-single-selection", data))
         if record.good is not None:
             tool = self._tool("good")
-            chosen = resolve.all(record.good)
+            chosen = _resolved(stem, record.good, tags)
             if responses is not None and not chosen.items() <= responses.items():
                 raise _REFUSED
             items = [MessageItem(message_id=m, model_config_name=n) for m, n in chosen.items()]
-            data = TaskData(parent_message_id=parent, selected_messages=items)
-            built.append((tool.name, task_line(row, tool.name, "message-multi-selection", data)))
-        features = self.ontology.features
-        for name, value in record.classifications.items():
+            names.append(tool.name)
+            built.append(task_line(row, tool.name, "message-multi-selection", TaskData(parent_message_id=parent, selected_messages=items)))
+        if record.classifications:
+            self._classifications(record.classifications, row, stem, responses, names, built)
+        if record.prompt_classifications:
+            features = self.ontology.features
+            for name, value in record.prompt_classifications.items():
+                spec = features.get(name)
+                if type(spec) is not ClassificationSpec or not spec.message_scoped:
+                    raise _REFUSED
+                names.append(name)
+                built.append(classification_line(row, name, self._answer(spec, value), parent))
+        return self._admitted(global_key, names, built, number)
+
+    def _classifications(
+        self,
+        answers: dict[str, Any],
+        row: DataRowRef,
+        stem: str,
+        responses: dict[str, str | None] | None,
+        names: list[str],
+        built: list[AnnotationLine],
+    ) -> None:
+        features, answer = self.ontology.features, self._answer
+        for name, value in answers.items():
             spec = features.get(name)
             if type(spec) is not ClassificationSpec:
                 raise _REFUSED
             if not spec.message_scoped:
-                built.append((name, classification_line(row, name, self._answer(spec, value), None)))
+                names.append(name)
+                built.append(classification_line(row, name, answer(spec, value), None))
                 continue
             if type(value) is not dict or not value:
                 raise _REFUSED
-            for model, per_response in value.items():
-                message_id = resolve(model)
-                built.append((name, classification_line(row, name, self._answer(spec, per_response), message_id)))
-        for name, value in record.prompt_classifications.items():
-            spec = features.get(name)
-            if type(spec) is not ClassificationSpec or not spec.message_scoped:
+            chosen = _resolved(stem, list(value), self._tags)
+            if responses is not None and not chosen.items() <= responses.items():
                 raise _REFUSED
-            built.append((name, classification_line(row, name, self._answer(spec, value), parent)))
-        return self._admitted(global_key, built, number)
+            for message_id, per_response in zip(chosen, value.values(), strict=True):
+                names.append(name)
+                built.append(classification_line(row, name, answer(spec, per_response), message_id))
 
-    def _admitted(self, key: str, built: list[tuple[str, AnnotationLine]], number: int | None) -> list[bytes]:
+    def _admitted(
+        self, key: str, names: list[str], built: list[AnnotationLine], number: int | None
+    ) -> list[bytes]:
         """The lines encoded with their uuids, once the import rules admit them all."""
-        encode = encoder.encode
+        encode, hashed, with_uuid = encoder.encode, uuid_hash, WITH_UUID
         encoded: list[bytes] = []
-        named: list[tuple[str, str]] = []
-        for name, typed in built:
+        uuids: list[str] = []
+        for typed in built:
             canonical = encode(typed)
-            uuid = uuid_hash(canonical)
-            encoded.append(WITH_UUID % (canonical[:-1], uuid.encode()))
-            named.append((name, uuid))
-        if not self.validator.admit(key, named, number):
+            uuid = hashed(canonical)
+            encoded.append(with_uuid % (canonical[:-1], uuid.encode()))
+            uuids.append(uuid)
+        if not self.validator.admit(key, names, uuids, number):
             raise _REFUSED
         return encoded
 
@@ -586,20 +622,6 @@ class RecordLines:
         if type(tool) is not ToolSpec or (self._required and tool.nested.required):
             raise _REFUSED
         return tool
-
-    def _ranking(
-        self, row: DataRowRef, models: list[str], parent: str, resolve: _Resolver
-    ) -> tuple[str, AnnotationLine]:
-        tool = self._tool("ranking")
-        ranked = resolve.all(models)
-        if not ranked or (resolve.responses is not None and ranked != resolve.responses):
-            raise _REFUSED  # every response of the parent, each once with its model's name
-        items = [
-            MessageItem(message_id=message_id, model_config_name=model, order=order)
-            for order, (message_id, model) in enumerate(ranked.items(), start=1)
-        ]
-        data = TaskData(parent_message_id=parent, ranked_messages=items)
-        return tool.name, task_line(row, tool.name, "message-ranking", data)
 
     def _answer(self, spec: ClassificationSpec, value: Any) -> AnswerValue:
         kind = spec.type
@@ -622,7 +644,7 @@ class RecordLines:
             if "answer" not in value or len(value) > 2 or (len(value) == 2 and "classifications" not in value):
                 raise _REFUSED
             nested, value = value.get("classifications"), value["answer"]
-        option = spec.options.get(value) if type(value) is str else None
+        option = spec.choices.get(value) if type(value) is str else None
         if option is None:
             raise _REFUSED
         scope = option.nested
@@ -646,37 +668,21 @@ class RecordLines:
         return result
 
 
-class _Resolver:
-    """A model's response in the record's turn, by the deterministic id, confirmed by the turn's
-    responses in the document when there is one; refused otherwise."""
-
-    __slots__ = ("responses", "stem")
-
-    def __init__(self, stem: str, responses: dict[str, str | None] | None) -> None:
-        self.stem = stem
-        self.responses = responses
-
-    def __call__(self, model: Any) -> str:
-        if type(model) is not str or not model:
-            raise _REFUSED
-        message_id = self.stem + model_tag(model)
-        responses = self.responses
-        if responses is not None and responses.get(message_id) != model:
-            raise _REFUSED
-        return message_id
-
-    def all(self, models: list[str]) -> dict[str, str]:
-        """Message id -> model of each of `models`, in order, by the deterministic ids alone (the
-        caller compares them with the turn's responses); refused for a model listed twice."""
-        stem = self.stem
-        found = {}
-        for model in models:
+def _resolved(stem: str, models: list[str], tags: dict[str, str]) -> dict[str, str]:
+    """Message id -> model of each of `models` in the turn whose ids start with `stem`, in order,
+    by the deterministic ids alone (the caller compares them with the turn's responses in the
+    document); refused for a model listed twice or not a non-empty string."""
+    found = {}
+    for model in models:
+        tag = tags.get(model)  # type: ignore[call-overload]
+        if tag is None:
             if type(model) is not str or not model:
                 raise _REFUSED
-            found[stem + model_tag(model)] = model
-        if len(found) != len(models):
-            raise _REFUSED
-        return found
+            tag = tags[model] = model_tag(model)
+        found[stem + tag] = model
+    if len(found) != len(models):
+        raise _REFUSED
+    return found
 
 
 def emit_checked(

@@ -54,7 +54,7 @@ checking many lines; `documents` may be any mapping, e.g. one that loads row_dat
 from __future__ import annotations
 
 import re
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
@@ -72,9 +72,23 @@ from airflow_mmc_provider.mmc.annotations.types import (
     TaskData,
     parse_line,
 )
-from airflow_mmc_provider.mmc.conversation.document import ConversationDocument, to_row_data
+from airflow_mmc_provider.mmc.conversation.index import (
+    ConversationIndex,
+    DocumentView,
+    RowDocument,
+    as_conversation_index,
+)
 from airflow_mmc_provider.mmc.errors import ValidationIssue
-from airflow_mmc_provider.mmc.ontology import ClassificationView, OntologyView, OptionView, ToolView
+from airflow_mmc_provider.mmc.ontology.index import (
+    ClassificationSpec,
+    FeatureSpec,
+    NestedScope,
+    OntologyIndex,
+    OntologyInput,
+    OptionSpec,
+    ToolSpec,
+    as_ontology_index,
+)
 
 MAX_ANNOTATIONS_PER_FEATURE: Final = 5_000
 INDEXED_ROWS: Final = 4_096  # conversation indexes an `AnnotationValidator` keeps (least recently used go)
@@ -99,377 +113,6 @@ FROM_DOCUMENTS: Final[Any] = object()
 """`AnnotationValidator.check`'s default `document`: look the data row up in `documents`."""
 _SHOWN = 8  # how many choices a fix lists before "..."
 
-# --- the ontology, compiled ----------------------------------------------------------------------
-
-
-class OptionSpec:
-    """One option of a radio or checklist classification, with what may be nested under it."""
-
-    __slots__ = ("label", "nested", "schema_id", "value")
-
-    def __init__(self, view: OptionView) -> None:
-        self.value = view.value
-        self.label = view.label
-        self.schema_id = view.feature_schema_id
-        self.nested = NestedScope(view.classifications.values())
-
-    @property
-    def name(self) -> str:
-        return self.value
-
-
-class ClassificationSpec:
-    """A classification; `scope` is ``index`` (message-scoped), ``global``, or None when nested."""
-
-    __slots__ = (
-        "message_scoped",
-        "name",
-        "options",
-        "options_by_id",
-        "required",
-        "schema_id",
-        "scope",
-        "type",
-    )
-
-    def __init__(self, view: ClassificationView) -> None:
-        self.name = view.name
-        self.type = view.type
-        self.scope = view.scope
-        self.message_scoped = view.scope == "index"
-        self.required = view.required
-        self.schema_id = view.feature_schema_id
-        options = [OptionSpec(o) for o in view.options.values()]
-        by_name = {o.label: o for o in options}
-        by_name.update((o.value, o) for o in options)  # a value wins over another option's label
-        self.options: dict[str, OptionSpec] = by_name
-        self.options_by_id = {o.schema_id: o for o in options if o.schema_id}
-
-    def option_values(self) -> list[str]:
-        return list(dict.fromkeys(o.value for o in self.options.values()))
-
-
-class ToolSpec:
-    """A message tool; `nested` are the classifications a tool annotation may carry."""
-
-    __slots__ = ("name", "nested", "required", "schema_id", "tool")
-
-    def __init__(self, view: ToolView) -> None:
-        self.name = view.name
-        self.tool = view.tool
-        self.required = view.required
-        self.schema_id = view.feature_schema_id
-        self.nested = NestedScope(view.classifications.values())
-
-
-FeatureSpec = ToolSpec | ClassificationSpec
-
-
-class NestedScope:
-    """The classifications allowed in one ``classifications`` list (under an option or a tool)."""
-
-    __slots__ = ("by_id", "by_name", "required")
-
-    def __init__(self, views: Iterable[ClassificationView]) -> None:
-        self.by_name = {v.name: ClassificationSpec(v) for v in views}
-        self.by_id = {c.schema_id: c for c in self.by_name.values() if c.schema_id}
-        self.required = tuple(name for name, c in self.by_name.items() if c.required)
-
-
-class OntologyIndex:
-    """Name and schema-id look-ups of an ontology's top-level features, computed once."""
-
-    __slots__ = ("by_id", "features", "required", "view")
-
-    def __init__(self, view: OntologyView) -> None:
-        self.view = view
-        features: dict[str, FeatureSpec] = {n: ToolSpec(t) for n, t in view.tools.items()}
-        for name, classification in view.classifications.items():
-            if name in features:
-                raise ValueError(
-                    f"the ontology has a tool and a classification named {name!r}; "
-                    "annotations name features by it, so rename one"
-                )
-            features[name] = ClassificationSpec(classification)
-        self.features = features
-        self.by_id = {f.schema_id: f for f in features.values() if f.schema_id}
-        self.required = tuple(
-            name for name, f in features.items() if isinstance(f, ClassificationSpec) and f.required
-        )
-
-    @classmethod
-    def from_normalized(cls, normalized: Mapping[str, Any] | str) -> OntologyIndex:
-        """From the normalized ontology (dict or the JSON string some API responses carry)."""
-        return cls(OntologyView.from_normalized(normalized))
-
-    def tools_of(self, tool: str) -> list[ToolSpec]:
-        return [f for f in self.features.values() if isinstance(f, ToolSpec) and f.tool == tool]
-
-
-OntologyInput = OntologyIndex | OntologyView | Mapping[str, Any] | str
-
-
-def as_ontology_index(ontology: OntologyInput) -> OntologyIndex:
-    if isinstance(ontology, OntologyIndex):
-        return ontology
-    if isinstance(ontology, OntologyView):
-        return OntologyIndex(ontology)
-    return OntologyIndex.from_normalized(ontology)
-
-
-# --- a conversation, indexed ---------------------------------------------------------------------
-
-
-class ConversationIndex:
-    """What annotation checks read from a row_data document: per message its actor's role, its
-    model config name (model messages) and its children; per human message its model responses
-    (`prompts`); comparisons by turn on demand.
-
-    Built defensively from the raw dict, so a document with problems still indexes (what is
-    missing simply fails the checks that need it).
-    """
-
-    __slots__ = ("_responses", "_turns", "children", "message_ids", "models", "prompts", "roles", "roots")
-
-    def __init__(
-        self,
-        roles: dict[str, str | None],
-        models: dict[str, str | None],
-        children: dict[str, list[str]],
-        roots: list[str],
-        prompts: dict[str, dict[str, str | None]] | None = None,
-    ) -> None:
-        self.roles = roles
-        self.message_ids: Mapping[str, Any] = roles  # what the fast paths ask (as `RowDocument`)
-        self.models = models
-        self.children = children
-        self.roots = roots
-        if prompts is None:
-            humans = [message_id for message_id, role in roles.items() if role == "human"]
-            prompts = _prompts(humans, models, children)
-        self.prompts = prompts
-        self._responses: dict[str, list[str]] = {}
-        self._turns: list[tuple[str, dict[str, str]]] | None = None
-
-    @classmethod
-    def from_row_data(cls, row_data: Any) -> ConversationIndex:
-        """From a row_data dict, its JSON text, or a `ConversationDocument`.
-
-        Raises `TypeError` for anything that is not a JSON object and `msgspec.DecodeError` for
-        text that is not JSON (a row_data given by URL has no document here: pass None instead).
-        """
-        if type(row_data) is dict:
-            try:
-                return cls._well_formed(row_data)
-            except (AttributeError, KeyError, TypeError):
-                return cls._defensive(row_data)
-        if isinstance(row_data, ConversationDocument):
-            row_data = to_row_data(row_data)
-        elif isinstance(row_data, str | bytes):
-            row_data = msgspec.json.decode(row_data)
-        if not isinstance(row_data, Mapping):
-            raise TypeError(f"row_data must be a JSON object (dict), got {type(row_data).__name__}")
-        try:
-            return cls._well_formed(row_data)
-        except (AttributeError, KeyError, TypeError):
-            return cls._defensive(row_data)
-
-    @classmethod
-    def _well_formed(cls, document: Mapping[str, Any]) -> ConversationIndex:
-        """`_defensive`'s index in one pass, for a document of the documented shape; raises on
-        anything else (every type `_defensive` would filter is checked), so both agree.
-
-        Every data row of an import is indexed once, so this pass is part of the import's cost.
-        """
-        actors = document["actors"]
-        messages = document["messages"]
-        roots = document["rootMessageIds"]
-        if type(actors) is not dict or type(messages) is not dict or type(roots) is not list:
-            raise TypeError("actors and messages are objects, rootMessageIds a list")
-        "".join(roots)  # raises TypeError unless every id is a string (as `_defensive` keeps them)
-        roles: dict[str, str | None] = {}
-        models: dict[str, str | None] = {}
-        children: dict[str, list[str]] = {}
-        humans = []
-        for message_id, message in messages.items():
-            actor_id = message["actorId"]
-            if type(actor_id) is not str:
-                raise TypeError("actorId is a string")
-            actor = actors[actor_id]
-            role = roles[message_id] = actor["role"]
-            if role == "model":
-                name = models[message_id] = actor["metadata"]["modelConfigName"]
-                if type(name) is not str:
-                    raise TypeError("modelConfigName is a string")
-            elif role == "human":
-                humans.append(message_id)
-            elif type(role) is not str:
-                raise TypeError("role is a string")
-            kids = children[message_id] = message["childMessageIds"]  # the document's own list
-            if type(kids) is not list:
-                raise TypeError("childMessageIds is a list")
-            if kids:
-                "".join(kids)  # raises TypeError unless every id is a string
-        return cls(roles, models, children, roots, _prompts(humans, models, children))
-
-    @classmethod
-    def _defensive(cls, document: Mapping[str, Any]) -> ConversationIndex:
-        """The index of a document with problems: what is missing fails the checks that need it."""
-        actors = _mapping(document.get("actors"))
-        messages = _mapping(document.get("messages"))
-        roles: dict[str, str | None] = {}
-        models: dict[str, str | None] = {}
-        children: dict[str, list[str]] = {}
-        for message_id, message in messages.items():
-            message = _mapping(message)
-            actor_id = message.get("actorId")
-            actor = _mapping(actors.get(actor_id)) if isinstance(actor_id, str) else {}
-            role = actor.get("role")
-            roles[message_id] = role if isinstance(role, str) else None
-            if role == "model":
-                name = _mapping(actor.get("metadata")).get("modelConfigName")
-                models[message_id] = name if isinstance(name, str) else None
-            kids = message.get("childMessageIds")
-            children[message_id] = [k for k in kids if isinstance(k, str)] if isinstance(kids, list) else []
-        raw_roots = document.get("rootMessageIds")
-        roots = [r for r in raw_roots if isinstance(r, str)] if isinstance(raw_roots, list) else []
-        return cls(roles, models, children, roots)
-
-    def prompt_responses(self, parent: str) -> dict[str, str | None] | None:
-        """`prompts` of `parent` (None: not a human message); `prompts` is complete here."""
-        return self.prompts.get(parent)
-
-    def responses(self, parent: str) -> list[str]:
-        """The model responses among the children of `parent`, in document order."""
-        found = self._responses.get(parent)
-        if found is None:
-            roles = self.roles
-            found = self._responses[parent] = [
-                c for c in self.children.get(parent, ()) if roles.get(c) == "model"
-            ]
-        return found
-
-    def turns(self) -> list[tuple[str, dict[str, str]]]:
-        """Comparisons in breadth-first order: (human parent, model config name -> response id).
-
-        The same order as `document.document_response_refs`, so turn numbers agree with it.
-        """
-        if self._turns is None:
-            turns: list[tuple[str, dict[str, str]]] = []
-            seen: set[str] = set()
-            queue = deque(self.roots)
-            while queue:
-                current = queue.popleft()
-                if current in seen or current not in self.roles:
-                    continue
-                seen.add(current)
-                if self.roles[current] == "human":
-                    answers = {
-                        name: child
-                        for child in self.responses(current)
-                        if (name := self.models.get(child)) is not None
-                    }
-                    if answers:
-                        turns.append((current, answers))
-                queue.extend(self.children.get(current, ()))
-            self._turns = turns
-        return self._turns
-
-
-def as_conversation_index(document: Any) -> ConversationIndex:
-    return document if isinstance(document, ConversationIndex) else ConversationIndex.from_row_data(document)
-
-
-class RowDocument:
-    """A row_data dict as the fast paths read it: only the messages a line names, on demand.
-
-    `accept` needs, per line, the model responses of one human message and whether a message
-    exists. Indexing the whole document for that (`ConversationIndex`) costs more than checking
-    the line itself; here each prompt's responses are read from the document the first time a
-    line names that prompt, and kept in `prompts`. Anything not shaped as documented gives None
-    (the fast path refuses, and the detailed checks run on the full `index()`), so an answer
-    here is always the full index's answer (held to that by a property test).
-    """
-
-    __slots__ = ("_actors", "_document", "_index", "message_ids", "prompts")
-
-    def __init__(self, document: dict[str, Any], messages: dict[str, Any], actors: dict[str, Any]) -> None:
-        self._document = document
-        self._actors = actors
-        self._index: ConversationIndex | None = None
-        self.message_ids: Mapping[str, Any] = messages  # the messages of a document are its keys
-        self.prompts: dict[str, dict[str, str | None]] = {}
-
-    @classmethod
-    def of(cls, document: dict[str, Any]) -> RowDocument | ConversationIndex:
-        """The lazy view when messages and actors are objects, else the full index at once."""
-        messages, actors = document.get("messages"), document.get("actors")
-        if type(messages) is dict and type(actors) is dict:
-            return cls(document, messages, actors)
-        return ConversationIndex.from_row_data(document)
-
-    def index(self) -> ConversationIndex:
-        """The full index, for the detailed checks and the record reader (built once)."""
-        if self._index is None:
-            self._index = ConversationIndex.from_row_data(self._document)
-        return self._index
-
-    def prompt_responses(self, parent: str) -> dict[str, str | None] | None:
-        """The model responses of human message `parent` (message id -> model config name), as
-        `ConversationIndex.prompts` has them; None when `parent` is no human message or anything
-        read on the way is not shaped as documented."""
-        messages, actors = self.message_ids, self._actors
-        try:
-            message = messages[parent]
-            actor_id = message["actorId"]
-            if type(actor_id) is not str or actors[actor_id]["role"] != "human":
-                return None
-            kids = message["childMessageIds"]
-            if type(kids) is not list:
-                return None
-            responses: dict[str, str | None] = {}
-            for kid in kids:
-                if type(kid) is not str:
-                    return None
-                child = messages.get(kid)
-                if child is None:
-                    continue  # not a message of the document: no response
-                actor_id = child["actorId"]
-                if type(actor_id) is not str:
-                    return None
-                actor = actors[actor_id]
-                if actor["role"] == "model":  # any other role: not a response, as in the index
-                    name = actor["metadata"]["modelConfigName"]
-                    if type(name) is not str:
-                        return None
-                    responses[kid] = name
-        except (KeyError, TypeError, AttributeError):
-            return None
-        self.prompts[parent] = responses
-        return responses
-
-
-def _prompts(
-    humans: list[str], models: dict[str, str | None], children: dict[str, list[str]]
-) -> dict[str, dict[str, str | None]]:
-    """Human message -> its model responses (message id -> model config name).
-
-    A message is in `models` exactly when its role is "model" (both constructors). Plain loops:
-    comprehensions cost a function call each, and this runs for every data row of an import.
-    """
-    prompts: dict[str, dict[str, str | None]] = {}
-    for human in humans:
-        responses: dict[str, str | None] = {}
-        prompts[human] = responses
-        for kid in children[human]:
-            if kid in models:
-                responses[kid] = models[kid]
-    return prompts
-
-
-DocumentView = RowDocument | ConversationIndex
-"""A data row's document as the fast paths read it (both answer `prompts`, `prompt_responses`
-and `message_ids` alike)."""
 
 # --- validation ----------------------------------------------------------------------------------
 
@@ -671,40 +314,35 @@ class AnnotationValidator:
         counts[name] = count
         return True
 
-    def admit(self, key: str, lines: list[tuple[str, str]], line_no: int | None = None) -> bool:
+    def admit(self, key: str, names: list[str], uuids: list[str], line_no: int | None = None) -> bool:
         """The import rules for lines valid by construction (the record reader's): True after
         recording them, when none of their generated uuids is taken and no feature goes over
         its limit on data row `key`; False, recording nothing, otherwise (the lines are then
-        checked one by one, to say what is wrong). `lines` are (feature name, uuid) pairs."""
-        row = self._rows.get(key)
+        checked one by one, to say what is wrong). `names` are the lines' features, `uuids`
+        their generated uuids."""
         carried = self._uuids
+        fresh = dict.fromkeys(uuids, line_no)
+        if len(fresh) != len(uuids) or (carried and not carried.keys().isdisjoint(fresh)):
+            return False
+        row = self._rows.get(key)
         if row is None:  # the usual case: a data row's first lines
-            fresh = dict.fromkeys([uuid for _, uuid in lines], line_no)
-            if len(fresh) != len(lines) or (carried and not carried.keys().isdisjoint(fresh)):
-                return False
             tally: dict[str, int] = {}
-            for name, _ in lines:
+            for name in names:
                 tally[name] = tally.get(name, 0) + 1
-            if len(lines) > MAX_ANNOTATIONS_PER_FEATURE and max(tally.values()) > MAX_ANNOTATIONS_PER_FEATURE:
+            if len(names) > MAX_ANNOTATIONS_PER_FEATURE and max(tally.values()) > MAX_ANNOTATIONS_PER_FEATURE:
                 return False
             self._rows[key] = _Row(line_no, False, tally, fresh)
             return True
-        counts = row.counts
-        generated = row.generated
-        new: dict[str, int | None] = {}
+        counts, generated = row.counts, row.generated
+        if not generated.keys().isdisjoint(fresh):
+            return False
         added: dict[str, int] = {}
-        for name, uuid in lines:
-            if uuid in generated or uuid in new or (carried and uuid in carried):
-                return False
-            new[uuid] = line_no
+        for name in names:
             added[name] = added.get(name, 0) + 1
         for name, count in added.items():
             if counts.get(name, 0) + count > MAX_ANNOTATIONS_PER_FEATURE:
                 return False
-        if row is None:
-            row = self._rows[key] = _Row(line_no)
-        row.generated.update(new)
-        counts = row.counts
+        generated.update(fresh)
         for name, count in added.items():
             counts[name] = counts.get(name, 0) + count
         return True
@@ -1361,11 +999,11 @@ def _answer_fix(spec: ClassificationSpec) -> str:
 def _check_option(ctx: _Line, spec: ClassificationSpec, answer: AnswerObject, path: str) -> OptionSpec | None:
     name = answer.name
     if answer.schema_id is None and name is not None:
-        option = spec.options.get(name)
+        option = spec.choices.get(name)
         if option is None:
-            option = _feature(ctx, name, None, spec.options_by_id, spec.options, path, "option")
+            option = _feature(ctx, name, None, spec.options_by_id, spec.choices, path, "option")
     else:
-        option = _feature(ctx, name, answer.schema_id, spec.options_by_id, spec.options, path, "option")
+        option = _feature(ctx, name, answer.schema_id, spec.options_by_id, spec.choices, path, "option")
     if option is None:
         return None
     nested = answer.classifications
@@ -1545,7 +1183,7 @@ def _option_ok(spec: ClassificationSpec, answer: AnswerObject, required: bool) -
     """The chosen option's value when the option and what is nested under it pass."""
     if answer.schema_id is not None or answer.name is None:
         return None
-    option = spec.options.get(answer.name)
+    option = spec.choices.get(answer.name)
     if option is None:
         return None
     nested = answer.classifications
@@ -1578,10 +1216,6 @@ def _fast_checks(ontology: OntologyIndex) -> dict[str, tuple[FeatureSpec, FastCh
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
 
 
 def _join(path: str, key: str) -> str:
