@@ -270,7 +270,6 @@ def annotation_line(
     return line
 
 
-
 def _identity(name: str | None, schema_id: str | None, what: str) -> Annotation:
     if schema_id is None:
         if name is not None:
@@ -354,9 +353,20 @@ class AnnotationBatch:
         convert, encode, hashed, with_uuid = msgspec.convert, encoder.encode, uuid_hash, WITH_UUID
         accept, explain = self.validator.accept, self.validator.explain_line
         issues = self.validator.issues
+        decode_record, record_lines = record_decoder.decode, self.records.lines
         for number, raw in enumerate(_read_ahead(inputs), start=1):
             kind = type(raw)
             typed: AnnotationLine
+            if kind is bytes and b'"dataRow"' not in raw:  # type: ignore[operator]
+                try:  # an annotation record, the commonest input of a file
+                    record = decode_record(raw)  # type: ignore[arg-type]
+                except (msgspec.ValidationError, msgspec.DecodeError):
+                    pass  # anything else is decided by `_lines`, below
+                else:
+                    produced = record_lines(record, number)
+                    if not issues:
+                        yield from produced
+                    continue
             if kind is AnnotationLine:
                 typed = raw  # type: ignore[assignment]
             elif kind is dict and "dataRow" in raw:  # type: ignore[operator]

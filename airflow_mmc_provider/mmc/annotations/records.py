@@ -103,6 +103,7 @@ _RECORD_TOOLS = (
 record_decoder: Final = msgspec.json.Decoder(AnnotationRecord)
 _untyped_decoder = msgspec.json.Decoder()
 
+
 def record_tools(ontology: OntologyIndex, names: FeatureNames) -> dict[str, ToolSpec | str]:
     """Record field -> its tool, or why there is none (reported when a record uses the field)."""
     tools: dict[str, ToolSpec | str] = {}
@@ -457,7 +458,6 @@ def _names(names: Iterable[str]) -> str:
     return shown + (", ..." if len(listed) > 8 else "")
 
 
-
 # --- the trusting read ---------------------------------------------------------------------------
 
 
@@ -475,15 +475,22 @@ class RecordLines:
     to the validator's `issues`, as the batch's own do.
     """
 
-    __slots__ = ("_required", "_tags", "ontology", "prefix", "tools", "validator")
+    __slots__ = ("_required", "_tags", "_usable", "ontology", "prefix", "tools", "validator")
 
-    def __init__(self, validator: AnnotationValidator, tools: Mapping[str, ToolSpec | str], prefix: str) -> None:
+    def __init__(
+        self, validator: AnnotationValidator, tools: Mapping[str, ToolSpec | str], prefix: str
+    ) -> None:
         self.validator = validator
         self.ontology: OntologyIndex = validator.ontology
         self.tools = tools
         self.prefix = prefix
         self._required = validator.check_required
         self._tags: dict[str, str] = {}  # model config name -> its tag in message ids
+        self._usable = {  # the tools a trusting read can fill: no required nested classification
+            field: tool
+            for field, tool in tools.items()
+            if type(tool) is ToolSpec and not (self._required and tool.nested.required)
+        }
 
     def lines(self, record: AnnotationRecord, line: int | None) -> list[bytes]:
         """The encoded lines of one record (keys sorted, uuid included)."""
@@ -545,13 +552,22 @@ class RecordLines:
                 for order, (message_id, model) in enumerate(ranked.items(), start=1)
             ]
             names.append(tool.name)
-            built.append(task_line(row, tool.name, "message-ranking", TaskData(parent_message_id=parent, ranked_messages=items)))
+            built.append(
+                task_line(
+                    row,
+                    tool.name,
+                    "message-ranking",
+                    TaskData(parent_message_id=parent, ranked_messages=items),
+                )
+            )
         if record.best is not None:
             tool = self._tool("best")
             chosen = _resolved(stem, [record.best], tags)
             if responses is not None and not chosen.items() <= responses.items():
                 raise _REFUSED
-            data = TaskData(parent_message_id=parent, message_id=next(iter(chosen)), model_config_name=record.best)
+            data = TaskData(
+                parent_message_id=parent, message_id=next(iter(chosen)), model_config_name=record.best
+            )
             names.append(tool.name)
             built.append(task_line(row, tool.name, "message-single-selection", data))
         if record.good is not None:
@@ -561,7 +577,14 @@ class RecordLines:
                 raise _REFUSED
             items = [MessageItem(message_id=m, model_config_name=n) for m, n in chosen.items()]
             names.append(tool.name)
-            built.append(task_line(row, tool.name, "message-multi-selection", TaskData(parent_message_id=parent, selected_messages=items)))
+            built.append(
+                task_line(
+                    row,
+                    tool.name,
+                    "message-multi-selection",
+                    TaskData(parent_message_id=parent, selected_messages=items),
+                )
+            )
         if record.classifications:
             self._classifications(record.classifications, row, stem, responses, names, built)
         if record.prompt_classifications:
@@ -618,8 +641,8 @@ class RecordLines:
         return encoded
 
     def _tool(self, field: str) -> ToolSpec:
-        tool = self.tools[field]
-        if type(tool) is not ToolSpec or (self._required and tool.nested.required):
+        tool = self._usable.get(field)
+        if tool is None:
             raise _REFUSED
         return tool
 
@@ -641,7 +664,11 @@ class RecordLines:
     def _option(self, spec: ClassificationSpec, value: Any) -> AnswerObject:
         nested: Any = None
         if type(value) is dict:
-            if "answer" not in value or len(value) > 2 or (len(value) == 2 and "classifications" not in value):
+            if (
+                "answer" not in value
+                or len(value) > 2
+                or (len(value) == 2 and "classifications" not in value)
+            ):
                 raise _REFUSED
             nested, value = value.get("classifications"), value["answer"]
         option = spec.choices.get(value) if type(value) is str else None

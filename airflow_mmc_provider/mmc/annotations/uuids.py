@@ -58,7 +58,7 @@ def uuid_hash(canonical: bytes) -> str:
     digest = _NAMESPACE_SHA1.copy()
     digest.update(canonical)
     h = digest.hexdigest()
-    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+    return "-".join((h[:8], h[8:12], "5" + h[13:16], _VARIANT[h[16]] + h[17:20], h[20:32]))
 
 
 __all__ = ["ANNOTATION_NAMESPACE", "annotation_uuid", "canonical_line", "uuid_hash"]

@@ -193,7 +193,6 @@ class ConversationIndex:
             self._turns = turns
         return self._turns
 
-
     def prompts_in_order(self) -> list[tuple[str, list[str]]]:
         """Human messages with model responses in document order, each with its responses in
         the order of its children (the order raters see them)."""
@@ -230,7 +229,9 @@ class ConversationIndex:
     def _actor(self, message_id: str) -> Mapping[str, Any]:
         message = _mapping(_mapping(self.document.get("messages")).get(message_id))
         actor_id = message.get("actorId")
-        return _mapping(_mapping(self.document.get("actors")).get(actor_id)) if isinstance(actor_id, str) else {}
+        return (
+            _mapping(_mapping(self.document.get("actors")).get(actor_id)) if isinstance(actor_id, str) else {}
+        )
 
 
 def as_conversation_index(document: Any) -> ConversationIndex:
@@ -290,7 +291,9 @@ def prompt_responses_of(document: dict[str, Any], parent: str) -> dict[str, str 
     return _read_prompt(messages, actors, parent)
 
 
-def _read_prompt(messages: Mapping[str, Any], actors: Mapping[str, Any], parent: str) -> dict[str, str | None] | None:
+def _read_prompt(
+    messages: Mapping[str, Any], actors: Mapping[str, Any], parent: str
+) -> dict[str, str | None] | None:
     """The model responses of human message `parent`, read from the document's messages and
     actors; None for anything not shaped as documented (the full index then decides)."""
     try:

@@ -135,7 +135,9 @@ class ToolSpec:
         self.schema_id: str | None = data.get("featureSchemaId")
         self.schema_node_id: str | None = data.get("schemaNodeId")
         _register(self, ids)
-        self.nested = NestedScope(data.get("classifications") or [], ids, f"classifications of tool {self.name!r}")
+        self.nested = NestedScope(
+            data.get("classifications") or [], ids, f"classifications of tool {self.name!r}"
+        )
 
     @property
     def feature_schema_id(self) -> str | None:
@@ -177,7 +179,17 @@ class OntologyIndex:
     the required top-level classifications.
     """
 
-    __slots__ = ("_by_instructions", "_classification_ids", "ambiguous", "by_id", "by_schema_id", "classifications", "features", "required", "tools")
+    __slots__ = (
+        "_by_instructions",
+        "_classification_ids",
+        "ambiguous",
+        "by_id",
+        "by_schema_id",
+        "classifications",
+        "features",
+        "required",
+        "tools",
+    )
 
     def __init__(self, normalized: Mapping[str, Any]) -> None:
         ids: dict[str, Any] = {}
@@ -265,7 +277,11 @@ def _unique(nodes: Iterable[Any], what: str) -> dict[str, Any]:
 
 
 def _find(
-    by_id: Mapping[str, Any], by_name: Mapping[str, Any], by_instructions: Mapping[str, Any], name: Any, schema_id: Any
+    by_id: Mapping[str, Any],
+    by_name: Mapping[str, Any],
+    by_instructions: Mapping[str, Any],
+    name: Any,
+    schema_id: Any,
 ) -> Any:
     if isinstance(schema_id, str) and schema_id in by_id:
         return by_id[schema_id]
@@ -278,7 +294,9 @@ def _lookup(index: Mapping[str, Any], name: str, what: str) -> Any:
     try:
         return index[name]
     except KeyError:
-        raise KeyError(f"the ontology has no {what} named {name!r}; it has {', '.join(map(repr, index))}") from None
+        raise KeyError(
+            f"the ontology has no {what} named {name!r}; it has {', '.join(map(repr, index))}"
+        ) from None
 
 
 # The names the ontology's readers used before the one index (one release).
