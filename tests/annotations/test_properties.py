@@ -156,7 +156,9 @@ def test_uuids_are_stable_unique_and_blind_to_key_order(case: Scenario) -> None:
         )
 
 
-_NEEDS_CONVERSATION = frozenset({"parent", "human selected", "model", "message", "partial", "unknown message"})
+_NEEDS_CONVERSATION = frozenset(
+    {"parent", "human selected", "model", "message", "partial", "unknown message"}
+)
 
 
 @SETTINGS
