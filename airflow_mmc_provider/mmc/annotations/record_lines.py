@@ -50,7 +50,7 @@ class RecordLines:
     to the validator's `issues`, as the batch's own do.
     """
 
-    __slots__ = ("_required", "_tags", "_usable", "ontology", "prefix", "tools", "validator")
+    __slots__ = ("_plain", "_required", "_tags", "_usable", "ontology", "prefix", "tools", "validator")
 
     def __init__(
         self, validator: AnnotationValidator, tools: Mapping[str, ToolSpec | str], prefix: str
@@ -61,6 +61,9 @@ class RecordLines:
         self.prefix = prefix
         self._required = validator.check_required
         self._tags: dict[str, str] = {}  # model config name -> its tag in message ids
+        # (classification, option as answered) -> the option's answer without nested ones: the
+        # lines are encoded as soon as they are built, so they can share these
+        self._plain: dict[tuple[ClassificationSpec, str], AnswerObject] = {}
         self._usable = {  # the tools a trusting read can fill: no required nested classification
             field: tool
             for field, tool in tools.items()
@@ -237,6 +240,10 @@ class RecordLines:
         return chosen
 
     def _option(self, spec: ClassificationSpec, value: Any) -> AnswerObject:
+        if type(value) is str:  # an option alone, the usual answer: one shared object per option
+            plain = self._plain.get((spec, value))
+            if plain is not None:
+                return plain
         nested: Any = None
         if type(value) is dict:
             if (
@@ -253,7 +260,8 @@ class RecordLines:
         if not nested:
             if self._required and scope.required:
                 raise _REFUSED
-            return AnswerObject(name=option.value)
+            plain = self._plain[spec, value] = AnswerObject(name=option.value)
+            return plain
         return AnswerObject(name=option.value, classifications=self._nested(scope, nested))
 
     def _nested(self, scope: NestedScope, nested: Any) -> list[NestedClassification]:
@@ -276,24 +284,7 @@ def _resolved(stem: str, models: list[str], tags: dict[str, str]) -> dict[str, s
     document); refused for a model listed twice or not a non-empty string."""
     found = {}
     for model in models:
-        tag = tags.get(model)  # type: ignore[call-overload]
-        if tag is None:
-            if type(model) is not str or not model:
-                raise _REFUSED
-            tag = tags[model] = model_tag(model)
-        found[stem + tag] = model
-    if len(found) != len(models):
-        raise _REFUSED
-    return found
-
-
-def _resolved(stem: str, models: list[str], tags: dict[str, str]) -> dict[str, str]:
-    """Message id -> model of each of `models` in the turn whose ids start with `stem`, in order,
-    by the deterministic ids alone (the caller compares them with the turn's responses in the
-    document); refused for a model listed twice or not a non-empty string."""
-    found = {}
-    for model in models:
-        tag = tags.get(model)  # type: ignore[call-overload]
+        tag = tags.get(model)
         if tag is None:
             if type(model) is not str or not model:
                 raise _REFUSED

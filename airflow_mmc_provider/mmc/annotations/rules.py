@@ -32,13 +32,15 @@ rules run once the shape is right.
 
 Speed: lines are decoded (or converted from dicts) into `AnnotationLine`, msgspec Structs that are
 not tracked by the garbage collector, so types and unknown keys are checked in C; the ontology is
-compiled once into `OntologyIndex` and each conversation once, in one pass, into
-`ConversationIndex` (message -> role, model config name, children, and per human message its
-model responses, so a whole ranking or selection is compared with them in C). `check_line` first
-tries `accept`, a fast path that confirms a valid line with a fraction of the detailed checks'
-work; only when it refuses do the detailed checks (`explain_line`) run, to say what is wrong.
-They are the definition: the fast path may refuse a valid line, never accept an invalid one, and
-messages are formatted only for lines with problems. What the import rules remember per data row
+compiled once into `mmc.ontology.index.OntologyIndex` and each conversation, lazily, into
+`mmc.conversation.index.ConversationIndex` (per human message its model responses, so a whole
+ranking or selection is compared with them in C). `check_line` is the one entry point: it first
+tries `accept`, a private fast path (`_accept`) that confirms a valid line with a fraction of the
+checks' work; only when it refuses do the checks (`explain_line`: `_tool_checks`,
+`_answer_checks`) run, to say what is wrong. They are the definition: the fast path may refuse a
+valid line, never accept an invalid one, and messages are formatted only for lines with
+problems. Lines valid by construction (the record reader's) skip the line rules and go to
+`admit`, the import rules alone. What the import rules remember per data row
 (`_Row`) is not tracked by the garbage collector either. The Structs declare their fields in
 sorted order of the JSON keys, so ``msgspec.json.encode(line)`` is the line's canonical form
 (keys sorted, nulls left out), which `annotations` hashes into uuids.
@@ -315,7 +317,7 @@ class AnnotationValidator:
         checked one by one, to say what is wrong). `names` are the lines' features, `uuids`
         their generated uuids."""
         carried = self._uuids
-        fresh = dict.fromkeys(uuids, line_no)
+        fresh: dict[str, int | None] = dict.fromkeys(uuids, line_no)
         if len(fresh) != len(uuids) or (carried and not carried.keys().isdisjoint(fresh)):
             return False
         row = self._rows.get(key)
