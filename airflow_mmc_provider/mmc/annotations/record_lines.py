@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from airflow_mmc_provider.mmc.annotations.build import classification_line, task_line
-from airflow_mmc_provider.mmc.annotations.records import AnnotationRecord, _RecordReader, emit_checked
-from airflow_mmc_provider.mmc.annotations.rules import AnnotationValidator, line_issue
+from airflow_mmc_provider.mmc.annotations.records import AnnotationRecord, _RecordReader
+from airflow_mmc_provider.mmc.annotations.rules import AnnotationValidator
 from airflow_mmc_provider.mmc.annotations.types import (
     AnnotationLine,
     AnswerObject,
@@ -76,20 +76,6 @@ class RecordLines:
             return self._trusted(record, line)
         except _Refused:
             return _RecordReader(self, record, line).lines()
-
-    def _issue(
-        self,
-        line: int | None,
-        data_row: str | None,
-        field: str,
-        message: str,
-        fix: str,
-        annotation: str | None = None,
-    ) -> None:
-        self.validator.issues.append(line_issue(line, data_row, annotation, field, message, fix))
-
-    def _emit(self, typed: AnnotationLine, line: int | None, document: Any, origin: str) -> list[bytes]:
-        return emit_checked(self.validator, typed, line, document, origin)
 
     def _trusted(self, record: AnnotationRecord, number: int | None) -> list[bytes]:
         """The record's lines when everything resolves plainly; raises `_Refused` otherwise.

@@ -41,7 +41,7 @@ from typing import Any, Final, Protocol
 import msgspec
 
 from airflow_mmc_provider.mmc.annotations.build import LabelLines
-from airflow_mmc_provider.mmc.annotations.rules import AnnotationValidator
+from airflow_mmc_provider.mmc.annotations.rules import AnnotationValidator, line_issue
 from airflow_mmc_provider.mmc.annotations.types import (
     AnnotationLine,
     AnswerObject,
@@ -160,10 +160,12 @@ class _RecordReader:
         return self.lines_out
 
     def issue(self, field: str, message: str, fix: str, annotation: str | None = None) -> None:
-        self.batch._issue(self.line, self.global_key, field, message, fix, annotation)
+        self.batch.validator.issues.append(
+            line_issue(self.line, self.global_key, annotation, field, message, fix)
+        )
 
     def emit(self, typed: AnnotationLine, origin: str) -> None:
-        self.lines_out.extend(self.batch._emit(typed, self.line, self.conv, origin))
+        self.lines_out.extend(emit_checked(self.batch.validator, typed, self.line, self.conv, origin))
 
     # --- resolution ------------------------------------------------------------------------------
 
@@ -453,18 +455,6 @@ class RecordOwner(Protocol):
     ontology: OntologyIndex
     tools: Mapping[str, ToolSpec | str]
     prefix: str
-
-    def _issue(
-        self,
-        line: int | None,
-        data_row: str | None,
-        field: str,
-        message: str,
-        fix: str,
-        annotation: str | None = None,
-    ) -> None: ...
-
-    def _emit(self, typed: AnnotationLine, line: int | None, document: Any, origin: str) -> list[bytes]: ...
 
 
 def emit_checked(
