@@ -73,40 +73,24 @@ from airflow_mmc_provider.mmc.ontology import build_ontology
 
 MODELS = ("gpt-4o-2024-05", "claude-3.5-sonnet", "gemini-1.5-pro")
 PER_ROW = 6
-ONTOLOGY_SPEC = {
-    "tools": [
-        {"name": "Rank the responses", "type": "message-ranking"},
-        {"name": "Best response", "type": "message-single-selection"},
-        {"name": "Acceptable responses", "type": "message-multi-selection"},
-    ],
-    "classifications": [
-        {
-            "name": "Overall quality",
-            "type": "radio",
-            "options": [
-                "good",
-                {"value": "bad", "classifications": [{"name": "Why", "type": "text"}]},
-            ],
-        },
-        {
-            "name": "Response issues",
-            "type": "checklist",
-            "scope": "message",
-            "options": ["verbosity", "factual error", "unsafe"],
-        },
-        {"name": "Reason", "type": "text"},
-    ],
-}
+
+
+def _load_tests_module(relative: str) -> Any:
+    """A module of the test suite by its path under tests/ (the benchmarks share its fixtures)."""
+    path = Path(__file__).resolve().parent.parent / "tests" / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ROUND_SPEC = _load_tests_module("specs.py").ROUND_SPEC
 
 
 def _load_oracle() -> Any:
     """The SDK loader shared with the differential tests (tests/annotations/sdk_oracle.py)."""
-    path = Path(__file__).resolve().parent.parent / "tests" / "annotations" / "sdk_oracle.py"
-    spec = importlib.util.spec_from_file_location("sdk_oracle", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.sdk()
+    return _load_tests_module("annotations/sdk_oracle.py").sdk()
 
 
 def prepare(rows: int) -> tuple[dict[str, Any], list[tuple[str, list[Any]]], list[bytes]]:
@@ -299,7 +283,7 @@ def main() -> None:
     total = rows * PER_ROW
 
     sdk = _load_oracle()
-    ontology = build_ontology(ONTOLOGY_SPEC)
+    ontology = build_ontology(ROUND_SPEC)
     documents, plan, records = prepare(rows)
     gc.collect()
     gc.freeze()  # the prepared inputs are not garbage: neither side pays for traversing them

@@ -11,11 +11,13 @@ directly) plus the builder's own rules (radio and checklist need options). Defau
 would have written are filled in rather than refused: ``instructions`` = name, ``label`` = value,
 ``classifications``/``options`` = ``[]``, and a colour as the builder assigns it. Every problem is
 reported at once, each with its path (``classifications[1].options[0].value``).
+
+These are the server's own rules (the SDK may send any tool type, and some of them are not
+multimodal chat tools), so they stay here; the colour assignment is `mmc.ontology.index`'s.
 """
 
 from __future__ import annotations
 
-import colorsys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +25,7 @@ from typing import Any
 import msgspec
 
 from airflow_mmc_provider.emulator.ids import new_id
+from airflow_mmc_provider.mmc.ontology.index import assign_colors
 
 # Tool.Type of the SDK plus the MMC-only tools (ToolType); all are accepted, whatever the media type.
 TOOL_TYPES = frozenset(
@@ -74,7 +77,7 @@ def normalize(text: str) -> NormalizedOntology:
         more = len(walker.problems) - len(shown)
         suffix = f" (and {more} more)" if more else ""
         raise OntologyError("Invalid ontology: " + "; ".join(shown) + suffix)
-    _assign_colors(tools)
+    assign_colors(tools)  # as the SDK's builder and Labelbox assign them (mmc's one definition)
     normalized = {**document, "tools": tools, "classifications": classifications}
     return NormalizedOntology(normalized, len(tools), len(classifications))
 
@@ -213,14 +216,6 @@ def _ids(item: dict[str, Any]) -> dict[str, str]:
         "featureSchemaId": feature_id if isinstance(feature_id, str) and feature_id else new_id(),
         "schemaNodeId": new_id(),
     }
-
-
-def _assign_colors(tools: list[dict[str, Any]]) -> None:
-    """Missing colours as `OntologyBuilder` assigns them: hue index/count at full saturation."""
-    for index, tool in enumerate(tools):
-        if not tool.get("color"):
-            red, green, blue = colorsys.hsv_to_rgb(index / len(tools), 1, 1)
-            tool["color"] = f"#{int(red * 255):02x}{int(green * 255):02x}{int(blue * 255):02x}"
 
 
 def _has_problem_under(problems: list[str], path: str) -> bool:

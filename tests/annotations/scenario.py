@@ -8,52 +8,9 @@ from typing import Any
 
 from airflow_mmc_provider.mmc.annotations import ndjson as ann
 from airflow_mmc_provider.mmc.conversation import prompt_message_id, response_ref
+from tests.specs import SCENARIO_SPEC
 
-ONTOLOGY_SPEC: dict[str, Any] = {
-    "tools": [
-        {"name": "Rank", "type": "message-ranking"},
-        {"name": "Best", "type": "message-single-selection"},
-        {"name": "Good", "type": "message-multi-selection"},
-    ],
-    "classifications": [
-        {
-            "name": "Overall quality",
-            "type": "radio",
-            "options": [
-                "good",
-                {
-                    "value": "bad",
-                    "label": "Bad",
-                    "classifications": [
-                        {"name": "Why", "type": "text", "required": True},
-                        {
-                            "name": "Severity",
-                            "type": "radio",
-                            "options": [
-                                "low",
-                                {"value": "high", "classifications": [{"name": "Details", "type": "text"}]},
-                            ],
-                        },
-                    ],
-                },
-            ],
-        },
-        {"name": "Issues", "type": "checklist", "options": ["verbosity", "factual error", "unsafe"]},
-        {"name": "Reason", "type": "text"},
-        {"name": "Response quality", "type": "radio", "scope": "message", "options": ["good", "bad"]},
-        {
-            "name": "Response issues",
-            "type": "checklist",
-            "scope": "message",
-            "options": [
-                "verbosity",
-                {"value": "factual error", "classifications": [{"name": "Where", "type": "text"}]},
-            ],
-        },
-        {"name": "Prompt category", "type": "radio", "scope": "message", "options": ["coding", "travel"]},
-        {"name": "Note", "type": "text", "scope": "message"},
-    ],
-}
+ONTOLOGY_SPEC = SCENARIO_SPEC
 
 MODELS = ("gpt-4o", "claude", "gemini")
 RECORDS: list[dict[str, Any]] = [

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 
 from airflow_mmc_provider.mmc.annotations import ndjson as ann
 from airflow_mmc_provider.mmc.ontology import build_ontology
+from tests.specs import SEED_SPEC
 
 from .neutral import Classification, Label, Option, Tool, ours, ours_typed, sdk_label
 from .sdk_oracle import comparable, sdk, serialize
@@ -18,29 +19,7 @@ from .strategies import Scenario, scenarios
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-# Seed 002, step 2: the ontology of the sample project.
-SEED_ONTOLOGY = {
-    "tools": [
-        {"name": "Single message selection", "type": "message-single-selection"},
-        {"name": "Multi message selection", "type": "message-multi-selection"},
-        {"name": "Message ranking", "type": "message-ranking"},
-    ],
-    "classifications": [
-        {
-            "name": "Choose the best response",
-            "type": "radio",
-            "scope": "global",
-            "options": ["Response A", "Response B", "Tie"],
-        },
-        {"name": "Provide a reason for your choice", "type": "text"},
-        {
-            "name": "checklist_convo",
-            "type": "checklist",
-            "scope": "index",
-            "options": ["first_checklist_answer", "second_checklist_answer"],
-        },
-    ],
-}
+SEED_ONTOLOGY = SEED_SPEC  # seed 002, step 2: the ontology of the sample project
 
 
 def seed_annotations() -> list[Any]:

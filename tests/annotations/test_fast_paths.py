@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from airflow_mmc_provider.mmc import annotation_validation as av
 from airflow_mmc_provider.mmc.annotations import ndjson as ann
+from airflow_mmc_provider.mmc.annotations.uuids import uuid_hash
 
 from .neutral import ours
 from .scenario import valid_lines
@@ -24,7 +25,7 @@ SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[Healt
 @settings(max_examples=300, deadline=None)
 @given(st.text())
 def test_uuid_is_uuid5_of_any_text(name: str) -> None:
-    assert ann._uuid_hash(name.encode()) == str(uuid.uuid5(ann.ANNOTATION_NAMESPACE, name))
+    assert uuid_hash(name.encode()) == str(uuid.uuid5(ann.ANNOTATION_NAMESPACE, name))
 
 
 # --- the conversation index -----------------------------------------------------------------------

@@ -12,25 +12,9 @@ from airflow_mmc_provider.mmc.annotations import build as typed
 from airflow_mmc_provider.mmc.annotations import ndjson as ann
 from airflow_mmc_provider.mmc.conversation import build_row_data, global_key_for, parse_record, response_ref
 from airflow_mmc_provider.mmc.ontology import build_ontology
+from tests.specs import ROUND_SPEC
 
-ONTOLOGY = build_ontology(
-    {
-        "tools": [
-            {"name": "Rank", "type": "message-ranking"},
-            {"name": "Best", "type": "message-single-selection"},
-            {"name": "Good", "type": "message-multi-selection"},
-        ],
-        "classifications": [
-            {
-                "name": "Overall quality",
-                "type": "radio",
-                "options": ["good", {"value": "bad", "classifications": [{"name": "Why", "type": "text"}]}],
-            },
-            {"name": "Issues", "type": "checklist", "scope": "message", "options": ["verbosity", "unsafe"]},
-            {"name": "Reason", "type": "text"},
-        ],
-    }
-)
+ONTOLOGY = build_ontology(ROUND_SPEC)
 MODELS = ("gpt", "claude")
 GK = global_key_for("conv-1")
 DOCUMENTS = {
@@ -47,15 +31,18 @@ def both(benchmark: bool = False, **where: Any) -> tuple[list[dict[str, Any]], l
     if benchmark:
         where["benchmark_reference"] = True
     dict_lines = [
-        ann.annotation_line(ann.message_ranking("Rank", [CLAUDE, GPT]), **where),
-        ann.annotation_line(ann.single_selection("Best", CLAUDE), **where),
+        ann.annotation_line(ann.message_ranking("Rank the responses", [CLAUDE, GPT]), **where),
+        ann.annotation_line(ann.single_selection("Best response", CLAUDE), **where),
         ann.annotation_line(
-            ann.multi_selection("Good", PAIRS, parent_message_id=GPT.parent_message_id), **where
+            ann.multi_selection("Acceptable responses", PAIRS, parent_message_id=GPT.parent_message_id),
+            **where,
         ),
         ann.annotation_line(
             ann.radio("Overall quality", ann.answer("bad", [ann.text("Why", "long")])), **where
         ),
-        ann.annotation_line(ann.checklist("Issues", ["verbosity"]), message_id=GPT.message_id, **where),
+        ann.annotation_line(
+            ann.checklist("Response issues", ["verbosity"]), message_id=GPT.message_id, **where
+        ),
         ann.annotation_line(
             ann.text("Reason", "claude cites"), uuid="0f8fad5b-d9cb-469f-a165-70867728950e", **where
         ),
@@ -66,11 +53,11 @@ def both(benchmark: bool = False, **where: Any) -> tuple[list[dict[str, Any]], l
         benchmark_reference=benchmark,
     )
     typed_lines = [
-        label.message_ranking("Rank", [CLAUDE, GPT]),
-        label.single_selection("Best", CLAUDE),
-        label.multi_selection("Good", PAIRS, parent_message_id=GPT.parent_message_id),
+        label.message_ranking("Rank the responses", [CLAUDE, GPT]),
+        label.single_selection("Best response", CLAUDE),
+        label.multi_selection("Acceptable responses", PAIRS, parent_message_id=GPT.parent_message_id),
         label.radio("Overall quality", typed.answer("bad", [typed.text("Why", "long")])),
-        label.checklist("Issues", ["verbosity"], message_id=GPT.message_id),
+        label.checklist("Response issues", ["verbosity"], message_id=GPT.message_id),
         label.text("Reason", "claude cites", uuid="0f8fad5b-d9cb-469f-a165-70867728950e"),
     ]
     return dict_lines, typed_lines
@@ -100,8 +87,8 @@ def test_typed_lines_are_validated_and_reported_like_dict_lines() -> None:
     label = typed.LabelLines(global_key=GK)
     wrong = [
         label.radio("Overall quality", "terrible"),  # no such option
-        label.checklist("Issues", ["verbosity"]),  # message-scoped without a message id
-        label.single_selection("Best", ("nope", "claude"), parent_message_id=GPT.parent_message_id),
+        label.checklist("Response issues", ["verbosity"]),  # message-scoped without a message id
+        label.single_selection("Best response", ("nope", "claude"), parent_message_id=GPT.parent_message_id),
         label.text("Nonexistent", "x"),
     ]
     as_dicts = [msgspec.to_builtins(x) for x in wrong]
@@ -119,20 +106,26 @@ def test_typed_lines_are_validated_and_reported_like_dict_lines() -> None:
         (lambda lb: lb.text("Reason", 42), "text 'Reason': the content is a str, got int"),
         (lambda lb: lb.text(7, "x"), "text: the name is a str, got int"),
         (lambda lb: lb.radio("Overall quality", 3), "radio: an option is its name .* got int"),
-        (lambda lb: lb.checklist("Issues", ["ok", {"name": "x"}]), "checklist: an option .* got dict"),
+        (
+            lambda lb: lb.checklist("Response issues", ["ok", {"name": "x"}]),
+            "checklist: an option .* got dict",
+        ),
         (
             lambda lb: lb.radio("Overall quality", typed.answer("bad", [{"name": "Why"}])),
             "nested .* got dict",
         ),
         (lambda lb: lb.text("Reason", "x", message_id=5), "message_id is a str, got int"),
-        (lambda lb: lb.message_ranking("Rank", [GPT], uuid=1), "uuid is a str, got int"),
+        (lambda lb: lb.message_ranking("Rank the responses", [GPT], uuid=1), "uuid is a str, got int"),
         (
-            lambda lb: lb.single_selection("Best", "m1", parent_message_id="p"),
+            lambda lb: lb.single_selection("Best response", "m1", parent_message_id="p"),
             "a message is a ResponseRef or",
         ),
-        (lambda lb: lb.multi_selection("Good", [("m1", None)], parent_message_id="p"), "are strings"),
         (
-            lambda lb: lb.message_ranking("Rank", [("m1", "a")], parent_message_id=5),
+            lambda lb: lb.multi_selection("Acceptable responses", [("m1", None)], parent_message_id="p"),
+            "are strings",
+        ),
+        (
+            lambda lb: lb.message_ranking("Rank the responses", [("m1", "a")], parent_message_id=5),
             "parent_message_id is a str",
         ),
     ],
@@ -150,7 +143,9 @@ def test_typed_builders_share_the_dict_builders_value_rules() -> None:
     with pytest.raises(ValueError, match="name or schema_id"):
         typed.LabelLines(global_key=GK).text(None, "x")
     with pytest.raises(ValueError, match="one annotation has one parent"):
-        typed.LabelLines(global_key=GK).message_ranking("Rank", [GPT], parent_message_id="other")
+        typed.LabelLines(global_key=GK).message_ranking(
+            "Rank the responses", [GPT], parent_message_id="other"
+        )
     by_schema = typed.LabelLines(global_key=GK).radio(None, "good", schema_id="ckschema")
     assert msgspec.to_builtins(by_schema) == ann.annotation_line(
         ann.radio(None, "good", schema_id="ckschema"), global_key=GK

@@ -19,29 +19,7 @@ from airflow_mmc_provider.mmc.ontology import (
     parse_ontology_spec,
     tool_color,
 )
-
-SEED_SPEC = {
-    "tools": [
-        {"name": "Single message selection", "type": "message-single-selection"},
-        {"name": "Multi message selection", "type": "multi-selection"},
-        {"name": "Message ranking", "type": "ranking"},
-    ],
-    "classifications": [
-        {
-            "name": "Choose the best response",
-            "type": "radio",
-            "scope": "global",
-            "options": ["Response A", "Response B", "Tie"],
-        },
-        {"name": "Provide a reason for your choice", "type": "text"},
-        {
-            "name": "checklist_convo",
-            "type": "checklist",
-            "scope": "message",
-            "options": ["first_checklist_answer", "second_checklist_answer"],
-        },
-    ],
-}
+from tests.specs import SEED_SPEC
 
 
 def seed_ontology_with_the_sdk() -> dict[str, Any]:

@@ -35,9 +35,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from airflow_mmc_provider.mmc.annotations.rules import (
+from airflow_mmc_provider.mmc.annotations.types import (
     AnnotationLine,
     AnswerObject,
+    AnswerValue,
     DataRowRef,
     MessageItem,
     MessageTask,
@@ -230,15 +231,7 @@ class LabelLines:
             uuid is not None and type(uuid) is not str
         ):
             _line_ids(message_id, uuid, name)
-        return AnnotationLine(
-            data_row=self._row,
-            name=name,
-            schema_id=schema_id,
-            answer=value,
-            message_id=message_id,
-            is_benchmark_reference_label=self._benchmark,
-            uuid=uuid,
-        )
+        return classification_line(self._row, name, value, message_id, schema_id, self._benchmark, uuid)
 
     def _task(
         self,
@@ -253,15 +246,52 @@ class LabelLines:
             _identity(name, schema_id, fmt)
         if uuid is not None and type(uuid) is not str:
             _line_ids(None, uuid, name)
-        return AnnotationLine(
-            data_row=self._row,
-            name=name,
-            schema_id=schema_id,
-            message_evaluation_task=MessageTask(format=fmt, data=data),
-            classifications=_nested(classifications, fmt) if classifications else None,
-            is_benchmark_reference_label=self._benchmark,
-            uuid=uuid,
-        )
+        nested = _nested(classifications, fmt) if classifications else None
+        return task_line(self._row, name, fmt, data, schema_id, nested, self._benchmark, uuid)
+
+
+def task_line(
+    row: DataRowRef,
+    name: str | None,
+    fmt: str,
+    data: TaskData,
+    schema_id: str | None = None,
+    classifications: list[NestedClassification] | None = None,
+    benchmark: bool | None = None,
+    uuid: str | None = None,
+) -> AnnotationLine:
+    """A message tool's line from typed parts, unchecked: what `LabelLines` gives once it has
+    checked its arguments, and what the record reader gives for what it resolved."""
+    return AnnotationLine(
+        data_row=row,
+        name=name,
+        schema_id=schema_id,
+        message_evaluation_task=MessageTask(format=fmt, data=data),
+        classifications=classifications,
+        is_benchmark_reference_label=benchmark,
+        uuid=uuid,
+    )
+
+
+def classification_line(
+    row: DataRowRef,
+    name: str | None,
+    value: AnswerValue,
+    message_id: str | None,
+    schema_id: str | None = None,
+    benchmark: bool | None = None,
+    uuid: str | None = None,
+) -> AnnotationLine:
+    """A classification's line from typed parts, unchecked (as `task_line`)."""
+    return AnnotationLine(
+        data_row=row,
+        name=name,
+        schema_id=schema_id,
+        answer=value,
+        message_id=message_id,
+        is_benchmark_reference_label=benchmark,
+        uuid=uuid,
+    )
 
 
 def _message_items(

@@ -32,13 +32,15 @@ rules run once the shape is right.
 
 Speed: lines are decoded (or converted from dicts) into `AnnotationLine`, msgspec Structs that are
 not tracked by the garbage collector, so types and unknown keys are checked in C; the ontology is
-compiled once into `OntologyIndex` and each conversation once, in one pass, into
-`ConversationIndex` (message -> role, model config name, children, and per human message its
-model responses, so a whole ranking or selection is compared with them in C). `check_line` first
-tries `accept`, a fast path that confirms a valid line with a fraction of the detailed checks'
-work; only when it refuses do the detailed checks (`explain_line`) run, to say what is wrong.
-They are the definition: the fast path may refuse a valid line, never accept an invalid one, and
-messages are formatted only for lines with problems. What the import rules remember per data row
+compiled once into `mmc.ontology.index.OntologyIndex` and each conversation, lazily, into
+`mmc.conversation.index.ConversationIndex` (per human message its model responses, so a whole
+ranking or selection is compared with them in C). `check_line` is the one entry point: it first
+tries `accept`, a private fast path (`_accept`) that confirms a valid line with a fraction of the
+checks' work; only when it refuses do the checks (`explain_line`: `_tool_checks`,
+`_answer_checks`) run, to say what is wrong. They are the definition: the fast path may refuse a
+valid line, never accept an invalid one, and messages are formatted only for lines with
+problems. Lines valid by construction (the record reader's) skip the line rules and go to
+`admit`, the import rules alone. What the import rules remember per data row
 (`_Row`) is not tracked by the garbage collector either. The Structs declare their fields in
 sorted order of the JSON keys, so ``msgspec.json.encode(line)`` is the line's canonical form
 (keys sorted, nulls left out), which `annotations` hashes into uuids.
@@ -53,17 +55,35 @@ checking many lines; `documents` may be any mapping, e.g. one that loads row_dat
 
 from __future__ import annotations
 
-import re
-from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
 
 import msgspec
 
+from airflow_mmc_provider.mmc.annotations._accept import _fast_checks
+from airflow_mmc_provider.mmc.annotations._answer_checks import _check_classification
+from airflow_mmc_provider.mmc.annotations._line import (
+    _MISSING,
+    _UUID,
+    CLASSIFICATION_TYPES,
+    FROM_DOCUMENTS,
+    INDEXED_ROWS,
+    MAX_ANNOTATIONS_PER_FEATURE,
+    TOOL_FORMATS,
+    _data_row,
+    _duplicate_uuid,
+    _feature,
+    _Line,
+    _over_limit,
+    _report_shape,
+    _uuid,
+    line_issue,
+)
+from airflow_mmc_provider.mmc.annotations._tool_checks import _check_tool
 from airflow_mmc_provider.mmc.annotations.types import (
     AnnotationLine,
     AnswerObject,
-    AnswerValue,
     DataRowRef,
     LineShapeError,
     MessageItem,
@@ -72,404 +92,23 @@ from airflow_mmc_provider.mmc.annotations.types import (
     TaskData,
     parse_line,
 )
-from airflow_mmc_provider.mmc.conversation.document import ConversationDocument, to_row_data
-from airflow_mmc_provider.mmc.errors import ValidationIssue
-from airflow_mmc_provider.mmc.ontology import ClassificationView, OntologyView, OptionView, ToolView
-
-MAX_ANNOTATIONS_PER_FEATURE: Final = 5_000
-INDEXED_ROWS: Final = 4_096  # conversation indexes an `AnnotationValidator` keeps (least recently used go)
-TOOL_FORMATS: Final = ("message-single-selection", "message-multi-selection", "message-ranking")
-CLASSIFICATION_TYPES: Final = ("radio", "checklist", "text")
-
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_TASK_FIELDS = {  # data fields of each format (the rest must be absent)
-    "message-single-selection": ("parent_message_id", "message_id", "model_config_name"),
-    "message-multi-selection": ("parent_message_id", "selected_messages"),
-    "message-ranking": ("parent_message_id", "ranked_messages"),
-}
-_DATA_FIELDS = (
-    "message_id",
-    "model_config_name",
-    "parent_message_id",
-    "ranked_messages",
-    "selected_messages",
+from airflow_mmc_provider.mmc.conversation.index import (
+    ConversationIndex,
+    DocumentView,
+    RowDocument,
+    as_conversation_index,
 )
-_MISSING: Any = object()
-FROM_DOCUMENTS: Final[Any] = object()
-"""`AnnotationValidator.check`'s default `document`: look the data row up in `documents`."""
-_SHOWN = 8  # how many choices a fix lists before "..."
-
-# --- the ontology, compiled ----------------------------------------------------------------------
-
-
-class OptionSpec:
-    """One option of a radio or checklist classification, with what may be nested under it."""
-
-    __slots__ = ("label", "nested", "schema_id", "value")
-
-    def __init__(self, view: OptionView) -> None:
-        self.value = view.value
-        self.label = view.label
-        self.schema_id = view.feature_schema_id
-        self.nested = NestedScope(view.classifications.values())
-
-    @property
-    def name(self) -> str:
-        return self.value
-
-
-class ClassificationSpec:
-    """A classification; `scope` is ``index`` (message-scoped), ``global``, or None when nested."""
-
-    __slots__ = (
-        "message_scoped",
-        "name",
-        "options",
-        "options_by_id",
-        "required",
-        "schema_id",
-        "scope",
-        "type",
-    )
-
-    def __init__(self, view: ClassificationView) -> None:
-        self.name = view.name
-        self.type = view.type
-        self.scope = view.scope
-        self.message_scoped = view.scope == "index"
-        self.required = view.required
-        self.schema_id = view.feature_schema_id
-        options = [OptionSpec(o) for o in view.options.values()]
-        by_name = {o.label: o for o in options}
-        by_name.update((o.value, o) for o in options)  # a value wins over another option's label
-        self.options: dict[str, OptionSpec] = by_name
-        self.options_by_id = {o.schema_id: o for o in options if o.schema_id}
-
-    def option_values(self) -> list[str]:
-        return list(dict.fromkeys(o.value for o in self.options.values()))
-
-
-class ToolSpec:
-    """A message tool; `nested` are the classifications a tool annotation may carry."""
-
-    __slots__ = ("name", "nested", "required", "schema_id", "tool")
-
-    def __init__(self, view: ToolView) -> None:
-        self.name = view.name
-        self.tool = view.tool
-        self.required = view.required
-        self.schema_id = view.feature_schema_id
-        self.nested = NestedScope(view.classifications.values())
-
-
-FeatureSpec = ToolSpec | ClassificationSpec
-
-
-class NestedScope:
-    """The classifications allowed in one ``classifications`` list (under an option or a tool)."""
-
-    __slots__ = ("by_id", "by_name", "required")
-
-    def __init__(self, views: Iterable[ClassificationView]) -> None:
-        self.by_name = {v.name: ClassificationSpec(v) for v in views}
-        self.by_id = {c.schema_id: c for c in self.by_name.values() if c.schema_id}
-        self.required = tuple(name for name, c in self.by_name.items() if c.required)
-
-
-class OntologyIndex:
-    """Name and schema-id look-ups of an ontology's top-level features, computed once."""
-
-    __slots__ = ("by_id", "features", "required", "view")
-
-    def __init__(self, view: OntologyView) -> None:
-        self.view = view
-        features: dict[str, FeatureSpec] = {n: ToolSpec(t) for n, t in view.tools.items()}
-        for name, classification in view.classifications.items():
-            if name in features:
-                raise ValueError(
-                    f"the ontology has a tool and a classification named {name!r}; "
-                    "annotations name features by it, so rename one"
-                )
-            features[name] = ClassificationSpec(classification)
-        self.features = features
-        self.by_id = {f.schema_id: f for f in features.values() if f.schema_id}
-        self.required = tuple(
-            name for name, f in features.items() if isinstance(f, ClassificationSpec) and f.required
-        )
-
-    @classmethod
-    def from_normalized(cls, normalized: Mapping[str, Any] | str) -> OntologyIndex:
-        """From the normalized ontology (dict or the JSON string some API responses carry)."""
-        return cls(OntologyView.from_normalized(normalized))
-
-    def tools_of(self, tool: str) -> list[ToolSpec]:
-        return [f for f in self.features.values() if isinstance(f, ToolSpec) and f.tool == tool]
-
-
-OntologyInput = OntologyIndex | OntologyView | Mapping[str, Any] | str
-
-
-def as_ontology_index(ontology: OntologyInput) -> OntologyIndex:
-    if isinstance(ontology, OntologyIndex):
-        return ontology
-    if isinstance(ontology, OntologyView):
-        return OntologyIndex(ontology)
-    return OntologyIndex.from_normalized(ontology)
-
-
-# --- a conversation, indexed ---------------------------------------------------------------------
-
-
-class ConversationIndex:
-    """What annotation checks read from a row_data document: per message its actor's role, its
-    model config name (model messages) and its children; per human message its model responses
-    (`prompts`); comparisons by turn on demand.
-
-    Built defensively from the raw dict, so a document with problems still indexes (what is
-    missing simply fails the checks that need it).
-    """
-
-    __slots__ = ("_responses", "_turns", "children", "message_ids", "models", "prompts", "roles", "roots")
-
-    def __init__(
-        self,
-        roles: dict[str, str | None],
-        models: dict[str, str | None],
-        children: dict[str, list[str]],
-        roots: list[str],
-        prompts: dict[str, dict[str, str | None]] | None = None,
-    ) -> None:
-        self.roles = roles
-        self.message_ids: Mapping[str, Any] = roles  # what the fast paths ask (as `RowDocument`)
-        self.models = models
-        self.children = children
-        self.roots = roots
-        if prompts is None:
-            humans = [message_id for message_id, role in roles.items() if role == "human"]
-            prompts = _prompts(humans, models, children)
-        self.prompts = prompts
-        self._responses: dict[str, list[str]] = {}
-        self._turns: list[tuple[str, dict[str, str]]] | None = None
-
-    @classmethod
-    def from_row_data(cls, row_data: Any) -> ConversationIndex:
-        """From a row_data dict, its JSON text, or a `ConversationDocument`.
-
-        Raises `TypeError` for anything that is not a JSON object and `msgspec.DecodeError` for
-        text that is not JSON (a row_data given by URL has no document here: pass None instead).
-        """
-        if type(row_data) is dict:
-            try:
-                return cls._well_formed(row_data)
-            except (AttributeError, KeyError, TypeError):
-                return cls._defensive(row_data)
-        if isinstance(row_data, ConversationDocument):
-            row_data = to_row_data(row_data)
-        elif isinstance(row_data, str | bytes):
-            row_data = msgspec.json.decode(row_data)
-        if not isinstance(row_data, Mapping):
-            raise TypeError(f"row_data must be a JSON object (dict), got {type(row_data).__name__}")
-        try:
-            return cls._well_formed(row_data)
-        except (AttributeError, KeyError, TypeError):
-            return cls._defensive(row_data)
-
-    @classmethod
-    def _well_formed(cls, document: Mapping[str, Any]) -> ConversationIndex:
-        """`_defensive`'s index in one pass, for a document of the documented shape; raises on
-        anything else (every type `_defensive` would filter is checked), so both agree.
-
-        Every data row of an import is indexed once, so this pass is part of the import's cost.
-        """
-        actors = document["actors"]
-        messages = document["messages"]
-        roots = document["rootMessageIds"]
-        if type(actors) is not dict or type(messages) is not dict or type(roots) is not list:
-            raise TypeError("actors and messages are objects, rootMessageIds a list")
-        "".join(roots)  # raises TypeError unless every id is a string (as `_defensive` keeps them)
-        roles: dict[str, str | None] = {}
-        models: dict[str, str | None] = {}
-        children: dict[str, list[str]] = {}
-        humans = []
-        for message_id, message in messages.items():
-            actor_id = message["actorId"]
-            if type(actor_id) is not str:
-                raise TypeError("actorId is a string")
-            actor = actors[actor_id]
-            role = roles[message_id] = actor["role"]
-            if role == "model":
-                name = models[message_id] = actor["metadata"]["modelConfigName"]
-                if type(name) is not str:
-                    raise TypeError("modelConfigName is a string")
-            elif role == "human":
-                humans.append(message_id)
-            elif type(role) is not str:
-                raise TypeError("role is a string")
-            kids = children[message_id] = message["childMessageIds"]  # the document's own list
-            if type(kids) is not list:
-                raise TypeError("childMessageIds is a list")
-            if kids:
-                "".join(kids)  # raises TypeError unless every id is a string
-        return cls(roles, models, children, roots, _prompts(humans, models, children))
-
-    @classmethod
-    def _defensive(cls, document: Mapping[str, Any]) -> ConversationIndex:
-        """The index of a document with problems: what is missing fails the checks that need it."""
-        actors = _mapping(document.get("actors"))
-        messages = _mapping(document.get("messages"))
-        roles: dict[str, str | None] = {}
-        models: dict[str, str | None] = {}
-        children: dict[str, list[str]] = {}
-        for message_id, message in messages.items():
-            message = _mapping(message)
-            actor_id = message.get("actorId")
-            actor = _mapping(actors.get(actor_id)) if isinstance(actor_id, str) else {}
-            role = actor.get("role")
-            roles[message_id] = role if isinstance(role, str) else None
-            if role == "model":
-                name = _mapping(actor.get("metadata")).get("modelConfigName")
-                models[message_id] = name if isinstance(name, str) else None
-            kids = message.get("childMessageIds")
-            children[message_id] = [k for k in kids if isinstance(k, str)] if isinstance(kids, list) else []
-        raw_roots = document.get("rootMessageIds")
-        roots = [r for r in raw_roots if isinstance(r, str)] if isinstance(raw_roots, list) else []
-        return cls(roles, models, children, roots)
-
-    def prompt_responses(self, parent: str) -> dict[str, str | None] | None:
-        """`prompts` of `parent` (None: not a human message); `prompts` is complete here."""
-        return self.prompts.get(parent)
-
-    def responses(self, parent: str) -> list[str]:
-        """The model responses among the children of `parent`, in document order."""
-        found = self._responses.get(parent)
-        if found is None:
-            roles = self.roles
-            found = self._responses[parent] = [
-                c for c in self.children.get(parent, ()) if roles.get(c) == "model"
-            ]
-        return found
-
-    def turns(self) -> list[tuple[str, dict[str, str]]]:
-        """Comparisons in breadth-first order: (human parent, model config name -> response id).
-
-        The same order as `document.document_response_refs`, so turn numbers agree with it.
-        """
-        if self._turns is None:
-            turns: list[tuple[str, dict[str, str]]] = []
-            seen: set[str] = set()
-            queue = deque(self.roots)
-            while queue:
-                current = queue.popleft()
-                if current in seen or current not in self.roles:
-                    continue
-                seen.add(current)
-                if self.roles[current] == "human":
-                    answers = {
-                        name: child
-                        for child in self.responses(current)
-                        if (name := self.models.get(child)) is not None
-                    }
-                    if answers:
-                        turns.append((current, answers))
-                queue.extend(self.children.get(current, ()))
-            self._turns = turns
-        return self._turns
-
-
-def as_conversation_index(document: Any) -> ConversationIndex:
-    return document if isinstance(document, ConversationIndex) else ConversationIndex.from_row_data(document)
-
-
-class RowDocument:
-    """A row_data dict as the fast paths read it: only the messages a line names, on demand.
-
-    `accept` needs, per line, the model responses of one human message and whether a message
-    exists. Indexing the whole document for that (`ConversationIndex`) costs more than checking
-    the line itself; here each prompt's responses are read from the document the first time a
-    line names that prompt, and kept in `prompts`. Anything not shaped as documented gives None
-    (the fast path refuses, and the detailed checks run on the full `index()`), so an answer
-    here is always the full index's answer (held to that by a property test).
-    """
-
-    __slots__ = ("_actors", "_document", "_index", "message_ids", "prompts")
-
-    def __init__(self, document: dict[str, Any], messages: dict[str, Any], actors: dict[str, Any]) -> None:
-        self._document = document
-        self._actors = actors
-        self._index: ConversationIndex | None = None
-        self.message_ids: Mapping[str, Any] = messages  # the messages of a document are its keys
-        self.prompts: dict[str, dict[str, str | None]] = {}
-
-    @classmethod
-    def of(cls, document: dict[str, Any]) -> RowDocument | ConversationIndex:
-        """The lazy view when messages and actors are objects, else the full index at once."""
-        messages, actors = document.get("messages"), document.get("actors")
-        if type(messages) is dict and type(actors) is dict:
-            return cls(document, messages, actors)
-        return ConversationIndex.from_row_data(document)
-
-    def index(self) -> ConversationIndex:
-        """The full index, for the detailed checks and the record reader (built once)."""
-        if self._index is None:
-            self._index = ConversationIndex.from_row_data(self._document)
-        return self._index
-
-    def prompt_responses(self, parent: str) -> dict[str, str | None] | None:
-        """The model responses of human message `parent` (message id -> model config name), as
-        `ConversationIndex.prompts` has them; None when `parent` is no human message or anything
-        read on the way is not shaped as documented."""
-        messages, actors = self.message_ids, self._actors
-        try:
-            message = messages[parent]
-            actor_id = message["actorId"]
-            if type(actor_id) is not str or actors[actor_id]["role"] != "human":
-                return None
-            kids = message["childMessageIds"]
-            if type(kids) is not list:
-                return None
-            responses: dict[str, str | None] = {}
-            for kid in kids:
-                if type(kid) is not str:
-                    return None
-                child = messages.get(kid)
-                if child is None:
-                    continue  # not a message of the document: no response
-                actor_id = child["actorId"]
-                if type(actor_id) is not str:
-                    return None
-                actor = actors[actor_id]
-                if actor["role"] == "model":  # any other role: not a response, as in the index
-                    name = actor["metadata"]["modelConfigName"]
-                    if type(name) is not str:
-                        return None
-                    responses[kid] = name
-        except (KeyError, TypeError, AttributeError):
-            return None
-        self.prompts[parent] = responses
-        return responses
-
-
-def _prompts(
-    humans: list[str], models: dict[str, str | None], children: dict[str, list[str]]
-) -> dict[str, dict[str, str | None]]:
-    """Human message -> its model responses (message id -> model config name).
-
-    A message is in `models` exactly when its role is "model" (both constructors). Plain loops:
-    comprehensions cost a function call each, and this runs for every data row of an import.
-    """
-    prompts: dict[str, dict[str, str | None]] = {}
-    for human in humans:
-        responses: dict[str, str | None] = {}
-        prompts[human] = responses
-        for kid in children[human]:
-            if kid in models:
-                responses[kid] = models[kid]
-    return prompts
-
-
-DocumentView = RowDocument | ConversationIndex
-"""A data row's document as the fast paths read it (both answer `prompts`, `prompt_responses`
-and `message_ids` alike)."""
+from airflow_mmc_provider.mmc.errors import ValidationIssue
+from airflow_mmc_provider.mmc.ontology.index import (
+    ClassificationSpec,
+    FeatureSpec,
+    NestedScope,
+    OntologyIndex,
+    OntologyInput,
+    OptionSpec,
+    ToolSpec,
+    as_ontology_index,
+)
 
 # --- validation ----------------------------------------------------------------------------------
 
@@ -532,10 +171,10 @@ class AnnotationValidator:
         Text that is not a JSON object (a row_data given by URL) cannot be checked, so its lines
         skip the conversation rules rather than fail for it.
         """
-        found = self._document(key)
+        found = self.document_view(key)
         return found.index() if type(found) is RowDocument else found  # type: ignore[return-value]
 
-    def _document(self, key: str) -> DocumentView | None:
+    def document_view(self, key: str) -> DocumentView | None:
         """`conversation`, as the fast paths read it: a dict document stays a `RowDocument`."""
         indexes = self._indexes
         known = indexes.get(key, _MISSING)
@@ -671,9 +310,42 @@ class AnnotationValidator:
         counts[name] = count
         return True
 
+    def admit(self, key: str, names: list[str], uuids: list[str], line_no: int | None = None) -> bool:
+        """The import rules for lines valid by construction (the record reader's): True after
+        recording them, when none of their generated uuids is taken and no feature goes over
+        its limit on data row `key`; False, recording nothing, otherwise (the lines are then
+        checked one by one, to say what is wrong). `names` are the lines' features, `uuids`
+        their generated uuids."""
+        carried = self._uuids
+        fresh: dict[str, int | None] = dict.fromkeys(uuids, line_no)
+        if len(fresh) != len(uuids) or (carried and not carried.keys().isdisjoint(fresh)):
+            return False
+        row = self._rows.get(key)
+        if row is None:  # the usual case: a data row's first lines
+            tally: dict[str, int] = {}
+            for name in names:
+                tally[name] = tally.get(name, 0) + 1
+            if len(names) > MAX_ANNOTATIONS_PER_FEATURE and max(tally.values()) > MAX_ANNOTATIONS_PER_FEATURE:
+                return False
+            self._rows[key] = _Row(line_no, False, tally, fresh)
+            return True
+        counts, generated = row.counts, row.generated
+        if not generated.keys().isdisjoint(fresh):
+            return False
+        added: dict[str, int] = {}
+        for name in names:
+            added[name] = added.get(name, 0) + 1
+        for name, count in added.items():
+            if counts.get(name, 0) + count > MAX_ANNOTATIONS_PER_FEATURE:
+                return False
+        generated.update(fresh)
+        for name, count in added.items():
+            counts[name] = counts.get(name, 0) + count
+        return True
+
     def _row_and_conversation(self, key: str, line_no: int | None) -> tuple[_Row, DocumentView | None]:
         """A data row's record (created by its first line) and its indexed document, if any."""
-        conv = self._document(key) if self.documents is not None else None
+        conv = self.document_view(key) if self.documents is not None else None
         row = self._rows.get(key)
         if row is None:
             missing = conv is None and self.documents is not None and key not in self._uncheckable
@@ -791,789 +463,6 @@ def annotation_line_errors(
     """
     validator = AnnotationValidator(ontology, check_required=check_required)
     return [str(issue) for issue in validator.check(line, line_no, document=row_data)]
-
-
-def line_issue(
-    line: int | None,
-    data_row: str | None,
-    annotation: str | None,
-    field: str,
-    message: str,
-    fix: str,
-    *,
-    origin: str = "",
-) -> ValidationIssue:
-    """An issue that names the line, the data row, the annotation and the field, e.g.
-    ``line 7 (data row 'conv-1', annotation 'Rank'), messageEvaluationTask.data.parentMessageId``.
-
-    `origin` is the field of a user record the line was made from; the line's own field path
-    follows it in parentheses.
-    """
-    parts = []
-    if data_row is not None:
-        parts.append(f"data row {data_row!r}")
-    if annotation is not None:
-        parts.append(f"annotation {annotation!r}")
-    inner = ", ".join(parts)
-    if line is not None:
-        record = f"line {line} ({inner})" if inner else f"line {line}"
-    else:
-        record = inner or "annotation"
-    if origin:
-        field = f"{origin} ({field})" if field else origin
-    return ValidationIssue(record, field, message, fix, key=data_row, line=line)
-
-
-# --- one line ------------------------------------------------------------------------------------
-
-
-class _Line:
-    """The context of one line: where issues go and how they name the line.
-
-    It holds the validator's containers, not the validator: the validator keeps one `_Line`,
-    and a reference cycle would leave an import's per-row state to the garbage collector.
-    """
-
-    __slots__ = ("conv", "found", "issues", "key", "label", "number", "origin", "required", "rows", "uuids")
-
-    def __init__(self, validator: AnnotationValidator, number: int | None, origin: str) -> None:
-        self.issues = validator.issues
-        self.uuids = validator._uuids
-        self.rows = validator._rows
-        self.number = number
-        self.origin = origin
-        self.required = validator.check_required
-        self.key: str | None = None
-        self.label: str | None = None
-        self.conv: ConversationIndex | None = None
-        self.found: list[ValidationIssue] | None = None  # created by the first problem
-
-    def add(self, field: str, message: str, fix: str) -> None:
-        issue = line_issue(self.number, self.key, self.label, field, message, fix, origin=self.origin)
-        if self.found is None:
-            self.found = [issue]
-        else:
-            self.found.append(issue)
-
-    def done(self) -> list[ValidationIssue]:
-        if not self.found:
-            return []
-        self.issues.extend(self.found)
-        return self.found
-
-
-def _report_shape(ctx: _Line, error: LineShapeError) -> None:
-    untyped = error.untyped
-    if not isinstance(untyped, Mapping):
-        ctx.add("", f"expected a JSON object, got {_kind(untyped)}", "write one annotation object per line")
-        return
-    data_row = untyped.get("dataRow")
-    if isinstance(data_row, Mapping):
-        key = data_row.get("globalKey") or data_row.get("id")
-        ctx.key = key if isinstance(key, str) else None
-    label = untyped.get("name") or untyped.get("schemaId")
-    ctx.label = label if isinstance(label, str) else None
-    for problem in error.problems:
-        ctx.add(problem.path, problem.message, problem.fix)
-
-
-def _data_row(ctx: _Line, data_row: DataRowRef) -> str | None:
-    fix = 'give "dataRow": {"globalKey": "<global key>"} or {"id": "<data row id>"}'
-    given = [k for k, v in (("globalKey", data_row.global_key), ("id", data_row.id)) if v is not None]
-    if len(given) != 1:
-        ctx.add("dataRow", "give exactly one of globalKey and id" + (f" (got {given})" if given else ""), fix)
-        return None
-    value = data_row.global_key if given[0] == "globalKey" else data_row.id
-    if not value:
-        ctx.add(f"dataRow.{given[0]}", "the data row key is empty", fix)
-        return None
-    return value
-
-
-def _uuid(ctx: _Line, value: str) -> None:
-    """A uuid the line carries: well-formed, and new to the import."""
-    if not _UUID.fullmatch(value):
-        ctx.add(
-            "uuid",
-            f"{value!r} is not a UUID",
-            "use a UUID string, or leave uuid out to get a deterministic one",
-        )
-        return
-    uuids = ctx.uuids
-    lowered = value.lower()
-    first = uuids.get(lowered, _MISSING)
-    if first is _MISSING and ctx.key is not None:
-        row = ctx.rows.get(ctx.key)  # generated uuids hash their data row: look there
-        if row is not None:
-            first = row.generated.get(lowered, _MISSING)
-    if first is _MISSING:
-        uuids[lowered] = ctx.number
-    else:
-        _duplicate_uuid(ctx, value, first)
-
-
-def _duplicate_uuid(ctx: _Line, value: str, first: int | None) -> None:
-    ctx.add(
-        "uuid",
-        f"uuid {value} is used twice in this import" + (f" (first at line {first})" if first else ""),
-        "give each annotation its own uuid; a repeated identical annotation gets the same deterministic "
-        "uuid, so remove the duplicate",
-    )
-
-
-def _over_limit(ctx: _Line, name: str, count: int) -> None:
-    if count == MAX_ANNOTATIONS_PER_FEATURE + 1:  # reported once, at the first line over the limit
-        ctx.add(
-            "name",
-            f"more than {MAX_ANNOTATIONS_PER_FEATURE:,} annotations of {name!r} on this data row "
-            "(this line is the first over the limit)",
-            "split them across data rows or drop some; Labelbox rejects the excess",
-        )
-
-
-def _feature(
-    ctx: _Line,
-    name: str | None,
-    schema_id: str | None,
-    by_id: Mapping[str, Any],
-    by_name: Mapping[str, Any],
-    path: str,
-    what: str,
-) -> Any:
-    """What a name and/or schemaId refer to: a top-level feature (`what` is "feature"), a nested
-    classification or an option; None after reporting why there is none."""
-    if schema_id is None and name is not None:
-        found = by_name.get(name)
-        if found is not None:
-            return found  # the common case: decided without formatting anything
-    choices = _listing(by_name) or "none"
-    if name is None and schema_id is None:
-        ctx.add(_join(path, "name"), f"the {what} has neither name nor schemaId", f"name it: {choices}")
-        return None
-    found = None
-    if name is not None:
-        found = by_name.get(name)
-        if found is None:
-            where = {
-                "feature": "the ontology has no tool or classification",
-                "option": "the classification has no option",
-            }.get(what, "the ontology nests no classification here")
-            ctx.add(_join(path, "name"), f"{where} named {name!r}", f"use one of {choices}")
-    if schema_id is not None:
-        by_schema = by_id.get(schema_id)
-        if by_schema is None:
-            ctx.add(
-                _join(path, "schemaId"),
-                f"no {what} here has schemaId {schema_id!r}",
-                "use the featureSchemaId from the project's ontology, or the name",
-            )
-        elif found is not None and by_schema is not found:
-            ctx.add(
-                _join(path, "schemaId"),
-                f"schemaId {schema_id!r} is {by_schema.name!r}, not {name!r}",
-                "give the name and schemaId of the same feature, or only one of them",
-            )
-            return None
-        elif name is None:
-            found = by_schema
-    return found
-
-
-def _camel(name: str) -> str:
-    first, *rest = name.split("_")
-    return first + "".join(part.title() for part in rest)
-
-
-# --- message tools -------------------------------------------------------------------------------
-
-_DATA = "messageEvaluationTask.data"
-_FORBIDDEN = {  # (attribute, JSON name) of the data fields each format must not have
-    fmt: tuple((f, _camel(f)) for f in _DATA_FIELDS if f not in allowed)
-    for fmt, allowed in _TASK_FIELDS.items()
-}
-
-
-def _check_tool(ctx: _Line, tool: ToolSpec, line: AnnotationLine) -> None:
-    if tool.tool not in TOOL_FORMATS:
-        ctx.add(
-            "name",
-            f"{tool.name!r} is a {tool.tool!r} tool; multimodal chat imports support message tools only",
-            "use a message-ranking, message-single-selection or message-multi-selection tool",
-        )
-        return
-    if line.answer is not None or line.answers is not None or line.message_id is not None:
-        for field, value in (
-            ("answer", line.answer),
-            ("answers", line.answers),
-            ("messageId", line.message_id),
-        ):
-            if value is not None:
-                ctx.add(
-                    field,
-                    f"{tool.name!r} is a {tool.tool} tool, which takes no {field}",
-                    "remove it; message tools carry messageEvaluationTask",
-                )
-    if line.classifications is not None:
-        _check_nested(ctx, tool.nested, line.classifications, "classifications")
-    elif ctx.required and tool.nested.required:
-        _missing_required(ctx, tool.nested, "classifications", set())
-    task = line.message_evaluation_task
-    if task is None:
-        ctx.add(
-            "messageEvaluationTask",
-            "messageEvaluationTask is missing",
-            f'give {{"format": "{tool.tool}", "data": {{...}}}}',
-        )
-        return
-    fmt = task.format
-    if fmt != tool.tool:
-        known = fmt in TOOL_FORMATS
-        ctx.add(
-            "messageEvaluationTask.format",
-            f"format is {fmt!r} but {tool.name!r} is a {tool.tool} tool",
-            f"use format {tool.tool!r}" + (f", or the name of a {fmt} tool" if known else ""),
-        )
-        return  # the data's fields follow from the format, so nothing more is meaningful
-    data = task.data
-    for attribute, json_name in _FORBIDDEN[fmt]:
-        if getattr(data, attribute) is not None:
-            ctx.add(f"{_DATA}.{json_name}", f"{fmt} data has no {json_name}", "remove it")
-    parent = _parent(ctx, data.parent_message_id)
-    if fmt == "message-single-selection":
-        message_id, model = data.message_id, data.model_config_name
-        if message_id is None or model is None:
-            for json_name, value in (("messageId", message_id), ("modelConfigName", model)):
-                if value is None:
-                    ctx.add(f"{_DATA}.{json_name}", f"{json_name} is missing", "give the selected response's")
-            return
-        _check_message(ctx, message_id, model, parent, _DATA, None)
-    elif fmt == "message-multi-selection":
-        _check_messages(ctx, data.selected_messages, parent, "selectedMessages", ranked=False)
-    else:
-        _check_messages(ctx, data.ranked_messages, parent, "rankedMessages", ranked=True)
-
-
-def _parent(ctx: _Line, parent: str | None) -> str | None:
-    """The parent message id when it is a human message of the conversation (or unknown)."""
-    conv = ctx.conv
-    if parent and (conv is None or conv.roles.get(parent) == "human"):
-        return parent
-    field = f"{_DATA}.parentMessageId"
-    if not parent:
-        problem = "parentMessageId is missing" if parent is None else "parentMessageId is empty"
-        ctx.add(field, problem, "give the id of the human message the responses answer")
-        return None
-    assert conv is not None
-    role = conv.roles.get(parent, _MISSING)
-    if role is _MISSING:
-        ctx.add(field, f"message {parent!r} is not in the conversation", _prompts_fix(conv))
-    else:
-        ctx.add(
-            field,
-            f"message {parent!r} is a {role or 'actor-less'} message, not a human message",
-            "the parent is the human prompt the model responses answer; " + _prompts_fix(conv),
-        )
-    return None
-
-
-def _check_messages(
-    ctx: _Line, items: list[MessageItem] | None, parent: str | None, key: str, *, ranked: bool
-) -> None:
-    field = f"{_DATA}.{key}"
-    if items is None:
-        ctx.add(field, f"{key} is missing", "list the messages as objects with messageId and modelConfigName")
-        return
-    conv = ctx.conv
-    models = conv.models if conv is not None else None
-    responses = conv.children.get(parent, ()) if conv is not None and parent is not None else None
-    seen: dict[str, int] = {}
-    orders: list[int | None] = []
-    covered = True  # every message so far is a response of the parent with its model's name
-    for index, item in enumerate(items):
-        given = item.message_id
-        message_id: str | None = given
-        if (
-            models is None
-            or models.get(given, _MISSING) != item.model_config_name
-            or (responses is not None and given not in responses)
-        ):
-            covered = False
-            message_id = _check_message(ctx, given, item.model_config_name, parent, field, index)
-        if message_id is not None:
-            if message_id in seen:
-                covered = False
-                ctx.add(
-                    f"{field}[{index}].messageId",
-                    f"message {message_id!r} is listed twice (also at index {seen[message_id]})",
-                    "list each response once",
-                )
-            else:
-                seen[message_id] = index
-        order = item.order
-        if ranked:
-            orders.append(order)
-            if order is None:
-                ctx.add(
-                    f"{field}[{index}].order", "order is missing", "give 1 for the best, 2 for the next, ..."
-                )
-        elif order is not None:
-            ctx.add(f"{field}[{index}].order", "selected messages have no order", "remove it")
-    if not ranked:
-        return
-    count = len(orders)
-    if not count:
-        ctx.add(field, "the ranking is empty", "rank the parent's responses, 1 for the best")
-    elif None not in orders and sorted(orders) != list(range(1, count + 1)):  # type: ignore[type-var]
-        ctx.add(
-            field,
-            f"orders are {sorted(orders)}; they must be exactly 1..{count}, each once (no ties)",  # type: ignore[type-var]
-            f"number the {count} ranked messages 1 (best) to {count}",
-        )
-    if conv is None or parent is None or responses is None:
-        return
-    answers = conv.responses(parent)
-    if covered and len(seen) == len(answers):
-        return  # each message is a distinct response of the parent, and there are as many
-    left_out = [m for m in answers if m not in seen]
-    if left_out:
-        named = ", ".join(f"{m!r} ({conv.models.get(m)!r})" for m in left_out[:_SHOWN])
-        ctx.add(
-            field,
-            f"the ranking covers {len(answers) - len(left_out)} of the {len(answers)} responses "
-            f"to {parent!r}; it leaves out {named}",
-            "rank every response of the parent, 1 for the best",
-        )
-
-
-def _check_message(
-    ctx: _Line, message_id: str, model: str, parent: str | None, field: str, index: int | None
-) -> str | None:
-    """Checks one selected or ranked message (at `field`, or `field[index]`); its id if usable."""
-    conv = ctx.conv
-    if conv is None:
-        if message_id and model:
-            return message_id
-    elif conv.models.get(message_id, _MISSING) == model and (
-        parent is None or message_id in conv.children.get(parent, ())
-    ):
-        return message_id  # the common case: a response of the parent, with its model's name
-    path = field if index is None else f"{field}[{index}]"
-    if not message_id:
-        ctx.add(f"{path}.messageId", "messageId is empty", "give the id of a model response")
-        return None
-    if not model:
-        ctx.add(
-            f"{path}.modelConfigName",
-            "modelConfigName is empty",
-            "give the model config name of the response",
-        )
-    if conv is None:
-        return message_id
-    role = conv.roles.get(message_id, _MISSING)
-    if role is _MISSING:
-        ctx.add(
-            f"{path}.messageId",
-            f"message {message_id!r} is not in the conversation",
-            _responses_fix(conv, parent),
-        )
-        return None
-    if role != "model":
-        ctx.add(
-            f"{path}.messageId",
-            f"message {message_id!r} is a {role or 'actor-less'} message, not a model response",
-            _responses_fix(conv, parent),
-        )
-        return None
-    if parent is not None and message_id not in conv.children.get(parent, ()):
-        ctx.add(
-            f"{path}.messageId",
-            f"message {message_id!r} is not a response to parent {parent!r}",
-            _responses_fix(conv, parent),
-        )
-    actual = conv.models.get(message_id)
-    if model and model != actual:
-        ctx.add(
-            f"{path}.modelConfigName",
-            f"modelConfigName {model!r} is not the model of message {message_id!r} ({actual!r})",
-            f"use {actual!r}, the modelConfigName of the message's actor",
-        )
-    return message_id
-
-
-def _responses_fix(conv: ConversationIndex, parent: str | None) -> str:
-    if parent is None or parent not in conv.children:
-        return "use the id of a model response of this conversation"
-    models = conv.models
-    listed = [f"{m!r} ({models.get(m)!r})" for m in conv.responses(parent)]
-    return f"use one of the responses to {parent!r}: " + (_listing(listed, quote=False) or "none")
-
-
-def _prompts_fix(conv: ConversationIndex) -> str:
-    prompts = [parent for parent, _ in conv.turns()]
-    return "use a human message with model responses: " + (_listing(prompts) or "none in this conversation")
-
-
-# --- classifications -----------------------------------------------------------------------------
-
-
-def _check_classification(ctx: _Line, spec: ClassificationSpec, line: AnnotationLine) -> None:
-    if line.message_evaluation_task is not None:
-        ctx.add(
-            "messageEvaluationTask",
-            f"{spec.name!r} is a {spec.type} classification, not a message tool",
-            "give answer instead, or the name of a message tool",
-        )
-    if line.classifications is not None:
-        ctx.add(
-            "classifications",
-            "a classification line carries nested classifications inside its answer, not beside it",
-            'move them into answer ({"name": <option>, "classifications": [...]})',
-        )
-    message_id = line.message_id
-    if spec.message_scoped:
-        if message_id is None:
-            ctx.add(
-                "messageId",
-                f"{spec.name!r} is message-scoped, so the line needs messageId",
-                "give the id of the message it judges",
-            )
-        elif ctx.conv is not None and message_id not in ctx.conv.roles:
-            ctx.add(
-                "messageId",
-                f"message {message_id!r} is not in the conversation",
-                "use the id of a message of this data row's conversation",
-            )
-    elif message_id is not None:
-        ctx.add(
-            "messageId",
-            f"{spec.name!r} is a global classification and takes no messageId",
-            "remove messageId, or make the classification message-scoped in the ontology",
-        )
-    _check_answer(ctx, spec, line.answer, line.answers, "")
-
-
-def _check_answer(
-    ctx: _Line,
-    spec: ClassificationSpec,
-    answer: AnswerValue | None,
-    answers: list[AnswerObject] | None,
-    path: str,
-) -> None:
-    """The answer of a classification (a line, or a nested classification at `path`)."""
-    kind = spec.type
-    key = "answer"
-    if answers is not None:
-        if kind != "checklist":
-            ctx.add(
-                _join(path, "answers"), f"answers is for checklists; {spec.name!r} is {kind}", "use answer"
-            )
-        elif answer is not None:
-            ctx.add(
-                _join(path, "answers"),
-                "both answer and answers are given",
-                "give the options once, as answer",
-            )
-        else:
-            answer, key = answers, "answers"
-    if kind == "radio":
-        if type(answer) is AnswerObject:
-            _check_option(ctx, spec, answer, _join(path, key))
-            return
-        got = "no answer" if answer is None else f"got {_kind(answer)}"
-        ctx.add(_join(path, key), f"a radio answer is one option object; {got}", _answer_fix(spec))
-    elif kind == "checklist":
-        field = _join(path, key)
-        if type(answer) is not list or not answer:
-            got = (
-                "an empty list" if type(answer) is list else ("nothing" if answer is None else _kind(answer))
-            )
-            ctx.add(field, f"a checklist answer is a non-empty list of options, got {got}", _answer_fix(spec))
-            return
-        chosen: dict[str, int] = {}
-        for index, item in enumerate(answer):
-            option = _check_option(ctx, spec, item, f"{field}[{index}]")
-            if option is not None:
-                if option.value in chosen:
-                    ctx.add(
-                        f"{field}[{index}]",
-                        f"option {option.value!r} is chosen twice (also at index {chosen[option.value]})",
-                        "choose each option once",
-                    )
-                chosen.setdefault(option.value, index)
-    elif kind == "text":
-        if type(answer) is str and answer and not answer.isspace():
-            return
-        got = "an empty string" if type(answer) is str else ("nothing" if answer is None else _kind(answer))
-        ctx.add(_join(path, key), f"a text answer is a non-empty string, got {got}", "give the text")
-    else:
-        ctx.add(
-            _join(path, "name"),
-            f"{spec.name!r} is a {kind!r} classification, which this import does not support",
-            "use a radio, checklist or text classification",
-        )
-
-
-def _answer_fix(spec: ClassificationSpec) -> str:
-    choices = _listing(spec.option_values())
-    if spec.type == "radio":
-        return f'give {{"name": <option>}}, one of {choices}'
-    return f'give [{{"name": <option>}}, ...] with options from {choices}'
-
-
-def _check_option(ctx: _Line, spec: ClassificationSpec, answer: AnswerObject, path: str) -> OptionSpec | None:
-    name = answer.name
-    if answer.schema_id is None and name is not None:
-        option = spec.options.get(name)
-        if option is None:
-            option = _feature(ctx, name, None, spec.options_by_id, spec.options, path, "option")
-    else:
-        option = _feature(ctx, name, answer.schema_id, spec.options_by_id, spec.options, path, "option")
-    if option is None:
-        return None
-    nested = answer.classifications
-    if nested is not None:
-        _check_nested(ctx, option.nested, nested, f"{path}.classifications")
-    elif ctx.required and option.nested.required:
-        _missing_required(ctx, option.nested, f"{path}.classifications", set())
-    return option
-
-
-def _check_nested(ctx: _Line, scope: NestedScope, items: list[NestedClassification], path: str) -> None:
-    if items and not scope.by_name:
-        ctx.add(path, "the ontology nests no classifications here", "remove them")
-        return
-    seen: set[str] = set()
-    for index, item in enumerate(items):
-        item_path = f"{path}[{index}]"
-        spec = _feature(
-            ctx, item.name, item.schema_id, scope.by_id, scope.by_name, item_path, "nested classification"
-        )
-        if spec is None:
-            continue
-        if spec.name in seen:
-            ctx.add(
-                f"{item_path}.name",
-                f"{spec.name!r} is answered twice here",
-                "answer each classification once",
-            )
-        seen.add(spec.name)
-        _check_answer(ctx, spec, item.answer, item.answers, item_path)
-    if ctx.required and scope.required:
-        _missing_required(ctx, scope, path, seen)
-
-
-def _missing_required(ctx: _Line, scope: NestedScope, path: str, seen: set[str]) -> None:
-    for name in scope.required:
-        if name not in seen:
-            ctx.add(
-                path,
-                f"the required nested classification {name!r} is missing",
-                "answer it, or import without the required check (pre-labels)",
-            )
-
-
-# --- fast paths ----------------------------------------------------------------------------------
-# Most lines of an import are valid. These functions confirm that a line passes every rule of the
-# detailed checks above with a fraction of their work, or answer False so that the detailed checks
-# run and say what is wrong. They may answer False for a valid line (the checks then find nothing),
-# never True for an invalid one; the property tests hold them to that. With a conversation, a
-# selection or ranking is compared with the parent's responses (`ConversationIndex.prompts`) as a
-# whole, in C: a ranking's {message id: model} must equal them, a selection's be included in them.
-
-FastCheck = Callable[[Any, AnnotationLine, "DocumentView | None", bool], bool]
-
-
-def _tool_ok(tool: ToolSpec, line: AnnotationLine, conv: DocumentView | None, required: bool) -> bool:
-    """A plain line of `tool` (no nested classifications), its data shaped for its format, and
-    its messages responses of a human parent with their models' names (with a conversation)."""
-    task = line.message_evaluation_task
-    fmt = tool.tool
-    if (
-        task is None
-        or task.format != fmt
-        or line.answer is not None
-        or line.answers is not None
-        or line.message_id is not None
-        or line.classifications is not None
-        or (required and tool.nested.required)
-    ):
-        return False
-    data = task.data
-    parent = data.parent_message_id
-    if not parent:
-        return False
-    if fmt == "message-single-selection":
-        return _single_ok(data, parent, conv)
-    if data.message_id is not None or data.model_config_name is not None:
-        return False
-    if fmt == "message-ranking":
-        return _ranking_ok(data, parent, conv)
-    return fmt == "message-multi-selection" and _multi_ok(data, parent, conv)
-
-
-def _single_ok(data: TaskData, parent: str, conv: DocumentView | None) -> bool:
-    if data.ranked_messages is not None or data.selected_messages is not None:
-        return False
-    message_id, model = data.message_id, data.model_config_name
-    if not message_id or model is None:
-        return False
-    if conv is None:
-        return bool(model)
-    responses = conv.prompts.get(parent)
-    if responses is None:
-        responses = conv.prompt_responses(parent)
-    return responses is not None and responses.get(message_id, _MISSING) == model
-
-
-def _multi_ok(data: TaskData, parent: str, conv: DocumentView | None) -> bool:
-    items = data.selected_messages
-    if items is None or data.ranked_messages is not None:
-        return False
-    chosen = {}
-    for item in items:
-        if item.order is not None:
-            return False
-        chosen[item.message_id] = item.model_config_name
-    if len(chosen) != len(items):  # a message twice
-        return False
-    if conv is None:
-        return all(chosen) and all(chosen.values())
-    responses = conv.prompts.get(parent)
-    if responses is None:
-        responses = conv.prompt_responses(parent)
-    return responses is not None and chosen.items() <= responses.items()
-
-
-def _ranking_ok(data: TaskData, parent: str, conv: DocumentView | None) -> bool:
-    items = data.ranked_messages
-    if not items or data.selected_messages is not None:
-        return False
-    ranked = {}
-    order = 0
-    for item in items:
-        order += 1
-        if item.order != order:  # best first is the usual order; others are checked in detail
-            return False
-        ranked[item.message_id] = item.model_config_name
-    if len(ranked) != order:  # a message twice
-        return False
-    if conv is None:
-        return all(ranked) and all(ranked.values())
-    responses = conv.prompts.get(parent)
-    if responses is None:
-        responses = conv.prompt_responses(parent)
-    return responses == ranked
-
-
-def _classification_ok(
-    spec: ClassificationSpec, line: AnnotationLine, conv: DocumentView | None, required: bool
-) -> bool:
-    if (
-        line.message_evaluation_task is not None
-        or line.classifications is not None
-        or line.answers is not None
-    ):
-        return False
-    message_id = line.message_id
-    if spec.message_scoped:
-        if message_id is None or (conv is not None and message_id not in conv.message_ids):
-            return False
-    elif message_id is not None:
-        return False
-    answer = line.answer
-    if spec.type == "text":  # the commonest answer, without a call
-        return type(answer) is str and bool(answer) and not answer.isspace()
-    return _answer_ok(spec, answer, required)
-
-
-def _answer_ok(spec: ClassificationSpec, answer: AnswerValue | None, required: bool) -> bool:
-    kind = spec.type
-    if kind == "text":
-        return type(answer) is str and bool(answer) and not answer.isspace()
-    if kind == "radio":
-        return type(answer) is AnswerObject and _option_ok(spec, answer, required) is not None
-    if kind != "checklist" or type(answer) is not list or not answer:
-        return False
-    chosen = set()
-    for item in answer:
-        value = _option_ok(spec, item, required)
-        if value is None or value in chosen:
-            return False
-        chosen.add(value)
-    return True
-
-
-def _option_ok(spec: ClassificationSpec, answer: AnswerObject, required: bool) -> str | None:
-    """The chosen option's value when the option and what is nested under it pass."""
-    if answer.schema_id is not None or answer.name is None:
-        return None
-    option = spec.options.get(answer.name)
-    if option is None:
-        return None
-    nested = answer.classifications
-    if nested is None:
-        return None if required and option.nested.required else option.value
-    return option.value if _nested_ok(option.nested, nested, required) else None
-
-
-def _nested_ok(scope: NestedScope, items: list[NestedClassification], required: bool) -> bool:
-    seen = set()
-    for item in items:
-        if item.schema_id is not None or item.answers is not None or item.name is None:
-            return False
-        spec = scope.by_name.get(item.name)
-        if spec is None or spec.name in seen or not _answer_ok(spec, item.answer, required):
-            return False
-        seen.add(spec.name)
-    return not required or seen.issuperset(scope.required)
-
-
-def _fast_checks(ontology: OntologyIndex) -> dict[str, tuple[FeatureSpec, FastCheck]]:
-    """Feature name -> (feature, its fast path), for the features a fast path can confirm."""
-    checks: dict[str, tuple[FeatureSpec, FastCheck]] = {}
-    for name, feature in ontology.features.items():
-        if isinstance(feature, ClassificationSpec):
-            checks[name] = (feature, _classification_ok)
-        elif feature.tool in TOOL_FORMATS:
-            checks[name] = (feature, _tool_ok)
-    return checks
-
-
-# --- helpers -------------------------------------------------------------------------------------
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return f"the number {value!r}"
-    if isinstance(value, str):
-        return f"the string {value!r}" if len(value) <= 40 else "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, AnswerObject):
-        return "an option object"
-    return "an object" if isinstance(value, Mapping) else type(value).__name__
-
-
-def _listing(items: Iterable[str], *, quote: bool = True) -> str:
-    shown = []
-    for count, item in enumerate(items):
-        if count == _SHOWN:
-            shown.append("...")
-            break
-        shown.append(repr(item) if quote else item)
-    return ", ".join(shown)
 
 
 __all__ = [

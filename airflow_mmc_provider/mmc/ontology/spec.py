@@ -33,24 +33,22 @@ Labelbox refers to features by name in annotation imports, so names must be uniq
 top-level tools and classifications together, among the nested classifications of one tool or
 option, and option values within a classification.
 
-`OntologyView` reads a normalized ontology as the server returns it (with `featureSchemaId` and
-`schemaNodeId` filled in) to look features up by name or id, and `diff_ontologies` says how an
-existing ontology differs from a spec, ignoring server-assigned ids.
+`index.OntologyIndex` compiles a normalized ontology as the server returns it (with
+`featureSchemaId` and `schemaNodeId` filled in) to look features up by name or id, and
+`diff.diff_ontologies` says how an existing ontology differs from a spec, ignoring server ids.
 """
 
 from __future__ import annotations
 
-import colorsys
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from airflow_mmc_provider.mmc.errors import IssueReport, ValidationError
+from airflow_mmc_provider.mmc.ontology.index import tool_color
 
 TOOL_TYPES = {
     "message-single-selection": "message-single-selection",
@@ -116,12 +114,6 @@ def build_ontology(spec: Any) -> dict[str, Any]:
     if report.issues:
         raise ValidationError(report.issues, subject=_SUBJECT)
     return normalized
-
-
-def tool_color(index: int, count: int) -> str:
-    """The SDK's default color of tool `index` of `count`: hues evenly spread, full saturation."""
-    red, green, blue = (int(255 * c) for c in colorsys.hsv_to_rgb(index / count, 1, 1))
-    return f"#{red:02x}{green:02x}{blue:02x}"
 
 
 class _SpecReader:
@@ -357,251 +349,13 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-# --- reading a server's ontology -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OptionView:
-    value: str
-    label: str
-    feature_schema_id: str | None
-    schema_node_id: str | None
-    classifications: Mapping[str, ClassificationView]
-
-
-@dataclass(frozen=True)
-class ClassificationView:
-    """A classification; `scope` is None for nested ones, `index` means message-scoped."""
-
-    name: str
-    type: str
-    scope: str | None
-    required: bool
-    instructions: str
-    feature_schema_id: str | None
-    schema_node_id: str | None
-    options: Mapping[str, OptionView]
-    _labels: Mapping[str, OptionView] = field(repr=False, compare=False)
-
-    @property
-    def message_scoped(self) -> bool:
-        return self.scope == "index"
-
-    def option(self, name: str) -> OptionView:
-        """An option by value or, failing that, by label (answers name options either way)."""
-        found = self.options.get(name) or self._labels.get(name)
-        if found is None:
-            choices = ", ".join(map(repr, self.options))
-            raise KeyError(f"classification {self.name!r} has no option {name!r}; it has {choices}")
-        return found
-
-
-@dataclass(frozen=True)
-class ToolView:
-    name: str
-    tool: str
-    required: bool
-    color: str | None
-    feature_schema_id: str | None
-    schema_node_id: str | None
-    classifications: Mapping[str, ClassificationView]
-
-
-Feature = ToolView | ClassificationView | OptionView
-
-
-@dataclass(frozen=True)
-class OntologyView:
-    """A read-only, name-indexed view of a normalized ontology (server or spec)."""
-
-    tools: Mapping[str, ToolView]
-    classifications: Mapping[str, ClassificationView]
-    by_schema_id: Mapping[str, Feature]
-
-    @classmethod
-    def from_normalized(cls, normalized: Mapping[str, Any] | str) -> OntologyView:
-        """Accepts the `normalized` object, or the JSON string some responses carry."""
-        data = json.loads(normalized) if isinstance(normalized, str) else normalized
-        ids: dict[str, Feature] = {}
-        tools = _index([_tool_view(t, ids) for t in data.get("tools") or []], "tools")
-        classifications = _index(
-            [_classification_view(c, ids, nested=False) for c in data.get("classifications") or []],
-            "classifications",
-        )
-        return cls(tools, classifications, MappingProxyType(ids))
-
-    def tool(self, name: str) -> ToolView:
-        return _lookup(self.tools, name, "tool")
-
-    def classification(self, name: str) -> ClassificationView:
-        return _lookup(self.classifications, name, "classification")
-
-    def feature(self, name: str) -> ToolView | ClassificationView:
-        """A top-level tool or classification by name (NDJSON `name` refers to either)."""
-        found = self.tools.get(name) or self.classifications.get(name)
-        if found is None:
-            raise KeyError(f"the ontology has no tool or classification named {name!r}")
-        return found
-
-
-def _tool_view(data: Mapping[str, Any], ids: dict[str, Feature]) -> ToolView:
-    nested = [_classification_view(c, ids, nested=True) for c in data.get("classifications") or []]
-    view = ToolView(
-        name=data["name"],
-        tool=data["tool"],
-        required=bool(data.get("required", False)),
-        color=data.get("color"),
-        feature_schema_id=data.get("featureSchemaId"),
-        schema_node_id=data.get("schemaNodeId"),
-        classifications=_index(nested, f"classifications of tool {data['name']!r}"),
-    )
-    return _register(view, ids)
-
-
-def _classification_view(
-    data: Mapping[str, Any], ids: dict[str, Feature], *, nested: bool
-) -> ClassificationView:
-    options = [_option_view(o, ids) for o in data.get("options") or []]
-    view = ClassificationView(
-        name=data["name"],
-        type=data["type"],
-        scope=None if nested else data.get("scope", "global"),
-        required=bool(data.get("required", False)),
-        instructions=data.get("instructions", data["name"]),
-        feature_schema_id=data.get("featureSchemaId"),
-        schema_node_id=data.get("schemaNodeId"),
-        options=MappingProxyType({o.value: o for o in options}),
-        _labels=MappingProxyType({o.label: o for o in options}),
-    )
-    return _register(view, ids)
-
-
-def _option_view(data: Mapping[str, Any], ids: dict[str, Feature]) -> OptionView:
-    nested = [_classification_view(c, ids, nested=True) for c in data.get("options") or []]
-    value = str(data["value"])
-    view = OptionView(
-        value=value,
-        label=str(data.get("label", value)),
-        feature_schema_id=data.get("featureSchemaId"),
-        schema_node_id=data.get("schemaNodeId"),
-        classifications=_index(nested, f"classifications of option {value!r}"),
-    )
-    return _register(view, ids)
-
-
-def _register(view: Any, ids: dict[str, Feature]) -> Any:
-    if view.feature_schema_id:
-        ids[view.feature_schema_id] = view
-    return view
-
-
-def _index(views: list[Any], what: str) -> Mapping[str, Any]:
-    """Name -> view; duplicate names make name lookups ambiguous, so they are an error here."""
-    result: dict[str, Any] = {}
-    for view in views:
-        if view.name in result:
-            raise ValueError(f"the ontology has two {what} named {view.name!r}; names must be unique")
-        result[view.name] = view
-    return MappingProxyType(result)
-
-
-def _lookup(index: Mapping[str, Any], name: str, what: str) -> Any:
-    try:
-        return index[name]
-    except KeyError:
-        raise KeyError(
-            f"the ontology has no {what} named {name!r}; it has {', '.join(map(repr, index))}"
-        ) from None
-
-
-# --- comparing a spec with a server's ontology ---------------------------------------------------
-
-
-def diff_ontologies(
-    spec_normalized: Mapping[str, Any], server_normalized: Mapping[str, Any] | str
-) -> list[str]:
-    """How the server's ontology differs from the spec's, as readable lines (empty: the same).
-
-    Server-assigned ids, key order and keys the server adds are ignored; features are matched by
-    name and options by value. Option order is compared, because raters see options in order.
-    """
-    server = json.loads(server_normalized) if isinstance(server_normalized, str) else server_normalized
-    differences: list[str] = []
-    _diff_features(spec_normalized.get("tools") or [], server.get("tools") or [], "tool", "", differences)
-    _diff_features(
-        spec_normalized.get("classifications") or [],
-        server.get("classifications") or [],
-        "classification",
-        "",
-        differences,
-    )
-    return differences
-
-
-def _diff_features(
-    spec: list[Mapping[str, Any]], server: list[Mapping[str, Any]], what: str, where: str, out: list[str]
-) -> None:
-    ours = {f.get("name"): f for f in spec}
-    theirs = {f.get("name"): f for f in server}
-    out.extend(f"{where}{what} {n!r} is in the spec but not on the server" for n in ours if n not in theirs)
-    out.extend(f"{where}{what} {n!r} is on the server but not in the spec" for n in theirs if n not in ours)
-    for name in (n for n in ours if n in theirs):
-        label = f"{where}{what} {name!r}"
-        for key, mine, other in _compared_fields(ours[name], theirs[name], top_level=not where):
-            if mine != other:
-                out.append(f"{label}: {key} is {mine!r} in the spec but {other!r} on the server")
-        nested_key = "classifications" if what == "tool" else None
-        if nested_key:
-            _diff_features(
-                ours[name].get(nested_key) or [],
-                theirs[name].get(nested_key) or [],
-                "classification",
-                f"{label} > ",
-                out,
-            )
-        else:
-            _diff_options(ours[name].get("options") or [], theirs[name].get("options") or [], label, out)
-
-
-def _compared_fields(
-    spec: Mapping[str, Any], server: Mapping[str, Any], *, top_level: bool
-) -> Iterator[tuple[str, Any, Any]]:
-    """The user-visible settings of a tool or classification, with server defaults filled in."""
-    if "tool" in spec:
-        yield "tool", spec.get("tool"), server.get("tool")
-        yield "color", str(spec.get("color")).lower(), str(server.get("color")).lower()
-    else:
-        yield "type", spec.get("type"), server.get("type")
-        yield "instructions", spec.get("instructions"), server.get("instructions", server.get("name"))
-        yield "uiMode", spec.get("uiMode"), server.get("uiMode")
-        yield "isLikertScale", bool(spec.get("isLikertScale")), bool(server.get("isLikertScale"))
-        if top_level:
-            yield "scope", spec.get("scope", "global"), server.get("scope", "global")
-    yield "required", bool(spec.get("required")), bool(server.get("required"))
-
-
-def _diff_options(
-    spec: list[Mapping[str, Any]], server: list[Mapping[str, Any]], where: str, out: list[str]
-) -> None:
-    ours = {str(o.get("value")): o for o in spec}
-    theirs = {str(o.get("value")): o for o in server}
-    out.extend(f"{where}: option {v!r} is in the spec but not on the server" for v in ours if v not in theirs)
-    out.extend(f"{where}: option {v!r} is on the server but not in the spec" for v in theirs if v not in ours)
-    common_ours = [v for v in ours if v in theirs]
-    common_theirs = [v for v in theirs if v in ours]
-    if common_ours != common_theirs:
-        out.append(
-            f"{where}: options are ordered {common_ours} in the spec but {common_theirs} on the server"
-        )
-    for value in common_ours:
-        label = f"{where} > option {value!r}"
-        mine, other = ours[value].get("label", value), theirs[value].get("label", value)
-        if str(mine) != str(other):
-            out.append(f"{label}: label is {mine!r} in the spec but {other!r} on the server")
-        _diff_features(
-            ours[value].get("options") or [],
-            theirs[value].get("options") or [],
-            "classification",
-            f"{label} > ",
-            out,
-        )
+__all__ = [
+    "CLASSIFICATION_TYPES",
+    "SCOPES",
+    "TOOL_TYPES",
+    "UI_MODES",
+    "build_ontology",
+    "load_ontology_spec",
+    "parse_ontology_spec",
+    "tool_color",
+]
