@@ -144,7 +144,7 @@ def test_counts_equal_the_reference_outcomes() -> None:
 def test_a_small_signature_cache_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     rows = random_rows(2)
     reference = board(rows)
-    monkeypatch.setattr("airflow_mmc_provider.evaluation.accumulator._CACHE_LIMIT", 3)
+    monkeypatch.setattr("airflow_mmc_provider.evaluation.counter._CACHE_LIMIT", 3)
     assert board(rows) == reference
 
 
