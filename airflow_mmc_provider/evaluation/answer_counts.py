@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+
 from airflow_mmc_provider.evaluation.counts import Answer, Question
 from airflow_mmc_provider.evaluation.reservoir import TextReservoir
 from airflow_mmc_provider.evaluation.tallies import tally_target
@@ -27,7 +28,16 @@ AnswerTuple = tuple[str, tuple[str, ...], str, str, str | None, str, tuple[str, 
 class AnswerCounts:
     """Answer tallies and text reservoirs of one counter (see the module docstring)."""
 
-    __slots__ = ("answered", "answers", "buffer", "sample_size", "seed", "texts", "_answered_buffer", "_tuples")
+    __slots__ = (
+        "_answered_buffer",
+        "_tuples",
+        "answered",
+        "answers",
+        "buffer",
+        "sample_size",
+        "seed",
+        "texts",
+    )
 
     def __init__(self, sample_size: int, seed: int) -> None:
         self.sample_size = sample_size
@@ -88,7 +98,10 @@ class AnswerCounts:
         reservoir.keep(priority, identity, sample)
 
     def add(
-        self, answers: Mapping[Answer, int], answered: Mapping[Question, int], texts: Mapping[str, TextReservoir]
+        self,
+        answers: Mapping[Answer, int],
+        answered: Mapping[Question, int],
+        texts: Mapping[str, TextReservoir],
     ) -> None:
         """Add counts read from another counter or a state."""
         self.answers.update(answers)

@@ -116,7 +116,9 @@ class LeaderboardAccumulator:
         self.config = CounterConfig.of(
             seed=seed, buckets=buckets, text_sample_size=text_sample_size, kinds=kinds, features=features
         )
-        self._use_kinds = tuple(kind in self.config.kinds for kind in (RANKING, SINGLE_SELECTION, MULTI_SELECTION))
+        self._use_kinds = tuple(
+            kind in self.config.kinds for kind in (RANKING, SINGLE_SELECTION, MULTI_SELECTION)
+        )
         self._table = PairTable(self.config.buckets)
         self._orders: dict[Signature, OrderAnalysis] = {}
         self._shown: dict[Signature, PositionAnalysis] = {}
@@ -173,7 +175,9 @@ class LeaderboardAccumulator:
         warn_workers(workers)
         return self.add_conversations(self._labelled(rows))
 
-    def add_conversations(self, conversations: Iterable[Conversation], *, workers: int = 1) -> LeaderboardAccumulator:
+    def add_conversations(
+        self, conversations: Iterable[Conversation], *, workers: int = 1
+    ) -> LeaderboardAccumulator:
         """Add whole rows as (bootstrap unit, labels) pairs; see `add_row`."""
         warn_workers(workers)
         self._close_pending()
@@ -222,7 +226,10 @@ class LeaderboardAccumulator:
 
     def _expand(self) -> None:
         """Move the counted code tuples into the per-code counters (bounds their memory)."""
-        for tuples, totals in ((self._position_tuples, self._positions), (self._first_tuples, self._first_shown)):
+        for tuples, totals in (
+            (self._position_tuples, self._positions),
+            (self._first_tuples, self._first_shown),
+        ):
             for codes, n in tuples.items():
                 for code in codes:
                     totals[code] += n
@@ -244,7 +251,9 @@ class LeaderboardAccumulator:
         if not labels:
             return
         table = self._table
-        bucket = bucket_of(conversation_id if conversation_id is not None else labels[0].data_row_id, table.buckets)
+        bucket = bucket_of(
+            conversation_id if conversation_id is not None else labels[0].data_row_id, table.buckets
+        )
         consensus = len(labels) > 1
         # (question, parent message) -> [last label number, order analysis, order analysis, ...]
         groups: dict[tuple[str, str], list[Any]] = {}
@@ -364,7 +373,9 @@ class LeaderboardAccumulator:
             self._preferred.value_units[tuple(preferred)] += 1
         if same_pairs:
             if pairs:
-                self._pairwise_buffer.extend(map(_TALLIES.__getitem__, zip(*map(_UNIT_VALUES, results), strict=True)))
+                self._pairwise_buffer.extend(
+                    map(_TALLIES.__getitem__, zip(*map(_UNIT_VALUES, results), strict=True))
+                )
             return
         # labels that judged different responses (rare): tally pair by pair
         tallies: dict[tuple[int, int], list[int]] = {}
@@ -395,7 +406,8 @@ class LeaderboardAccumulator:
             config=self.config,
             pairs=tuple(table.items()),
             positions=tuple(
-                PositionCount(code >> POSITION_BITS, code & POSITION_MAX, n) for code, n in self._positions.items()
+                PositionCount(code >> POSITION_BITS, code & POSITION_MAX, n)
+                for code, n in self._positions.items()
             ),
             first_shown=tuple(first_shown),
             answers=answers,
@@ -419,10 +431,12 @@ class LeaderboardAccumulator:
         for pair in counts.pairs:
             table.add(pair)
         for position in counts.positions:
-            self._positions[position.winner_position << POSITION_BITS | position.loser_position] += position.count
+            self._positions[position.winner_position << POSITION_BITS | position.loser_position] += (
+                position.times
+            )
         for shown in counts.first_shown:
             pair_id = table.pair_id(table.model(shown.winner), table.model(shown.loser), 0)
-            self._first_shown[pair_id * 2 + shown.first_won] += shown.count
+            self._first_shown[pair_id * 2 + shown.first_won] += shown.times
         self._answers.add(counts.answers, counts.answered, counts.texts)
         self._preferred.merge(counts.preferred)
         self._pairwise.merge(counts.pairwise)
@@ -506,4 +520,3 @@ def merge(*accumulators: LeaderboardAccumulator) -> LeaderboardAccumulator:
     for other in accumulators[1:]:
         result.merge(other)
     return result
-

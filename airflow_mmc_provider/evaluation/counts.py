@@ -85,7 +85,7 @@ class CounterConfig:
 class PairCount(NamedTuple):
     """Comparisons of two models in one bootstrap bucket.
 
-    Decisive (``tie`` 0): ``first`` beat ``second`` ``count`` times. A tie has no direction, so
+    Decisive (``tie`` 0): ``first`` beat ``second`` ``times`` times. A tie has no direction, so
     its models are in name order: the same counts whatever order a counter met the models in.
     """
 
@@ -93,7 +93,7 @@ class PairCount(NamedTuple):
     first: str
     second: str
     tie: int
-    count: int
+    times: int
 
 
 class PositionCount(NamedTuple):
@@ -101,7 +101,7 @@ class PositionCount(NamedTuple):
 
     winner_position: int
     loser_position: int
-    count: int
+    times: int
 
 
 class FirstShownCount(NamedTuple):
@@ -111,7 +111,7 @@ class FirstShownCount(NamedTuple):
     winner: str
     loser: str
     first_won: int
-    count: int
+    times: int
 
 
 class Question(NamedTuple):

@@ -25,7 +25,7 @@ MAX_MODELS: Final = 1 << 20
 class PairTable:
     """Model indices, pair ids and the dense counts (see the module docstring)."""
 
-    __slots__ = ("buckets", "counts", "names", "pairs", "_ids", "_index")
+    __slots__ = ("_ids", "_index", "buckets", "counts", "names", "pairs")
 
     def __init__(self, buckets: int) -> None:
         self.buckets = buckets
@@ -66,7 +66,7 @@ class PairTable:
     def add(self, pair: PairCount) -> None:
         """Add counts given by model names."""
         key = self.key(pair.bucket, self.model(pair.first), self.model(pair.second), pair.tie)
-        self.counts[key] += pair.count
+        self.counts[key] += pair.times
 
     def items(self) -> Iterator[PairCount]:
         """Every outcome counted at least once, by model names (ties in name order)."""

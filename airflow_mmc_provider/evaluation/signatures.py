@@ -140,7 +140,9 @@ def _selection_ranks(signature: Signature) -> tuple[list[Any], list[int]]:
 
 
 def analyse_order(
-    signature: Signature, table: PairTable, interned: dict[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]
+    signature: Signature,
+    table: PairTable,
+    interned: dict[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]],
 ) -> OrderAnalysis:
     """Pair outcomes of an order signature, registering its models and pairs in ``table``.
 
@@ -183,7 +185,9 @@ def analyse_order(
             firsts[lose].append(first_code)  # the loser was shown first
     units.sort()
     unit_pairs = tuple([(low, high) for low, high, _ in units])
-    anomaly = Anomaly(unresolved, same_model, int(not codes)) if unresolved or same_model or not codes else None
+    anomaly = (
+        Anomaly(unresolved, same_model, int(not codes)) if unresolved or same_model or not codes else None
+    )
     return OrderAnalysis(
         pair_codes=tuple(codes),
         first_shown=tuple(tuple(f) for f in firsts),
@@ -200,7 +204,11 @@ def _preferred(kind: int, models: list[str | None], ranks: list[int]) -> str | N
         return None
     best = min(ranks)
     return " = ".join(
-        sorted("(unknown)" if model is None else model for model, rank in zip(models, ranks, strict=True) if rank == best)
+        sorted(
+            "(unknown)" if model is None else model
+            for model, rank in zip(models, ranks, strict=True)
+            if rank == best
+        )
     )
 
 

@@ -50,7 +50,9 @@ def answer_tallies(answers: Mapping[Answer, int], answered: Mapping[Question, in
     questions: dict[tuple[str, str], dict[str, Any]] = {}
     for question, n in sorted(times.items(), key=lambda item: _question_order(item[0])):
         text = " > ".join((*question.path, question.feature))
-        entry = questions.setdefault((text, question.kind), {"question": text, "kind": question.kind, "targets": {}})
+        entry = questions.setdefault(
+            (text, question.kind), {"question": text, "kind": question.kind, "targets": {}}
+        )
         counted = by_question.get(question, {})
         entry["targets"][question.target] = {
             "answered": n,

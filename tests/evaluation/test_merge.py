@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from itertools import chain
+from itertools import chain, pairwise
 from typing import Any
 
 import pytest
@@ -42,7 +42,7 @@ def split_stream(draw: st.DrawFn) -> list[list[list[LabelRecord]]]:
     parts = draw(st.integers(min_value=1, max_value=5))
     cuts = sorted(draw(st.lists(st.integers(0, len(ROWS)), min_size=parts - 1, max_size=parts - 1)))
     bounds = [0, *cuts, len(ROWS)]
-    return [[ROWS[i] for i in order[a:b]] for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [[ROWS[i] for i in order[a:b]] for a, b in pairwise(bounds)]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
