@@ -40,15 +40,8 @@ import tracemalloc
 from collections.abc import Iterator
 
 from airflow_mmc_provider.evaluation import LeaderboardAccumulator
-from airflow_mmc_provider.mmc.export import (
-    ClassificationAnswer,
-    LabelRecord,
-    MultiSelection,
-    RankedResponse,
-    Ranking,
-    Response,
-    SingleSelection,
-)
+from airflow_mmc_provider.mmc import export as records
+from airflow_mmc_provider.mmc.export import LabelRecord
 
 MODELS = [f"model-{i:02d}" for i in range(10)]
 QUALITY = ("good", "acceptable", "bad")
@@ -79,23 +72,23 @@ def build_pool(size: int, seed: int, *, plain: bool = False) -> list[tuple[tuple
         k = rng.choice((2, 3, 3, 4))
         shown = rng.sample(MODELS, k)
         parent = f"p{c}"
-        responses = [Response(f"r{c}-{i}", m, i) for i, m in enumerate(shown)]
+        responses = [records.Response(f"r{c}-{i}", m, i) for i, m in enumerate(shown)]
         by_model = {r.model: r for r in responses}
         labels = []
         judgments = 0
         for n in range(1 if plain else rng.choice((1, 1, 2, 3))):
             order = _plackett_luce(rng, shown, strength)
             ranked = tuple(
-                RankedResponse(by_model[m].message_id, m, rank + 1, by_model[m].position)
+                records.RankedResponse(by_model[m].message_id, m, rank + 1, by_model[m].position)
                 for rank, m in enumerate(order)
             )
-            rankings = (Ranking("Rank the responses", parent, ranked),)
-            singles: tuple[SingleSelection, ...] = ()
-            multis: tuple[MultiSelection, ...] = ()
+            rankings = (records.Ranking("Rank the responses", parent, ranked),)
+            singles: tuple[records.SingleSelection, ...] = ()
+            multis: tuple[records.MultiSelection, ...] = ()
             if rng.random() < 0.2:
                 best = by_model[order[0]]
                 singles = (
-                    SingleSelection(
+                    records.SingleSelection(
                         "Best response", parent, best, tuple(r for r in responses if r is not best)
                     ),
                 )
@@ -103,7 +96,7 @@ def build_pool(size: int, seed: int, *, plain: bool = False) -> list[tuple[tuple
                 cut = rng.randint(1, k - 1)
                 chosen = {order[i] for i in range(cut)}
                 multis = (
-                    MultiSelection(
+                    records.MultiSelection(
                         "Acceptable responses",
                         parent,
                         tuple(r for r in responses if r.model in chosen),
@@ -111,17 +104,17 @@ def build_pool(size: int, seed: int, *, plain: bool = False) -> list[tuple[tuple
                     ),
                 )
             answers = [
-                ClassificationAnswer("Overall quality", "radio", "global", answers=(rng.choice(QUALITY),))
+                records.ClassificationAnswer("Overall quality", "radio", "global", answers=(rng.choice(QUALITY),))
             ]
             for r in responses:
                 answers.append(
-                    ClassificationAnswer(
+                    records.ClassificationAnswer(
                         "Response quality", "radio", "message", r.message_id, r.model, (rng.choice(QUALITY),)
                     )
                 )
             if rng.random() < 0.1:
                 answers.append(
-                    ClassificationAnswer("Reason", "text", "global", text=f"because of {order[0]}")
+                    records.ClassificationAnswer("Reason", "text", "global", text=f"because of {order[0]}")
                 )
             labels.append(
                 LabelRecord(

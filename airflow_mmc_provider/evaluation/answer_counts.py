@@ -12,17 +12,25 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from typing import Any
 
 from airflow_mmc_provider.evaluation.counts import Answer, Question
 from airflow_mmc_provider.evaluation.reservoir import TextReservoir
 from airflow_mmc_provider.evaluation.tallies import tally_target
 from airflow_mmc_provider.mmc.export import ClassificationAnswer, LabelRecord
 
-__all__ = ["AnswerCounts", "AnswerTuple"]
+__all__ = ["AnswerCounts", "AnswerTuple", "drain"]
 
 # (feature, path, kind, scope, model, target when the model is unknown, answers) of one radio or
 # checklist answer: built per answer in the hot loop and unpacked by `expand`.
 AnswerTuple = tuple[str, tuple[str, ...], str, str, str | None, str, tuple[str, ...]]
+
+
+def drain(buffer: list[Any], into: Counter[Any]) -> None:
+    """Count a buffer of keys in one `Counter.update` (C-level) and empty it."""
+    if buffer:
+        into.update(buffer)
+        buffer.clear()
 
 
 class AnswerCounts:
@@ -53,12 +61,8 @@ class AnswerCounts:
 
     def count(self) -> int:
         """Count the buffers; returns how many distinct answer tuples wait for `expand`."""
-        if self.buffer:
-            self._tuples.update(self.buffer)
-            self.buffer.clear()
-        if self._answered_buffer:
-            self.answered.update(self._answered_buffer)
-            self._answered_buffer.clear()
+        drain(self.buffer, self._tuples)
+        drain(self._answered_buffer, self.answered)
         return len(self._tuples)
 
     def expand(self) -> None:

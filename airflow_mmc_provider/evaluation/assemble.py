@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, TypedDict
 
 from airflow_mmc_provider.evaluation.bootstrap import bootstrap_ratings
 from airflow_mmc_provider.evaluation.bradley_terry import elo_scale
@@ -19,7 +19,7 @@ from airflow_mmc_provider.evaluation.ratings import PairTotals, fit_totals, pair
 from airflow_mmc_provider.evaluation.stats import percentile
 from airflow_mmc_provider.evaluation.tallies import answer_tallies, text_samples
 
-__all__ = ["DEFAULT_RESAMPLES", "assemble_leaderboard"]
+__all__ = ["DEFAULT_RESAMPLES", "LeaderboardOptions", "assemble_leaderboard"]
 
 DEFAULT_RESAMPLES: Final = 1000
 
@@ -38,8 +38,18 @@ _AGREEMENT_METHOD = (
 )
 
 
+class LeaderboardOptions(TypedDict, total=False):
+    """The keyword arguments of `assemble_leaderboard`, for the methods that pass them on."""
+
+    resamples: int
+    confidence: float
+    prior: float
+    anchor: float
+    anchor_model: str | None
+
+
 class _Rated(NamedTuple):
-    """One model's rating, interval and totals, before ranking."""
+    """One model's rating, interval and totals, before ranking (fields named as `LeaderboardRow`'s)."""
 
     rating: float
     model: str
@@ -129,27 +139,15 @@ def _rated(
 
 def _row(rank: int, rated: _Rated) -> LeaderboardRow:
     comparisons = rated.wins + rated.losses + rated.ties
-    return LeaderboardRow(
-        rank=rank,
-        model=rated.model,
-        rating=rated.rating,
-        ci_low=rated.ci_low,
-        ci_high=rated.ci_high,
-        wins=rated.wins,
-        losses=rated.losses,
-        ties=rated.ties,
-        comparisons=comparisons,
-        win_rate=(rated.wins + rated.ties / 2.0) / comparisons if comparisons else math.nan,
-    )
+    win_rate = (rated.wins + rated.ties / 2.0) / comparisons if comparisons else math.nan
+    return LeaderboardRow(rank=rank, comparisons=comparisons, win_rate=win_rate, **rated._asdict())
 
 
 def _count_section(counts: RoundCounts, totals: PairTotals) -> dict[str, Any]:
     decisive, ties = totals.decisive(), totals.tie_total()
-    read = counts.totals
+    read = counts.totals._asdict()
     return {
-        "labels": read.labels,
-        "rows": read.rows,
-        "rows_without_labels": read.rows_without_labels,
+        **{name: read.pop(name) for name in ("labels", "rows", "rows_without_labels")},
         "raters": len(counts.raters),
         "models": len(totals.wins),
         "judgments": dict(counts.judgments),
@@ -157,10 +155,7 @@ def _count_section(counts: RoundCounts, totals: PairTotals) -> dict[str, Any]:
         "comparisons": decisive + ties,
         "decisive": decisive,
         "ties": ties,
-        "labels_without_judgments": read.labels_without_judgments,
-        "judgments_without_outcomes": read.judgments_without_outcomes,
-        "unresolved_pairs": read.unresolved_pairs,
-        "same_model_pairs": read.same_model_pairs,
+        **read,  # labels_without_judgments, judgments_without_outcomes, unresolved_pairs, same_model_pairs
     }
 
 

@@ -23,13 +23,13 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from operator import attrgetter
-from typing import Any, Final
+from typing import Any, Final, Unpack
 
-from airflow_mmc_provider.evaluation.agreement import NominalAgreement, pair_unit
-from airflow_mmc_provider.evaluation.answer_counts import AnswerCounts, AnswerTuple
-from airflow_mmc_provider.evaluation.assemble import DEFAULT_RESAMPLES, assemble_leaderboard
+from airflow_mmc_provider.evaluation.agreement import NominalAgreement
+from airflow_mmc_provider.evaluation.answer_counts import AnswerCounts, AnswerTuple, drain
+from airflow_mmc_provider.evaluation.assemble import LeaderboardOptions, assemble_leaderboard
 from airflow_mmc_provider.evaluation.bootstrap import bucket_of
+from airflow_mmc_provider.evaluation.consensus import add_consensus
 from airflow_mmc_provider.evaluation.counts import (
     DEFAULT_BUCKETS,
     CounterConfig,
@@ -69,7 +69,6 @@ _CACHE_LIMIT: Final = 1 << 14  # entries per signature cache: ~1 KB each, cleare
 # long enough to reach the oldest GC generation make CPython run full collections over the whole
 # heap; at 1,024 rows these cost 10-15 % of the pass (benchmarks/leaderboard.py), at 128 nothing.
 _FLUSH_ROWS: Final = 128
-_UNIT_VALUES: Final = attrgetter("unit_values")
 _WORKERS_GONE = (
     "workers= is deprecated and ignored: the labels are counted in this process. To spread a large "
     "round, count export parts or rounds in Airflow mapped tasks and merge their states "
@@ -81,19 +80,6 @@ def warn_workers(workers: int) -> None:
     """The deprecation of the process pool (``workers=``), kept for one release as a no-op."""
     if workers != 1:
         warnings.warn(_WORKERS_GONE, DeprecationWarning, stacklevel=3)
-
-
-class _Tallies(dict[tuple[int, ...], tuple[int, int, int]]):
-    """Raters' values of a pairwise unit (0, 1 or 2 each) -> its tally (see `pair_unit`)."""
-
-    def __missing__(self, values: tuple[int, ...]) -> tuple[int, int, int]:
-        tally = pair_unit(values.count(0), values.count(1), values.count(2))
-        if len(self) < _CACHE_LIMIT:
-            self[values] = tally
-        return tally
-
-
-_TALLIES = _Tallies()
 
 
 class LeaderboardAccumulator:
@@ -211,15 +197,9 @@ class LeaderboardAccumulator:
         self._expand()
 
     def _count_buffers(self) -> None:
-        if self._position_buffer:
-            self._position_tuples.update(self._position_buffer)
-            self._position_buffer.clear()
-        if self._first_buffer:
-            self._first_tuples.update(self._first_buffer)
-            self._first_buffer.clear()
-        if self._pairwise_buffer:
-            self._pairwise.pair_units.update(self._pairwise_buffer)
-            self._pairwise_buffer.clear()
+        drain(self._position_buffer, self._position_tuples)
+        drain(self._first_buffer, self._first_tuples)
+        drain(self._pairwise_buffer, self._pairwise.pair_units)
         waiting = self._answers.count()
         if max(len(self._position_tuples), len(self._first_tuples), waiting) > _CACHE_LIMIT:
             self._expand()
@@ -336,7 +316,7 @@ class LeaderboardAccumulator:
         if consensus:
             for group in groups.values():
                 if len(group) > 2:
-                    self._add_agreement(group[1:])
+                    add_consensus(group[1:], self._preferred, self._pairwise_buffer)
         if not self.rows % _FLUSH_ROWS:
             self._count_buffers()
 
@@ -352,39 +332,6 @@ class LeaderboardAccumulator:
             self._shown.clear()
         result = self._shown[signature] = analyse_positions(signature)
         return result
-
-    def _add_agreement(self, results: list[OrderAnalysis]) -> None:
-        """Agreement units of one (question, parent message) judged by several labels of a row.
-
-        Order analyses list their agreement units by model pair, sorted and interned, so labels
-        that judged the same responses line up: the raters' values for each pair come from one
-        ``zip`` and their tally from `_TALLIES`, without a Python loop per pair.
-        """
-        pairs = results[0].unit_pairs
-        same_pairs = True
-        preferred: list[str] = []
-        for result in results:
-            if result.preferred is not None:
-                preferred.append(result.preferred)
-            if result.unit_pairs is not pairs:
-                same_pairs = False
-        if len(preferred) > 1:
-            preferred.sort()
-            self._preferred.value_units[tuple(preferred)] += 1
-        if same_pairs:
-            if pairs:
-                self._pairwise_buffer.extend(
-                    map(_TALLIES.__getitem__, zip(*map(_UNIT_VALUES, results), strict=True))
-                )
-            return
-        # labels that judged different responses (rare): tally pair by pair
-        tallies: dict[tuple[int, int], list[int]] = {}
-        for result in results:
-            for pair, value in zip(result.unit_pairs, result.unit_values, strict=True):
-                tallies.setdefault(pair, [0, 0, 0])[value] += 1
-        for first, second, tie in tallies.values():
-            if first + second + tie > 1:
-                self._pairwise_buffer.append(pair_unit(first, second, tie))
 
     def _count_anomaly(self, anomaly: Anomaly) -> None:
         self.unresolved_pairs += anomaly.unresolved_pairs
@@ -486,24 +433,10 @@ class LeaderboardAccumulator:
         """Models that took part in at least one comparison, sorted by name."""
         return self.counts().models
 
-    def leaderboard(
-        self,
-        *,
-        resamples: int = DEFAULT_RESAMPLES,
-        confidence: float = 0.95,
-        prior: float = 1.0,
-        anchor: float = 1000.0,
-        anchor_model: str | None = None,
-    ) -> Leaderboard:
-        """The `Leaderboard` of the counts so far (see `assemble.assemble_leaderboard`)."""
-        return assemble_leaderboard(
-            self.counts(),
-            resamples=resamples,
-            confidence=confidence,
-            prior=prior,
-            anchor=anchor,
-            anchor_model=anchor_model,
-        )
+    def leaderboard(self, **options: Unpack[LeaderboardOptions]) -> Leaderboard:
+        """The `Leaderboard` of the counts so far; ``options`` and their defaults: see
+        `assemble.assemble_leaderboard` (resamples, confidence, prior, anchor, anchor_model)."""
+        return assemble_leaderboard(self.counts(), **options)
 
 
 def _copy(agreement: NominalAgreement) -> NominalAgreement:

@@ -135,15 +135,15 @@ class Answer(NamedTuple):
 
 
 class RowTotals(NamedTuple):
-    """How much was read, and what could not be used."""
+    """How much was read (labels, rows), and what could not be used (the other fields)."""
 
-    labels: int = 0
-    rows: int = 0
-    rows_without_labels: int = 0
-    labels_without_judgments: int = 0
-    judgments_without_outcomes: int = 0
-    unresolved_pairs: int = 0
-    same_model_pairs: int = 0
+    labels: int
+    rows: int
+    rows_without_labels: int
+    labels_without_judgments: int
+    judgments_without_outcomes: int
+    unresolved_pairs: int
+    same_model_pairs: int
 
 
 @dataclass(frozen=True, slots=True)
