@@ -104,7 +104,9 @@ def build_pool(size: int, seed: int, *, plain: bool = False) -> list[tuple[tuple
                     ),
                 )
             answers = [
-                records.ClassificationAnswer("Overall quality", "radio", "global", answers=(rng.choice(QUALITY),))
+                records.ClassificationAnswer(
+                    "Overall quality", "radio", "global", answers=(rng.choice(QUALITY),)
+                )
             ]
             for r in responses:
                 answers.append(
