@@ -16,21 +16,16 @@ caches: with 10 models and 2-4 responses the whole space is about 8,400 order an
 signatures (printed at the end), which any real stream of this size fills as well; agreement is
 computed for every consensus row without caching.
 
-The second pass (``--workers``, default 2 on this 2-core machine) feeds the same stream to
-`add_conversations(..., workers=N)`: batches of rows go to N - 1 worker processes as MessagePack
-and this process counts the rest (`evaluation.workers`); its result is identical. Workers decode
-fresh objects whose strings are new (about 1.3x the work of the pool's shared ones) plus the
-decoding itself, so the split is uneven and the gain is below N; with rows parsed from an export,
-as in a real round, every process works on fresh objects and the gain is larger.
+Everything runs in this one process: the process pool of earlier releases gained about 15 % here
+and lost at 100,000 judgments, so it went; a round too large for one task is split over Airflow
+mapped tasks whose states merge (`evaluation.counter`).
 
-Memory: the accumulator's aggregates do not grow with the judgments (see
-`evaluation.accumulator`). ``--memory`` adds a traced pass (tracemalloc; about ten times slower)
+Memory: the accumulator's counts do not grow with the judgments (see `evaluation.counter`). ``--memory`` adds a traced pass (tracemalloc; about ten times slower)
 printing the traced memory after each quarter of the stream: it stays flat.
 
 The machine is shared: timings vary by 10-20 % with the load of other processes.
 
     .venv/bin/python benchmarks/leaderboard.py [--judgments 1000000] [--resamples 1000] [--plain] [--memory]
-        [--workers 2]
 """
 
 from __future__ import annotations
@@ -45,15 +40,8 @@ import tracemalloc
 from collections.abc import Iterator
 
 from airflow_mmc_provider.evaluation import LeaderboardAccumulator
-from airflow_mmc_provider.mmc.export import (
-    ClassificationAnswer,
-    LabelRecord,
-    MultiSelection,
-    RankedResponse,
-    Ranking,
-    Response,
-    SingleSelection,
-)
+from airflow_mmc_provider.mmc import export as records
+from airflow_mmc_provider.mmc.export import LabelRecord
 
 MODELS = [f"model-{i:02d}" for i in range(10)]
 QUALITY = ("good", "acceptable", "bad")
@@ -84,23 +72,23 @@ def build_pool(size: int, seed: int, *, plain: bool = False) -> list[tuple[tuple
         k = rng.choice((2, 3, 3, 4))
         shown = rng.sample(MODELS, k)
         parent = f"p{c}"
-        responses = [Response(f"r{c}-{i}", m, i) for i, m in enumerate(shown)]
+        responses = [records.Response(f"r{c}-{i}", m, i) for i, m in enumerate(shown)]
         by_model = {r.model: r for r in responses}
         labels = []
         judgments = 0
         for n in range(1 if plain else rng.choice((1, 1, 2, 3))):
             order = _plackett_luce(rng, shown, strength)
             ranked = tuple(
-                RankedResponse(by_model[m].message_id, m, rank + 1, by_model[m].position)
+                records.RankedResponse(by_model[m].message_id, m, rank + 1, by_model[m].position)
                 for rank, m in enumerate(order)
             )
-            rankings = (Ranking("Rank the responses", parent, ranked),)
-            singles: tuple[SingleSelection, ...] = ()
-            multis: tuple[MultiSelection, ...] = ()
+            rankings = (records.Ranking("Rank the responses", parent, ranked),)
+            singles: tuple[records.SingleSelection, ...] = ()
+            multis: tuple[records.MultiSelection, ...] = ()
             if rng.random() < 0.2:
                 best = by_model[order[0]]
                 singles = (
-                    SingleSelection(
+                    records.SingleSelection(
                         "Best response", parent, best, tuple(r for r in responses if r is not best)
                     ),
                 )
@@ -108,7 +96,7 @@ def build_pool(size: int, seed: int, *, plain: bool = False) -> list[tuple[tuple
                 cut = rng.randint(1, k - 1)
                 chosen = {order[i] for i in range(cut)}
                 multis = (
-                    MultiSelection(
+                    records.MultiSelection(
                         "Acceptable responses",
                         parent,
                         tuple(r for r in responses if r.model in chosen),
@@ -116,17 +104,19 @@ def build_pool(size: int, seed: int, *, plain: bool = False) -> list[tuple[tuple
                     ),
                 )
             answers = [
-                ClassificationAnswer("Overall quality", "radio", "global", answers=(rng.choice(QUALITY),))
+                records.ClassificationAnswer(
+                    "Overall quality", "radio", "global", answers=(rng.choice(QUALITY),)
+                )
             ]
             for r in responses:
                 answers.append(
-                    ClassificationAnswer(
+                    records.ClassificationAnswer(
                         "Response quality", "radio", "message", r.message_id, r.model, (rng.choice(QUALITY),)
                     )
                 )
             if rng.random() < 0.1:
                 answers.append(
-                    ClassificationAnswer("Reason", "text", "global", text=f"because of {order[0]}")
+                    records.ClassificationAnswer("Reason", "text", "global", text=f"because of {order[0]}")
                 )
             labels.append(
                 LabelRecord(
@@ -165,20 +155,14 @@ def run(
     judgments: int,
     resamples: int,
     checkpoints: int = 0,
-    workers: int = 1,
 ) -> float:
-    """One pass (in ``workers`` processes) and the leaderboard; returns the total time."""
+    """One pass and the leaderboard; returns the total time."""
     accumulator = LeaderboardAccumulator(seed=1)
     add = accumulator.add_row
     fed = 0
     next_checkpoint = judgments // checkpoints if checkpoints else math.inf
     start = time.perf_counter()
-    if workers > 1:
-        accumulator.add_conversations(
-            ((conversation, labels) for conversation, labels, _ in stream(pool, judgments)), workers=workers
-        )
-        fed = sum(accumulator.judgments.values())
-    for conversation, labels, count in stream(pool, judgments) if workers == 1 else ():
+    for conversation, labels, count in stream(pool, judgments):
         add(labels, conversation_id=conversation)
         fed += count
         if fed >= next_checkpoint:
@@ -196,7 +180,7 @@ def run(
         f"rows: {counts['rows']:,}, pairwise comparisons: {counts['comparisons']:,}"
     )
     print(
-        f"one pass over the labels in {workers} process{'es' if workers > 1 else ''}: {streamed - start:.2f} s "
+        f"one pass over the labels: {streamed - start:.2f} s "
         f"({(streamed - start) / fed * 1e6:.2f} us per judgment)"
     )
     print(f"fit + {resamples:,} bootstrap resamples + report: {done - streamed:.2f} s")
@@ -205,7 +189,7 @@ def run(
     print(f"top: {top.model} {top.rating:.1f} [{top.ci_low:.1f}, {top.ci_high:.1f}]")
     print(
         f"signature caches: {len(accumulator._orders):,} order, {len(accumulator._shown):,} position; "
-        f"bucketed pair counts: {len(accumulator._pair_items()):,}"
+        f"bucketed pair counts: {len(accumulator.counts().pairs):,}"
     )
     return done - start
 
@@ -216,7 +200,6 @@ def main() -> None:
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--pool", type=int, default=20_000, help="distinct pre-built rows")
     parser.add_argument("--memory", action="store_true", help="add a traced pass (tracemalloc)")
-    parser.add_argument("--workers", type=int, default=2, help="processes for the second pass (1: skip it)")
     parser.add_argument(
         "--plain", action="store_true", help="judgments only: one label per row, no classifications"
     )
@@ -227,15 +210,7 @@ def main() -> None:
     rss_before = _max_rss_mib()
     single = run(pool, args.judgments, args.resamples)
     print(f"peak RSS: {_max_rss_mib():.1f} MiB (before the analytics, pool built: {rss_before:.1f} MiB)")
-    if args.workers > 1:
-        print(
-            f"--- the same with {args.workers} processes (LeaderboardAccumulator.add_conversations(workers=...)):"
-        )
-        parallel = run(pool, args.judgments, args.resamples, workers=args.workers)
-        print(f"peak RSS of this process: {_max_rss_mib():.1f} MiB (a worker holds one accumulator)")
-        print(
-            f"total analytics: {single:.2f} s in 1 process, {parallel:.2f} s in {args.workers} (target < 10 s)"
-        )
+    print(f"total analytics: {single:.2f} s in 1 process (target < 10 s)")
     if args.memory:
         print("traced pass (tracemalloc makes it slower):")
         tracemalloc.start()

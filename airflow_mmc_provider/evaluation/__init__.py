@@ -10,11 +10,16 @@ Pure Python, no HTTP and no Airflow. The usual path::
     board.to_dict()                      # JSON-ready
     write_leaderboard_csv(board, "leaderboard.csv")
 
-For running leaderboards keep a `LeaderboardAccumulator` per round, `merge` them (or persist them
-with `to_state` / `from_state`). Modules: `pairwise` (extraction rules), `bradley_terry` (fit and
-scale), `bootstrap` (conversation-level Poisson bootstrap), `agreement` (Krippendorff's alpha),
-`reservoir` (text samples), `accumulator` (the streaming pass), `workers` (the pass in several
-processes), `leaderboard` (result type), `tables` (CSV writers), `stats` (tests and percentiles).
+For running leaderboards keep a `LeaderboardAccumulator` per round (or per export part, one
+Airflow mapped task each), `merge` them, or persist them with `to_state` / `from_state`. Modules:
+`counter` (the streaming counter), `counts` (what it counts, by name: the seam to the statistics),
+`state` (counts as versioned JSON), `pair_table` and `signatures` (the counter's compact codes),
+`answer_counts` (tallies and text samples while counting), and plain functions over counts:
+`ratings` (pair totals and the fit, with `bradley_terry`), `bootstrap` (conversation-level Poisson
+bootstrap), `position_bias`, `agreement` (Krippendorff's alpha), `tallies`, `assemble` (the
+leaderboard); `pairwise` (extraction rules), `reservoir` (text samples), `stats` (tests and
+percentiles); presentation: `leaderboard` (result type), `tables` (CSV), `report` (HTML).
+`accumulator` keeps the old import path and `compute_leaderboard`, the one-call path.
 """
 
 from __future__ import annotations

@@ -39,11 +39,21 @@ import hashlib
 import sys
 import zlib
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from operator import mul
-from typing import Literal
+from typing import Final, Literal
 
-__all__ = ["MAX_WEIGHT", "WEIGHT_TABLE", "bucket_of", "bucket_weights", "resample_counts"]
+from airflow_mmc_provider.evaluation.bradley_terry import PairCounts, elo_scale, fit_pairs
+from airflow_mmc_provider.evaluation.counts import PairCount
+
+__all__ = [
+    "MAX_WEIGHT",
+    "WEIGHT_TABLE",
+    "bootstrap_ratings",
+    "bucket_of",
+    "bucket_weights",
+    "resample_counts",
+]
 
 # Probabilities of weights 0..5 in 256ths: mean = 256/256, E[w^2] = 512/256 -> variance 1.
 _WEIGHT_COUNTS = (94, 95, 46, 16, 4, 1)
@@ -51,6 +61,8 @@ WEIGHT_TABLE = b"".join(bytes([k]) * count for k, count in enumerate(_WEIGHT_COU
 MAX_WEIGHT = len(_WEIGHT_COUNTS) - 1
 assert len(WEIGHT_TABLE) == 256
 
+# Bootstrap fits stop at this Newton step (log-strength; ~4e-5 rating points).
+_BOOTSTRAP_TOL: Final = 1e-7
 _GOLDEN = 0x9E3779B97F4A7C15
 _MASK64 = (1 << 64) - 1
 _LANE_TYPES: dict[int, Literal["I", "Q"]] = {32: "I", 64: "Q"}
@@ -113,3 +125,75 @@ def resample_counts(
     for r in range(resamples):
         total = sum(map(mul, view[r * n : (r + 1) * n], packed))
         yield memoryview(total.to_bytes(size, sys.byteorder)).cast(code).tolist()
+
+
+def bootstrap_ratings(
+    pairs: Iterable[PairCount],
+    index: Mapping[str, int],
+    theta: Sequence[float],
+    *,
+    seed: int,
+    resamples: int,
+    prior: float,
+    anchor: float,
+    anchor_index: int | None,
+) -> list[list[float]]:
+    """Ratings (in ``index`` order) of each resample: the fit on its resampled pair counts.
+
+    ``theta`` (the fit on all counts) starts every resample's fit, which then needs a few steps.
+    """
+    if resamples == 0 or not index:
+        return []
+    lanes, bucket_ids, vectors = _bucket_vectors(pairs, index)
+    plan = _half_win_plan(lanes)
+    samples: list[list[float]] = []
+    for resampled in resample_counts(vectors, bucket_ids, seed=seed, resamples=resamples):
+        counts: PairCounts = []
+        for (i, j), parts in plan:
+            wij = wji = 0.0
+            for k, share_i, share_j in parts:
+                n = resampled[k]
+                wij += n * share_i
+                wji += n * share_j
+            if wij or wji:
+                counts.append((i, j, wij, wji))
+        fitted = fit_pairs(len(index), counts, prior=prior, start=theta, tol=_BOOTSTRAP_TOL)
+        samples.append(elo_scale(fitted, anchor=anchor, anchor_index=anchor_index))
+    return samples
+
+
+_Lane = tuple[int, int, int]  # (i, j, tie): i beat j, or (tie, i < j) the two tied
+
+
+def _bucket_vectors(
+    pairs: Iterable[PairCount], index: Mapping[str, int]
+) -> tuple[list[_Lane], list[int], list[list[int]]]:
+    """(lanes in a fixed order, bucket ids sorted, per bucket its count in each lane)."""
+    buckets: dict[int, dict[_Lane, int]] = {}
+    for bucket, first, second, tie, n in pairs:
+        lane = (index[first], index[second], tie)
+        counts = buckets.setdefault(bucket, {})
+        counts[lane] = counts.get(lane, 0) + n
+    lanes = sorted({lane for counts in buckets.values() for lane in counts})
+    lane_of = {lane: k for k, lane in enumerate(lanes)}
+    bucket_ids = sorted(buckets)
+    vectors: list[list[int]] = []
+    for bucket in bucket_ids:
+        vector = [0] * len(lanes)
+        for lane, n in buckets[bucket].items():
+            vector[lane_of[lane]] = n
+        vectors.append(vector)
+    return lanes, bucket_ids, vectors
+
+
+def _half_win_plan(lanes: Sequence[_Lane]) -> list[tuple[tuple[int, int], list[tuple[int, float, float]]]]:
+    """Half-wins of (i over j, j over i), i < j, as shares of lanes: a win counts 1, a tie 1/2 each."""
+    terms: dict[tuple[int, int], list[tuple[int, float, float]]] = {}
+    for k, (i, j, tie) in enumerate(lanes):
+        if tie:
+            terms.setdefault((i, j), []).append((k, 0.5, 0.5))
+        elif i < j:
+            terms.setdefault((i, j), []).append((k, 1.0, 0.0))
+        else:
+            terms.setdefault((j, i), []).append((k, 0.0, 1.0))
+    return sorted(terms.items())

@@ -158,29 +158,25 @@ def fit_pairs(
 
 
 def _log_likelihood(theta: Sequence[float], pairs: PairCounts, prior: float) -> float:
-    log1p, exp = math.log1p, math.exp
     total = 0.0
     for i, j, wij, wji in pairs:
-        d = theta[i] - theta[j]
-        # log sigmoid(d) = -log1p(exp(-d)), computed stably on both sides.
-        if d >= 0:
-            lp = -log1p(exp(-d))
-            lq = lp - d
-        else:
-            lq = -log1p(exp(d))
-            lp = lq + d
+        lp, lq = _log_sigmoids(theta[i] - theta[j])
         total += wij * lp + wji * lq
     if prior > 0:
         half = 0.5 * prior
         for t in theta:
-            if t >= 0:
-                lp = -log1p(exp(-t))
-                lq = lp - t
-            else:
-                lq = -log1p(exp(t))
-                lp = lq + t
+            lp, lq = _log_sigmoids(t)
             total += half * (lp + lq)
     return total
+
+
+def _log_sigmoids(d: float) -> tuple[float, float]:
+    """(log sigmoid(d), log sigmoid(-d)), computed stably on both sides: -log1p(exp(-|d|)) first."""
+    if d >= 0:
+        lp = -math.log1p(math.exp(-d))
+        return lp, lp - d
+    lq = -math.log1p(math.exp(d))
+    return lq + d, lq
 
 
 def _solve(a: list[list[float]], b: list[float]) -> list[float]:

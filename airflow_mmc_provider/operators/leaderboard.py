@@ -10,6 +10,7 @@ running leaderboard.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,11 @@ if TYPE_CHECKING:
 
 
 _BLOCK_BYTES = 1 << 20
+_WORKERS_DEPRECATED = (
+    "MmcLeaderboardOperator(workers=...) is deprecated and ignored: the labels are counted in the task's "
+    "process. To spread a large round, count export parts or rounds in mapped tasks and merge their "
+    "states (LeaderboardAccumulator.from_state(...) and evaluation.merge)."
+)
 
 
 class MmcLeaderboardOperator(BaseOperator):
@@ -36,9 +42,9 @@ class MmcLeaderboardOperator(BaseOperator):
     :param resamples: bootstrap resamples for the intervals.
     :param seed: makes the intervals reproducible.
     :param max_bad_lines: malformed export lines tolerated (each is logged with its line number).
-    :param workers: processes counting the labels (this one included); 2 or more on a worker with
-        idle cores makes large rounds faster, with an identical result. Keep 1 where task
-        processes may not start children (a Celery prefork pool's daemonic processes).
+    :param workers: deprecated and ignored (removed in the next release): the labels are counted in
+        the task's process. For large rounds, count export parts or rounds in mapped tasks and
+        merge their states (``LeaderboardAccumulator.from_state`` and ``merge``).
     """
 
     template_fields: Sequence[str] = ("export_paths", "output_dir", "metadata", "project_id")
@@ -68,7 +74,8 @@ class MmcLeaderboardOperator(BaseOperator):
         self.max_bad_lines = max_bad_lines
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
-        self.workers = workers
+        if workers != 1:
+            warnings.warn(_WORKERS_DEPRECATED, DeprecationWarning, stacklevel=2)
 
     def execute(self, context: Context) -> dict[str, Any]:
         board = self._compute()
@@ -124,7 +131,7 @@ class MmcLeaderboardOperator(BaseOperator):
             with as_storage_path(path).open("rb") as handle:
                 # whole blocks, not lines: the reader decodes runs of lines in one call
                 blocks = iter(partial(handle.read, _BLOCK_BYTES), b"")
-                accumulator.add_labels(ExportReader.from_chunks(blocks, **options), workers=self.workers)
+                accumulator.add_labels(ExportReader.from_chunks(blocks, **options))
         return accumulator.leaderboard(resamples=self.resamples)
 
     def _write(self, board: Leaderboard) -> dict[str, Any]:

@@ -108,8 +108,47 @@ def test_weights_have_mean_and_variance_one() -> None:
     assert sum(weights) / len(weights) == pytest.approx(1.0, abs=0.03)
 
 
-def test_buckets_are_stable_and_spread() -> None:
-    assert bucket_of("clwrm93488cpd0734f740r9lr", 1024) == bucket_of("clwrm93488cpd0734f740r9lr", 1024)
+# Buckets of a few ids, computed once from the documented rule (CRC-32 of the UTF-8 id times
+# 0x9E3779B97F4A7C15 mod 2**64, its high 32 bits mod the number of buckets). A change of bucketing
+# changes every persisted state's meaning and every interval, so it must show up here.
+KNOWN_BUCKETS = [
+    ("clwrm93488cpd0734f740r9lr", 1024, 250),
+    ("", 1024, 0),
+    ("row-1", 64, 63),
+    ("conversation-0", 1024, 981),
+    ("conversation-1", 1024, 327),
+    ("ünïcode-id", 1000, 567),
+    ("clwrm93488cpd0734f740r9lr", 7, 5),
+]
+
+
+def _crc32(data: bytes) -> int:
+    """CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320) bit by bit, independent of zlib."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0xEDB88320 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def _documented_bucket(conversation_id: str, buckets: int) -> int:
+    return ((_crc32(conversation_id.encode("utf-8")) * 0x9E3779B97F4A7C15) % 2**64 >> 32) % buckets
+
+
+@pytest.mark.parametrize(("conversation_id", "buckets", "expected"), KNOWN_BUCKETS)
+def test_buckets_are_pinned(conversation_id: str, buckets: int, expected: int) -> None:
+    assert _crc32(b"123456789") == 0xCBF43926  # the CRC-32 check value
+    assert _documented_bucket(conversation_id, buckets) == expected
+    assert bucket_of(conversation_id, buckets) == expected
+
+
+def test_buckets_follow_the_documented_rule() -> None:
+    ids = [f"clwrm9{i:06d}cpd0734f740r9lr" for i in range(0, 20000, 97)] + ["a", "Ω", "x" * 300]
+    assert [bucket_of(i, 1024) for i in ids] == [_documented_bucket(i, 1024) for i in ids]
+
+
+def test_buckets_are_spread() -> None:
     ids = [f"clwrm9{i:06d}cpd0734f740r9lr" for i in range(20000)]
     spread = Counter(bucket_of(i, 64) for i in ids)
     assert len(spread) == 64

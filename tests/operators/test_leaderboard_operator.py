@@ -1,9 +1,10 @@
-"""`MmcLeaderboardOperator`: export files -> leaderboard files, the same in one process or several."""
+"""`MmcLeaderboardOperator`: export files -> leaderboard files; ``workers=`` is a deprecated no-op."""
 
 from __future__ import annotations
 
 import json
 import random
+import warnings
 from pathlib import Path
 
 import pytest
@@ -37,9 +38,18 @@ def run(export_file: Path, out: Path, workers: int) -> dict:
 
 def test_workers_write_the_leaderboard_of_one_process(export_file: Path, tmp_path: Path) -> None:
     one = run(export_file, tmp_path / "one", workers=1)
-    two = run(export_file, tmp_path / "two", workers=2)
+    with pytest.warns(DeprecationWarning, match="deprecated and ignored"):
+        two = run(export_file, tmp_path / "two", workers=2)
     assert one["counts"]["labels"] == 1500
     assert two == one
+
+
+def test_workers_warns_what_to_use_instead() -> None:
+    with pytest.warns(DeprecationWarning, match=r"mapped tasks and merge their states"):
+        MmcLeaderboardOperator(task_id="parallel", export_paths="x", output_dir="y", workers=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        MmcLeaderboardOperator(task_id="default", export_paths="x", output_dir="y")
 
 
 def test_workers_must_be_positive() -> None:
