@@ -186,7 +186,7 @@ class LabelboxImportAnnotationsOperator(BaseOperator):
             yield from self.annotations
             return
         from airflow_mmc_provider.mmc.conversation import read_lines
-        from airflow_mmc_provider.storage import as_storage_path
+        from airflow_mmc_provider.operators.storage import as_storage_path
 
         assert self.source is not None
         with as_storage_path(self.source).open("rb") as handle:
@@ -281,7 +281,7 @@ class LabelboxImportAnnotationsOperator(BaseOperator):
 
 def _documents_from_records(path: str | ObjectStoragePath, prefix: str) -> dict[str, Any]:
     from airflow_mmc_provider.mmc.conversation import iter_payloads, read_lines
-    from airflow_mmc_provider.storage import as_storage_path
+    from airflow_mmc_provider.operators.storage import as_storage_path
 
     with as_storage_path(path).open("rb") as handle:
         return {

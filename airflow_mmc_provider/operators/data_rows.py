@@ -120,7 +120,7 @@ class LabelboxUploadDataRowsOperator(BaseOperator):
         if self.rows is not None:
             yield from self.rows
             return
-        from airflow_mmc_provider.storage import iter_jsonl
+        from airflow_mmc_provider.operators.storage import iter_jsonl
 
         assert self.source is not None
         for _, row in iter_jsonl(self.source):

@@ -178,7 +178,7 @@ class LabelboxExportOperator(_ExportStarter):
 
     def _download(self, context: Context, client: LabelboxClient, export_id: str) -> dict[str, Any]:
         from airflow_mmc_provider.client.exports import ERRORS, RESULT
-        from airflow_mmc_provider.storage import as_storage_path, atomic_write
+        from airflow_mmc_provider.operators.storage import as_storage_path, atomic_write
 
         path = as_storage_path(self.destination)
         with atomic_write(path) as handle:

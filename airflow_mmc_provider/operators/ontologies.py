@@ -67,7 +67,7 @@ class LabelboxCreateOntologyOperator(BaseOperator):
         if isinstance(self.spec, Mapping):
             return dict(self.spec)
         from airflow_mmc_provider.mmc.ontology import parse_ontology_spec
-        from airflow_mmc_provider.storage import as_storage_path
+        from airflow_mmc_provider.operators.storage import as_storage_path
 
         path = as_storage_path(self.spec)
         suffix = os.path.splitext(str(path))[1].lower()
