@@ -157,6 +157,21 @@ class DataRows:
         except msgspec.DecodeError:
             return text
 
+    def documents(self, global_keys: Iterable[str], data_row_ids: Iterable[str] = ()) -> dict[str, Any]:
+        """`row_data` of each data row named by global key or by id, keyed as it was named; a
+        key or id that names no data row is left out (so a validation can report it)."""
+        keys = sorted(global_keys)
+        found: dict[str, Any] = {}
+        for key, row_id in zip(keys, self.data_row_ids_for_global_keys(keys), strict=True):
+            if row_id:
+                found[key] = self.row_data(row_id)
+        for row_id in sorted(data_row_ids):
+            try:
+                found[row_id] = self.row_data(row_id)
+            except NotFoundError:
+                continue
+        return found
+
     # --- results ---------------------------------------------------------------------------------
 
     def iter_succeeded(self, task_id: str) -> Iterator[ImportedDataRow]:

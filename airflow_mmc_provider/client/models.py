@@ -48,7 +48,7 @@ class Record(msgspec.Struct, frozen=True):
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON (tuples become lists), as XCom and trigger payloads need."""
-        data: dict[str, Any] = msgspec.to_builtins(self)
+        data: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(self))
         return data
 
     @classmethod
@@ -83,7 +83,7 @@ class Task(GraphQLNode, frozen=True):
     status: str = "UNKNOWN"
     type: str | None = None
     name: str | None = None
-    completion_percentage: float | None = None
+    completion_percentage: int | float | None = None  # as sent: a whole 50 stays 50 in payloads
     result: str | None = None
     errors: Any = None
     metadata: Any = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import PokeReturnValue, conf
+from airflow.providers.common.compat.sdk import PokeReturnValue
 
 from airflow_mmc_provider.sensors._deferrable import LabelboxDeferrableSensor
 
@@ -25,7 +25,6 @@ class LabelboxLabelingProgressSensor(LabelboxDeferrableSensor):
     """
 
     template_fields: Sequence[str] = ("project_id", "batch_ids", "min_share", "labelbox_conn_id")
-    ui_color = "#e8e0ff"
 
     def __init__(
         self,
@@ -34,10 +33,9 @@ class LabelboxLabelingProgressSensor(LabelboxDeferrableSensor):
         batch_ids: list[str] | str | None = None,
         min_share: float | str = 1.0,
         include_skipped: bool = False,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
-        super().__init__(deferrable=deferrable, **kwargs)
+        super().__init__(**kwargs)
         self.project_id = project_id
         self.batch_ids = batch_ids
         self.min_share = min_share
@@ -58,7 +56,7 @@ class LabelboxLabelingProgressSensor(LabelboxDeferrableSensor):
         from airflow_mmc_provider.triggers.progress import labeling_progress
 
         poll = labeling_progress(
-            self.client(), self.project_id, self._batch_ids(), self._min_share(), self.include_skipped
+            self.client, self.project_id, self._batch_ids(), self._min_share(), self.include_skipped
         )
         self.log.info("%s", poll.message)
         return PokeReturnValue(is_done=poll.done, xcom_value={"counts": poll.payload["counts"]})

@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 class LabelboxLabelingProgressTrigger(LabelboxPollTrigger):
     """Done when Done (+ Skipped, optionally) reaches `min_share` of All, per the project overview."""
 
+    own_fields = ("project_id", "batch_ids", "min_share", "include_skipped")
+
     def __init__(
         self,
         project_id: str,
@@ -26,14 +28,6 @@ class LabelboxLabelingProgressTrigger(LabelboxPollTrigger):
         self.batch_ids = batch_ids
         self.min_share = min_share
         self.include_skipped = include_skipped
-
-    def own_kwargs(self) -> dict[str, Any]:
-        return {
-            "project_id": self.project_id,
-            "batch_ids": self.batch_ids,
-            "min_share": self.min_share,
-            "include_skipped": self.include_skipped,
-        }
 
     def check(self, client: LabelboxClient) -> Poll:
         return labeling_progress(

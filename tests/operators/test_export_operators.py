@@ -129,9 +129,8 @@ def test_a_download_that_keeps_failing_leaves_no_file(small_chunks, conn, tmp_pa
         poll_interval=0.1,
         labelbox_conn_id=conn,
     )
-    op_client = op._client()
+    op_client = op.client  # built once per operator: the task uses this very client
     op_client.exports = Exports(op_client.transport, chunk_attempts=2, sleep=lambda s: None)
-    op._client = lambda: op_client  # type: ignore[method-assign]
     op_client.transport.retry = type(op_client.transport.retry)(max_attempts=1)
     with pytest.raises(Exception, match="could not download export"):
         op.execute({"ti": FakeTI()})
