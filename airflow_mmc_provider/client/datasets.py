@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from airflow_mmc_provider.client.idempotent import find_or_create
-from airflow_mmc_provider.client.lookup import Kind, get_by_id, live_nodes_named, named, oldest
+from airflow_mmc_provider.client.lookup import Kind, NamedResource
 from airflow_mmc_provider.client.models import Dataset
-from airflow_mmc_provider.client.transport import Transport
 
 DATASET_FIELDS = "createdAt description name rowCount id updatedAt"
 DATASET = Kind("dataset", DATASET_FIELDS, "does not exist or the API key cannot see it")
 
 
-class Datasets:
+class Datasets(NamedResource[Dataset]):
     """Dataset calls. Names are not unique in Labelbox; get-or-create makes them so for us."""
 
-    def __init__(self, transport: Transport) -> None:
-        self._transport = transport
+    kind = DATASET
+
+    def _model(self, node: Mapping[str, Any]) -> Dataset:
+        return Dataset.from_graphql(node)
 
     def create(self, name: str, description: str | None = None) -> Dataset:
         """Create a dataset. Not retried when the outcome is unknown; see `get_or_create`."""
@@ -33,18 +37,9 @@ class Datasets:
         data = self._transport.execute(query, variables, idempotent=False)
         return Dataset.from_graphql(data["createDataset"])
 
-    def get(self, dataset_id: str) -> Dataset:
-        return Dataset.from_graphql(get_by_id(self._transport, DATASET, dataset_id))
-
-    def find_by_name(self, name: str) -> list[Dataset]:
-        """Every live dataset with exactly this name, oldest first."""
-        return named(live_nodes_named(self._transport, DATASET, name), name, Dataset.from_graphql)
-
     def get_or_create(self, name: str, description: str | None = None) -> tuple[Dataset, bool]:
         """Return (dataset, created). A retried task finds the dataset its first try made."""
-        return find_or_create(
-            lambda: oldest(self.find_by_name(name), "datasets"), lambda: self.create(name, description)
-        )
+        return find_or_create(lambda: self.oldest_named(name), lambda: self.create(name, description))
 
 
 def _check_name(name: str) -> None:

@@ -1,5 +1,5 @@
-"""The look-ups datasets, projects and ontologies make alike: one object by id, every object of
-a name, and the object a name stands for.
+"""The look-ups datasets, projects and ontologies make alike (`NamedResource`): one object by id,
+every object of a name, and the object a name stands for.
 
 Labelbox names are not unique, but get-or-create by name needs one answer: the oldest object of
 that exact name (the API searches by substring too), with a warning when there are several.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
 
 from airflow_mmc_provider.client.errors import NotFoundError
 from airflow_mmc_provider.client.transport import Transport
@@ -88,3 +88,30 @@ def oldest(found: list[N], kind: str) -> N | None:
             "%d Labelbox %s are named %r; using the oldest, %s", len(found), kind, found[0].name, found[0].id
         )
     return found[0] if found else None
+
+
+class NamedResource(Generic[N]):
+    """The calls of one kind of named object: `get` by id, `find_by_name`, `oldest_named`.
+
+    A subclass says which `kind` it reads and how a node becomes its model (`_model`).
+    """
+
+    kind: ClassVar[Kind]
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    def _model(self, node: Mapping[str, Any]) -> N:
+        raise NotImplementedError
+
+    def get(self, object_id: str) -> N:
+        """The object with this id; `NotFoundError` when there is none the API key can see."""
+        return self._model(get_by_id(self._transport, self.kind, object_id))
+
+    def find_by_name(self, name: str) -> list[N]:
+        """Every live object named exactly `name`, oldest first."""
+        return named(live_nodes_named(self._transport, self.kind, name), name, self._model)
+
+    def oldest_named(self, name: str) -> N | None:
+        """The object `name` stands for in get-or-create (see `oldest`)."""
+        return oldest(self.find_by_name(name), f"{self.kind.root}s")

@@ -56,6 +56,13 @@ class Record(msgspec.Struct, frozen=True):
         return msgspec.convert(data, cls)
 
 
+class NamedNode(GraphQLNode, frozen=True):
+    """An object that has a name besides its id (dataset, ontology, project, batch, import)."""
+
+    id: str
+    name: str
+
+
 class User(GraphQLNode, frozen=True):
     id: str
     email: str | None = None
@@ -67,9 +74,7 @@ class Organization(GraphQLNode, frozen=True):
     name: str | None = None
 
 
-class Dataset(GraphQLNode, frozen=True):
-    id: str
-    name: str
+class Dataset(NamedNode, frozen=True):
     description: str | None = None
     row_count: int | None = None
     created_at: str | None = None
@@ -99,20 +104,16 @@ class Task(GraphQLNode, frozen=True):
         return self.status == "COMPLETE"
 
 
-class Ontology(GraphQLNode, frozen=True):
+class Ontology(NamedNode, frozen=True):
     """An ontology; `normalized` is its tools and classifications with the server's ids."""
 
-    id: str
-    name: str
     media_type: str | None = None
     normalized: dict[str, Any] = {}
     description: str | None = None
     created_at: str | None = None
 
 
-class Project(GraphQLNode, frozen=True):
-    id: str
-    name: str
+class Project(NamedNode, frozen=True):
     media_type: str | None = msgspec.field(default=None, name="allowedMediaType")
     editor_task_type: str | None = None
     description: str | None = None
@@ -120,19 +121,15 @@ class Project(GraphQLNode, frozen=True):
     created_at: str | None = None
 
 
-class Batch(GraphQLNode, frozen=True):
-    id: str
-    name: str
+class Batch(NamedNode, frozen=True):
     size: int | None = None
     consensus_settings: Any = msgspec.field(default=None, name="consensusSettingsJson")
     created_at: str | None = None
 
 
-class AnnotationImport(GraphQLNode, frozen=True):
+class AnnotationImport(NamedNode, frozen=True):
     """A ground-truth (`LabelImport`) or pre-label (`MALPredictionImport`) import and its files."""
 
-    id: str
-    name: str
     state: str
     progress: str | None = None
     error_file_url: str | None = None

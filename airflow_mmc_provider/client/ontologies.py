@@ -7,9 +7,8 @@ from typing import Any
 
 import msgspec
 
-from airflow_mmc_provider.client.lookup import PAGE, Kind, get_by_id, named
+from airflow_mmc_provider.client.lookup import PAGE, Kind, NamedResource, named
 from airflow_mmc_provider.client.models import Ontology
-from airflow_mmc_provider.client.transport import Transport
 
 ONTOLOGY_FIELDS = (
     "classificationSchemaCount createdAt description mediaType name normalized objectSchemaCount id updatedAt"
@@ -17,12 +16,14 @@ ONTOLOGY_FIELDS = (
 ONTOLOGY = Kind("ontology", ONTOLOGY_FIELDS)
 
 
-class Ontologies:
+class Ontologies(NamedResource[Ontology]):
     """Ontology calls. For multimodal chat the media type is CONVERSATIONAL and the editor task
     type MODEL_CHAT_EVALUATION, also for offline projects (the SDK's own tests do the same)."""
 
-    def __init__(self, transport: Transport) -> None:
-        self._transport = transport
+    kind = ONTOLOGY
+
+    def _model(self, node: Mapping[str, Any]) -> Ontology:
+        return _ontology(node)
 
     def create(
         self,
@@ -45,9 +46,6 @@ class Ontologies:
         )
         result = self._transport.execute(query, {"data": data}, idempotent=False)
         return _ontology(result["upsertOntology"])
-
-    def get(self, ontology_id: str) -> Ontology:
-        return _ontology(get_by_id(self._transport, ONTOLOGY, ontology_id))
 
     def find_by_name(self, name: str) -> list[Ontology]:
         """Ontologies named exactly `name` (the API searches by substring), oldest first."""

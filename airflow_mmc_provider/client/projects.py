@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from airflow_mmc_provider.client.errors import NotFoundError
 from airflow_mmc_provider.client.idempotent import find_or_create
-from airflow_mmc_provider.client.lookup import Kind, get_by_id, live_nodes_named, named, oldest
+from airflow_mmc_provider.client.lookup import Kind, NamedResource
 from airflow_mmc_provider.client.models import Ontology, Project, ProjectOverview
 from airflow_mmc_provider.client.ontologies import Ontologies
-from airflow_mmc_provider.client.transport import Transport
 
 PROJECT_FIELDS = (
     "autoAuditNumberOfLabels autoAuditPercentage createdAt dataRowCount description editorTaskType "
@@ -31,11 +31,13 @@ _VARIABLE_TYPES = {
 _EDITOR = "Editor"
 
 
-class Projects:
+class Projects(NamedResource[Project]):
     """Project calls, shaped as the official SDK sends them."""
 
-    def __init__(self, transport: Transport) -> None:
-        self._transport = transport
+    kind = PROJECT
+
+    def _model(self, node: Mapping[str, Any]) -> Project:
+        return Project.from_graphql(node)
 
     def create_model_chat_evaluation(
         self, name: str, *, live: bool = False, description: str | None = None
@@ -65,19 +67,12 @@ class Projects:
         data = self._transport.execute(query, variables, idempotent=False)
         return Project.from_graphql(data["createProject"])
 
-    def get(self, project_id: str) -> Project:
-        return Project.from_graphql(get_by_id(self._transport, PROJECT, project_id))
-
-    def find_by_name(self, name: str) -> list[Project]:
-        """Live projects named exactly `name`, oldest first."""
-        return named(live_nodes_named(self._transport, PROJECT, name), name, Project.from_graphql)
-
     def get_or_create_model_chat_evaluation(
         self, name: str, *, live: bool = False, description: str | None = None
     ) -> tuple[Project, bool]:
         """Return (project, created); a lost answer to the create is looked up, not repeated."""
         return find_or_create(
-            lambda: oldest(self.find_by_name(name), "projects"),
+            lambda: self.oldest_named(name),
             lambda: self.create_model_chat_evaluation(name, live=live, description=description),
         )
 
