@@ -14,28 +14,13 @@ from airflow_mmc_provider.client.exports import Exports
 from airflow_mmc_provider.emulator.testing import run_emulator
 from airflow_mmc_provider.operators.exports import LabelboxExportOperator, LabelboxStartExportOperator
 from airflow_mmc_provider.sensors.exports import LabelboxExportSensor
+from tests.client.rows import chat_row
 
 KEY = "export-test-key-0123456789"
-MMC = "application/vnd.labelbox.conversational.model-chat-evaluation"
 
 
 def row(key: str) -> dict:
-    return {
-        "global_key": key,
-        "row_data": {
-            "type": MMC,
-            "version": 2,
-            "actors": {"u": {"role": "human", "metadata": {"name": "User"}}},
-            "messages": {
-                "m": {
-                    "actorId": "u",
-                    "content": [{"type": "text", "content": key * 3}],
-                    "childMessageIds": [],
-                }
-            },
-            "rootMessageIds": ["m"],
-        },
-    }
+    return chat_row(key, key * 3)
 
 
 @pytest.fixture(scope="module")
