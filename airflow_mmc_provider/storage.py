@@ -1,66 +1,14 @@
-"""Reading user files from any object storage Airflow knows (local, S3, GCS through fsspec)."""
+"""Deprecated import path, kept for one release: use `airflow_mmc_provider.operators.storage`.
 
-from __future__ import annotations
+Reading user files through `ObjectStoragePath` is an Airflow concern, so it lives beside the
+operators that use it instead of at the package root.
+"""
 
-import os
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Any
+import sys
 
-import msgspec
+from airflow_mmc_provider.operators.storage import *  # noqa: F403
+from airflow_mmc_provider.operators.storage import JsonLinesError, as_storage_path, atomic_write, iter_jsonl
 
-if TYPE_CHECKING:
-    from airflow.sdk import ObjectStoragePath
+__all__ = ["JsonLinesError", "as_storage_path", "atomic_write", "iter_jsonl"]
 
-
-class JsonLinesError(ValueError):
-    """A line of a JSONL input is not valid JSON; names the file and the line."""
-
-
-def as_storage_path(path: str | os.PathLike[str] | ObjectStoragePath) -> ObjectStoragePath:
-    """Accept `s3://...`, `file:///...`, a plain local path or an ObjectStoragePath."""
-    from airflow.providers.common.compat.sdk import ObjectStoragePath
-
-    if isinstance(path, ObjectStoragePath):
-        return path
-    text = os.fspath(path)
-    if "://" not in text:
-        text = "file://" + os.path.abspath(text)
-    return ObjectStoragePath(text)
-
-
-def iter_jsonl(path: str | os.PathLike[str] | ObjectStoragePath) -> Iterator[tuple[int, Any]]:
-    """(line number, decoded value) for each non-blank line, streaming; bad JSON names its line."""
-    location = as_storage_path(path)
-    decoder = msgspec.json.Decoder()
-    with location.open("rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield number, decoder.decode(line)
-            except msgspec.DecodeError as exc:
-                raise JsonLinesError(
-                    f"{location} line {number}: not valid JSON ({exc}); fix the line"
-                ) from None
-
-
-@contextmanager
-def atomic_write(path: str | os.PathLike[str] | ObjectStoragePath) -> Iterator[IO[bytes]]:
-    """Write to a hidden partial file beside `path`, then move it into place.
-
-    A failed or killed download leaves no half file where the final one belongs; the partial
-    file is removed on failure (a hard kill may leave a `.partial-*` file, never the final name).
-    """
-    final = as_storage_path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    partial = final.parent / f".{final.name}.partial-{uuid.uuid4().hex[:12]}"
-    try:
-        with partial.open("wb") as handle:
-            yield handle
-        partial.rename(final)
-    except BaseException:
-        if partial.exists():
-            partial.unlink()
-        raise
+sys.modules[__name__] = sys.modules["airflow_mmc_provider.operators.storage"]

@@ -157,28 +157,38 @@ class DataRows:
         except msgspec.DecodeError:
             return text
 
+    def documents(self, global_keys: Iterable[str], data_row_ids: Iterable[str] = ()) -> dict[str, Any]:
+        """`row_data` of each data row named by global key or by id, keyed as it was named; a
+        key or id that names no data row is left out (so a validation can report it)."""
+        keys = sorted(global_keys)
+        found: dict[str, Any] = {}
+        for key, row_id in zip(keys, self.data_row_ids_for_global_keys(keys), strict=True):
+            if row_id:
+                found[key] = self.row_data(row_id)
+        for row_id in sorted(data_row_ids):
+            try:
+                found[row_id] = self.row_data(row_id)
+            except NotFoundError:
+                continue
+        return found
+
     # --- results ---------------------------------------------------------------------------------
 
     def iter_succeeded(self, task_id: str) -> Iterator[ImportedDataRow]:
-        query = (
-            "query SuccessesfulDataRowImportsPyApi($taskId: ID!, $first: Int, $from: String) { "
-            "successesfulDataRowImports(data: { taskId: $taskId, first: $first, from: $from}) { "
-            "nodes { id externalId globalKey } after total } }"
+        """Every row the task created or updated."""
+        found = self._results(
+            task_id, "SuccessesfulDataRowImports", "nodes", "nodes { id externalId globalKey }"
         )
-        for page in self._pages(query, "successesfulDataRowImports", task_id):
-            for node in page.get("nodes") or []:
-                yield ImportedDataRow(node["id"], node.get("globalKey"), node.get("externalId"))
+        return map(ImportedDataRow.from_graphql, found)
 
     def iter_failed(self, task_id: str) -> Iterator[FailedDataRow]:
-        query = (
-            "query FailedDataRowImportsPyApi($taskId: ID!, $first: Int, $from: String) { "
-            "failedDataRowImports(data: { taskId: $taskId, first: $first, from: $from}) { "
-            "after total results { message spec { externalId globalKey } } } }"
+        """Every row the task rejected, with the service's reason."""
+        found = self._results(
+            task_id, "FailedDataRowImports", "results", "results { message spec { externalId globalKey } }"
         )
-        for page in self._pages(query, "failedDataRowImports", task_id):
-            for node in page.get("results") or []:
-                spec = node.get("spec") or {}
-                yield FailedDataRow(spec.get("globalKey"), spec.get("externalId"), node.get("message") or "")
+        for node in found:
+            spec = node.get("spec") or {}
+            yield FailedDataRow(spec.get("globalKey"), spec.get("externalId"), node.get("message") or "")
 
     def report(self, upsert: DataRowUpsert, status: str) -> DataRowUpsertReport:
         """Read every row's outcome once the task is terminal."""
@@ -196,12 +206,19 @@ class DataRows:
             failed=failed,
         )
 
-    def _pages(self, query: str, field: str, task_id: str) -> Iterator[dict[str, Any]]:
+    def _results(self, task_id: str, operation: str, items: str, fields: str) -> Iterator[dict[str, Any]]:
+        """The items of one of the task's paged outcome listings (`successesfulDataRowImports`,
+        sic, or `failedDataRowImports`), following its `after` cursor."""
+        root = operation[0].lower() + operation[1:]
+        query = (
+            f"query {operation}PyApi($taskId: ID!, $first: Int, $from: String) {{ "
+            f"{root}(data: {{ taskId: $taskId, first: $first, from: $from}}) {{ {fields} after total }} }}"
+        )
         cursor: str | None = None
         while True:
             variables = {"taskId": task_id, "first": _RESULT_PAGE, "from": cursor}
-            page = self._transport.execute(query, variables).get(field) or {}
-            yield page
+            page = self._transport.execute(query, variables).get(root) or {}
+            yield from page.get(items) or []
             cursor = page.get("after")
             if not cursor:
                 return

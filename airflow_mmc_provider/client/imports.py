@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import msgspec
 
 from airflow_mmc_provider.client.errors import LabelboxError, NotFoundError
 from airflow_mmc_provider.client.idempotent import find_or_create
+from airflow_mmc_provider.client.models import AnnotationImport
 from airflow_mmc_provider.client.projects import PROJECT_FIELDS
 from airflow_mmc_provider.client.transport import Transport
 
@@ -33,36 +33,6 @@ _KINDS = {
         "MALPredictionImport",
     ),
 }
-
-
-@dataclass(frozen=True)
-class AnnotationImport:
-    id: str
-    name: str
-    state: str
-    progress: str | None
-    error_file_url: str | None
-    status_file_url: str | None
-    input_file_url: str | None
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.state in ("FINISHED", "FAILED")
-
-    @classmethod
-    def from_graphql(cls, node: dict[str, Any]) -> AnnotationImport:
-        return cls(
-            id=node["id"],
-            name=node["name"],
-            state=node["state"],
-            progress=node.get("progress"),
-            error_file_url=node.get("errorFileUrl"),
-            status_file_url=node.get("statusFileUrl"),
-            input_file_url=node.get("inputFileUrl"),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class Imports:

@@ -1,71 +1,94 @@
-"""Small typed views of the Labelbox objects the provider reads; plain JSON in and out.
+"""Small typed views of the Labelbox objects the provider reads, declared as msgspec Structs.
 
-They are frozen dataclasses with `to_dict`/`from_dict` so they cross XCom and trigger payloads as
-plain JSON, which Airflow 3 requires.
+Two kinds, two bases:
+
+- `GraphQLNode`: an object as a GraphQL query returns it. Its fields are the wire's camelCase
+  names (`rename="camel"`, or an explicit `name=` where Labelbox calls a field otherwise), so
+  `Model.from_graphql(node)` is one declared conversion instead of a hand-written mapping per
+  model; fields the query asks for but the model does not keep are ignored.
+- `Record`: a value the client builds itself (an upsert plan, a batch creation, a report).
+
+Both are frozen and cross XCom and trigger payloads as plain JSON (`to_dict` / `from_dict`, with
+the attribute names), which Airflow 3 requires.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import msgspec
 
 TERMINAL_TASK_STATUSES = frozenset({"COMPLETE", "FAILED", "CANCELED"})
 
+_Node = TypeVar("_Node", bound="GraphQLNode")
+_Rec = TypeVar("_Rec", bound="Record")
 
-@dataclass(frozen=True)
-class User:
+
+class GraphQLNode(msgspec.Struct, frozen=True, rename="camel"):
+    """Base of the models read from GraphQL answers."""
+
+    @classmethod
+    def from_graphql(cls: type[_Node], node: Mapping[str, Any]) -> _Node:
+        """The model of one answer node. A null field counts as an absent one, so it takes the
+        model's default (the service sends null for unset optional fields)."""
+        return msgspec.convert({k: v for k, v in node.items() if v is not None}, cls)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON under the attribute names (not the wire's)."""
+        return msgspec.structs.asdict(self)
+
+    @classmethod
+    def from_dict(cls: type[_Node], data: Mapping[str, Any]) -> _Node:
+        return cls(**data)
+
+
+class Record(msgspec.Struct, frozen=True):
+    """Base of the values the client builds itself."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON (tuples become lists), as XCom and trigger payloads need."""
+        data: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(self))
+        return data
+
+    @classmethod
+    def from_dict(cls: type[_Rec], data: Mapping[str, Any]) -> _Rec:
+        return msgspec.convert(data, cls)
+
+
+class NamedNode(GraphQLNode, frozen=True):
+    """An object that has a name besides its id (dataset, ontology, project, batch, import)."""
+
+    id: str
+    name: str
+
+
+class User(GraphQLNode, frozen=True):
     id: str
     email: str | None = None
     name: str | None = None
 
-    @classmethod
-    def from_graphql(cls, node: dict[str, Any]) -> User:
-        return cls(id=node["id"], email=node.get("email"), name=node.get("name"))
 
-
-@dataclass(frozen=True)
-class Organization:
+class Organization(GraphQLNode, frozen=True):
     id: str
     name: str | None = None
 
-    @classmethod
-    def from_graphql(cls, node: dict[str, Any]) -> Organization:
-        return cls(id=node["id"], name=node.get("name"))
 
-
-@dataclass(frozen=True)
-class Dataset:
-    id: str
-    name: str
+class Dataset(NamedNode, frozen=True):
     description: str | None = None
     row_count: int | None = None
     created_at: str | None = None
     updated_at: str | None = None
 
-    @classmethod
-    def from_graphql(cls, node: dict[str, Any]) -> Dataset:
-        return cls(
-            id=node["id"],
-            name=node["name"],
-            description=node.get("description"),
-            row_count=node.get("rowCount"),
-            created_at=node.get("createdAt"),
-            updated_at=node.get("updatedAt"),
-        )
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class Task:
+class Task(GraphQLNode, frozen=True):
     """A Labelbox background task (data row upsert, batch, export)."""
 
     id: str
-    status: str
+    status: str = "UNKNOWN"
     type: str | None = None
     name: str | None = None
-    completion_percentage: float | None = None
+    completion_percentage: int | float | None = None  # as sent: a whole 50 stays 50 in payloads
     result: str | None = None
     errors: Any = None
     metadata: Any = None
@@ -80,31 +103,45 @@ class Task:
     def succeeded(self) -> bool:
         return self.status == "COMPLETE"
 
-    @classmethod
-    def from_graphql(cls, node: dict[str, Any]) -> Task:
-        return cls(
-            id=node["id"],
-            status=str(node.get("status") or "UNKNOWN"),
-            type=node.get("type"),
-            name=node.get("name"),
-            completion_percentage=node.get("completionPercentage"),
-            result=node.get("result"),
-            errors=node.get("errors"),
-            metadata=node.get("metadata"),
-            created_at=node.get("createdAt"),
-            updated_at=node.get("updatedAt"),
-        )
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+class Ontology(NamedNode, frozen=True):
+    """An ontology; `normalized` is its tools and classifications with the server's ids."""
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Task:
-        return cls(**data)
+    media_type: str | None = None
+    normalized: dict[str, Any] = {}
+    description: str | None = None
+    created_at: str | None = None
 
 
-@dataclass(frozen=True)
-class ImportedDataRow:
+class Project(NamedNode, frozen=True):
+    media_type: str | None = msgspec.field(default=None, name="allowedMediaType")
+    editor_task_type: str | None = None
+    description: str | None = None
+    is_consensus_enabled: bool | None = None
+    created_at: str | None = None
+
+
+class Batch(NamedNode, frozen=True):
+    size: int | None = None
+    consensus_settings: Any = msgspec.field(default=None, name="consensusSettingsJson")
+    created_at: str | None = None
+
+
+class AnnotationImport(NamedNode, frozen=True):
+    """A ground-truth (`LabelImport`) or pre-label (`MALPredictionImport`) import and its files."""
+
+    state: str
+    progress: str | None = None
+    error_file_url: str | None = None
+    status_file_url: str | None = None
+    input_file_url: str | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in ("FINISHED", "FAILED")
+
+
+class ImportedDataRow(GraphQLNode, frozen=True):
     """A data row an upsert task created or updated."""
 
     id: str
@@ -112,8 +149,7 @@ class ImportedDataRow:
     external_id: str | None = None
 
 
-@dataclass(frozen=True)
-class FailedDataRow:
+class FailedDataRow(Record, frozen=True):
     """A data row an upsert task rejected, with the service's reason."""
 
     global_key: str | None
@@ -121,8 +157,7 @@ class FailedDataRow:
     message: str
 
 
-@dataclass(frozen=True)
-class DataRowUpsert:
+class DataRowUpsert(Record, frozen=True):
     """What was submitted: the task to wait for and the plan it was built from."""
 
     dataset_id: str
@@ -130,21 +165,13 @@ class DataRowUpsert:
     row_count: int
     chunk_count: int
     # Global keys that already had a data row before the upload: these rows are updates.
-    existing_global_keys: tuple[str, ...] = field(default_factory=tuple)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["existing_global_keys"] = list(self.existing_global_keys)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DataRowUpsert:
-        return cls(**{**data, "existing_global_keys": tuple(data.get("existing_global_keys") or ())})
+    existing_global_keys: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class DataRowUpsertReport:
-    """The outcome of an upsert: every row is either in `succeeded` or in `failed`."""
+class DataRowUpsertReport(msgspec.Struct, frozen=True):
+    """The outcome of an upsert: every row is either in `succeeded` or in `failed`.
+
+    It crosses XCom as its `summary`, never as itself."""
 
     dataset_id: str
     task_id: str
@@ -164,7 +191,7 @@ class DataRowUpsertReport:
             "updated": self.updated,
             "succeeded": len(self.succeeded),
             "failed": len(self.failed),
-            "failures": [asdict(f) for f in self.failed[:100]],
+            "failures": [f.to_dict() for f in self.failed[:100]],
         }
         if include_ids:
             out["global_keys"] = [r.global_key for r in self.succeeded]
@@ -172,80 +199,10 @@ class DataRowUpsertReport:
         return out
 
 
-@dataclass(frozen=True)
-class Ontology:
-    id: str
-    name: str
-    media_type: str | None
-    normalized: dict[str, Any]
-    description: str | None = None
-    created_at: str | None = None
+class BatchCreation(msgspec.Struct, frozen=True):
+    """A batch and the rows Labelbox refused to put in it (unknown, or already in another batch).
 
-    @classmethod
-    def from_graphql(cls, node: dict[str, Any]) -> Ontology:
-        normalized = node.get("normalized") or {}
-        if isinstance(normalized, str):  # some deployments return the Json scalar as a string
-            import json
-
-            normalized = json.loads(normalized)
-        return cls(
-            id=node["id"],
-            name=node["name"],
-            media_type=node.get("mediaType"),
-            normalized=normalized,
-            description=node.get("description"),
-            created_at=node.get("createdAt"),
-        )
-
-
-@dataclass(frozen=True)
-class Project:
-    id: str
-    name: str
-    media_type: str | None
-    editor_task_type: str | None
-    description: str | None = None
-    is_consensus_enabled: bool | None = None
-    created_at: str | None = None
-
-    @classmethod
-    def from_graphql(cls, node: dict[str, Any]) -> Project:
-        return cls(
-            id=node["id"],
-            name=node["name"],
-            media_type=node.get("allowedMediaType"),
-            editor_task_type=node.get("editorTaskType"),
-            description=node.get("description"),
-            is_consensus_enabled=node.get("isConsensusEnabled"),
-            created_at=node.get("createdAt"),
-        )
-
-
-@dataclass(frozen=True)
-class Batch:
-    id: str
-    name: str
-    size: int | None = None
-    consensus_settings: Any = None
-    created_at: str | None = None
-
-    @classmethod
-    def from_graphql(cls, node: dict[str, Any]) -> Batch:
-        return cls(
-            id=node["id"],
-            name=node["name"],
-            size=node.get("size"),
-            consensus_settings=node.get("consensusSettingsJson"),
-            created_at=node.get("createdAt"),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class BatchCreation:
-    """A batch and the rows Labelbox refused to put in it (unknown, or already in another batch)."""
+    It crosses XCom as its `summary`, never as itself."""
 
     batch: Batch
     failed_data_row_ids: list[str]
@@ -259,20 +216,15 @@ class BatchCreation:
         }
 
 
-@dataclass(frozen=True)
-class PendingBatch:
+class PendingBatch(Record, frozen=True):
     """A batch whose rows are still being added by a task."""
 
     batch_id: str
     task_id: str
     created: bool
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
-
-@dataclass(frozen=True)
-class ProjectOverview:
+class ProjectOverview(Record, frozen=True):
     """Workflow state counts (`Unlabeled`, `InReview`, `InRework`, `Skipped`, `Done`, `All`...)."""
 
     counts: dict[str, int]

@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import msgspec
 
-from airflow_mmc_provider.client.errors import NotFoundError
+from airflow_mmc_provider.client.lookup import PAGE, Kind, NamedResource, named
 from airflow_mmc_provider.client.models import Ontology
-from airflow_mmc_provider.client.transport import Transport
 
 ONTOLOGY_FIELDS = (
     "classificationSchemaCount createdAt description mediaType name normalized objectSchemaCount id updatedAt"
 )
-_PAGE = 100
+ONTOLOGY = Kind("ontology", ONTOLOGY_FIELDS)
 
 
-class Ontologies:
+class Ontologies(NamedResource[Ontology]):
     """Ontology calls. For multimodal chat the media type is CONVERSATIONAL and the editor task
     type MODEL_CHAT_EVALUATION, also for offline projects (the SDK's own tests do the same)."""
 
-    def __init__(self, transport: Transport) -> None:
-        self._transport = transport
+    kind = ONTOLOGY
+
+    def _model(self, node: Mapping[str, Any]) -> Ontology:
+        return _ontology(node)
 
     def create(
         self,
@@ -44,17 +45,7 @@ class Ontologies:
             f"{{ {ONTOLOGY_FIELDS} }} }}"
         )
         result = self._transport.execute(query, {"data": data}, idempotent=False)
-        return Ontology.from_graphql(result["upsertOntology"])
-
-    def get(self, ontology_id: str) -> Ontology:
-        query = f"query GetOntologyPyApi($id: ID!){{ontology(where: {{id: $id}}){{{ONTOLOGY_FIELDS}}}}}"
-        try:
-            node = self._transport.execute(query, {"id": ontology_id}).get("ontology")
-        except NotFoundError:
-            node = None
-        if not node:
-            raise NotFoundError(f"ontology {ontology_id!r} does not exist", operation="GetOntologyPyApi")
-        return Ontology.from_graphql(node)
+        return _ontology(result["upsertOntology"])
 
     def find_by_name(self, name: str) -> list[Ontology]:
         """Ontologies named exactly `name` (the API searches by substring), oldest first."""
@@ -63,12 +54,22 @@ class Ontologies:
             "{ontologies(where: {filter: $filter, search: $search}, after: $from, first: $first)"
             f"{{nodes {{{ONTOLOGY_FIELDS}}} nextCursor}}}}"
         )
-        found: list[Ontology] = []
+        return named(self._cursor_pages(query, name), name, _ontology)
+
+    def _cursor_pages(self, query: str, search: str) -> Iterator[dict[str, Any]]:
         cursor: str | None = None
         while True:
-            variables = {"search": name, "filter": {"status": "ALL"}, "from": cursor, "first": _PAGE}
+            variables = {"search": search, "filter": {"status": "ALL"}, "from": cursor, "first": PAGE}
             page = self._transport.execute(query, variables).get("ontologies") or {}
-            found.extend(Ontology.from_graphql(n) for n in page.get("nodes") or [] if n.get("name") == name)
+            yield from page.get("nodes") or []
             cursor = page.get("nextCursor")
             if not cursor:
-                return sorted(found, key=lambda o: (o.created_at or "", o.id))
+                return
+
+
+def _ontology(node: Mapping[str, Any]) -> Ontology:
+    """Some deployments return the `normalized` Json scalar as a string: decode it first."""
+    normalized = node.get("normalized")
+    if isinstance(normalized, str):
+        node = {**node, "normalized": msgspec.json.decode(normalized)}
+    return Ontology.from_graphql(node)

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Mapping
 from typing import Any
 
 from airflow_mmc_provider.client.errors import NotFoundError
 from airflow_mmc_provider.client.idempotent import find_or_create
+from airflow_mmc_provider.client.lookup import Kind, NamedResource
 from airflow_mmc_provider.client.models import Ontology, Project, ProjectOverview
 from airflow_mmc_provider.client.ontologies import Ontologies
-from airflow_mmc_provider.client.transport import Transport
-
-log = logging.getLogger(__name__)
 
 PROJECT_FIELDS = (
     "autoAuditNumberOfLabels autoAuditPercentage createdAt dataRowCount description editorTaskType "
     "isBenchmarkEnabled isConsensusEnabled lastActivityTime allowedMediaType modelSetupComplete name "
     "setupComplete id updatedAt uploadType"
 )
+PROJECT = Kind("project", PROJECT_FIELDS)
 _VARIABLE_TYPES = {
     "name": "String!",
     "description": "String!",
@@ -29,15 +28,16 @@ _VARIABLE_TYPES = {
     "editorTaskType": "EditorTaskType!",
     "appendToExistingDataset": "Boolean!",
 }
-_PAGE = 100
 _EDITOR = "Editor"
 
 
-class Projects:
+class Projects(NamedResource[Project]):
     """Project calls, shaped as the official SDK sends them."""
 
-    def __init__(self, transport: Transport) -> None:
-        self._transport = transport
+    kind = PROJECT
+
+    def _model(self, node: Mapping[str, Any]) -> Project:
+        return Project.from_graphql(node)
 
     def create_model_chat_evaluation(
         self, name: str, *, live: bool = False, description: str | None = None
@@ -67,49 +67,13 @@ class Projects:
         data = self._transport.execute(query, variables, idempotent=False)
         return Project.from_graphql(data["createProject"])
 
-    def get(self, project_id: str) -> Project:
-        query = f"query GetProjectPyApi($id: ID!){{project(where: {{id: $id}}){{{PROJECT_FIELDS}}}}}"
-        try:
-            node = self._transport.execute(query, {"id": project_id}).get("project")
-        except NotFoundError:
-            node = None
-        if not node:
-            raise NotFoundError(f"project {project_id!r} does not exist", operation="GetProjectPyApi")
-        return Project.from_graphql(node)
-
-    def find_by_name(self, name: str) -> list[Project]:
-        """Live projects named exactly `name`, oldest first."""
-        query = (
-            "query GetProjectsPyApi($name: String!, $deleted: Boolean!){projects(where: "
-            "{AND: [{name: $name}, {deleted: $deleted}]} skip: %d first: %d)"
-            f"{{{PROJECT_FIELDS}}}}}"
-        )
-        found: list[Project] = []
-        skip = 0
-        while True:
-            nodes = self._transport.execute(query % (skip, _PAGE), {"name": name, "deleted": False}).get(
-                "projects"
-            )
-            found.extend(Project.from_graphql(n) for n in nodes or [] if n.get("name") == name)
-            if len(nodes or []) < _PAGE:
-                return sorted(found, key=lambda p: (p.created_at or "", p.id))
-            skip += _PAGE
-
     def get_or_create_model_chat_evaluation(
         self, name: str, *, live: bool = False, description: str | None = None
     ) -> tuple[Project, bool]:
         """Return (project, created); a lost answer to the create is looked up, not repeated."""
-
-        def first() -> Project | None:
-            found = self.find_by_name(name)
-            if len(found) > 1:
-                log.warning(
-                    "%d Labelbox projects are named %r; using the oldest, %s", len(found), name, found[0].id
-                )
-            return found[0] if found else None
-
         return find_or_create(
-            first, lambda: self.create_model_chat_evaluation(name, live=live, description=description)
+            lambda: self.oldest_named(name),
+            lambda: self.create_model_chat_evaluation(name, live=live, description=description),
         )
 
     def ontology_id(self, project_id: str) -> str | None:

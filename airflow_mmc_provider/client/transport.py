@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 import msgspec
@@ -41,6 +41,8 @@ _ROOT_FIELD_RE = re.compile(r"{\s*([A-Za-z_][A-Za-z0-9_]*)")
 _UNAMBIGUOUS_STATUSES = frozenset({429, 503})
 _json_encoder = msgspec.json.Encoder()
 _JSON_CONTENT = {"Content-Type": "application/json"}
+_Sent = TypeVar("_Sent")  # what one attempt's send returns
+_Read = TypeVar("_Read")  # what the caller gets from it
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,7 @@ class Transport:
         def send() -> requests.Response:
             return self._post_json(url, body, self._timeout(timeout))
 
-        return self._with_retries(operation, send, idempotent=idempotent)
+        return self._with_retries(operation, send, _graphql_data, idempotent=idempotent)
 
     def _post_json(self, url: str, body: bytes, timeout: tuple[float, float]) -> requests.Response:
         """POST a GraphQL body; with the transport's own session, as a request prepared here.
@@ -219,7 +221,7 @@ class Transport:
                 self.endpoint, files=files, timeout=self._timeout(timeout), **self._settings(self.endpoint)
             )
 
-        return self._with_retries(operation, send, idempotent=idempotent)
+        return self._with_retries(operation, send, _graphql_data, idempotent=idempotent)
 
     def upload(self, content: bytes, *, filename: str, content_type: str) -> str:
         """Store bytes with Labelbox (`uploadFile`) and return the URL the service hands back."""
@@ -241,13 +243,12 @@ class Transport:
     def download(self, url: str, *, timeout: float | None = None) -> bytes:
         """GET a file URL Labelbox handed out (no credentials are sent), with the same retries."""
 
-        def send() -> requests.Response:
+        def send() -> _Fetched:
             return self._get_file(url, self._timeout(timeout))
 
-        body: bytes = self._with_retries("file download", send, idempotent=True, graphql=False)
-        return body
+        return self._with_retries("file download", send, _file_body, idempotent=True)
 
-    def _get_file(self, url: str, timeout: tuple[float, float]) -> requests.Response:
+    def _get_file(self, url: str, timeout: tuple[float, float]) -> _Fetched:
         """GET a file and read its whole body, the request prepared here rather than by `get`.
 
         `Session.get` rebuilds and merges the request (cookies, auth, hooks, settings) on every
@@ -256,15 +257,15 @@ class Transport:
         interpreter parses. Signed file URLs need none of the merging (proxies and the CA bundle
         come from `_Environment`), so a prepared request goes to `Session.send` (redirects still
         followed) and the body is read in one call, inside the retried `send`, so a dropped or
-        short body is retried like a failed request.
+        short body is retried like a failed request. The body travels beside the response
+        (`_Fetched`) rather than written into the response's private cache.
         """
         request = requests.PreparedRequest()
         request.prepare(method="GET", url=url, headers=self._downloads.headers)
         settings = self._download_environment.settings(url)
         response = self._downloads.send(request, stream=True, timeout=timeout, cert=None, **settings)
-        if response.status_code < 400:
-            response._content = _read_body(response)
-        return response
+        body = _read_body(response) if response.status_code < 400 else b""
+        return _Fetched(response, body)
 
     def _settings(self, url: str) -> dict[str, Any]:
         return self._environment.settings(url) if self._environment is not None else {}
@@ -277,18 +278,17 @@ class Transport:
     def _with_retries(
         self,
         operation: str,
-        send: Callable[[], requests.Response],
+        send: Callable[[], _Sent],
+        read: Callable[[_Sent, str], _Read],
         *,
         idempotent: bool,
-        graphql: bool = True,
-    ) -> Any:
+    ) -> _Read:
         started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
             try:
-                response = self._send_once(operation, send)
-                return _graphql_data(response, operation) if graphql else _raw_body(response, operation)
+                return read(self._send_once(operation, send), operation)
             except LabelboxError as error:
                 wait = self._retry_wait(error, attempt, started, idempotent)
                 if wait is None:
@@ -303,7 +303,7 @@ class Transport:
                 )
                 self._sleep(wait)
 
-    def _send_once(self, operation: str, send: Callable[[], requests.Response]) -> requests.Response:
+    def _send_once(self, operation: str, send: Callable[[], _Sent]) -> _Sent:
         try:
             return send()
         except requests.exceptions.ConnectTimeout as exc:
@@ -352,6 +352,14 @@ class Transport:
         return error
 
 
+class _Fetched(NamedTuple):
+    """A file response and its body, read whole inside the retried send (empty on an error status,
+    whose message `_http_error` reads from the response itself)."""
+
+    response: requests.Response
+    body: bytes
+
+
 def _graphql_data(response: requests.Response, operation: str) -> dict[str, Any]:
     status = response.status_code
     if status == 429 or status >= 500:
@@ -395,10 +403,10 @@ def _read_body(response: requests.Response) -> bytes:
     return body
 
 
-def _raw_body(response: requests.Response, operation: str) -> bytes:
-    if response.status_code >= 400:
-        raise _http_error(response, operation)
-    return response.content
+def _file_body(fetched: _Fetched, operation: str) -> bytes:
+    if fetched.response.status_code >= 400:
+        raise _http_error(fetched.response, operation)
+    return fetched.body
 
 
 def _http_error(response: requests.Response, operation: str) -> LabelboxError:

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowException, BaseOperator, conf
+from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_mmc_provider.operators._xcom import push_keys
+from airflow_mmc_provider.operators.base import LabelboxDeferrableOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_mmc_provider.client import LabelboxClient
     from airflow_mmc_provider.client.models import BatchCreation
 
 
-class LabelboxCreateBatchOperator(BaseOperator):
+class LabelboxCreateBatchOperator(LabelboxDeferrableOperator):
     """Create a batch of data rows (by global key or id) in a project; idempotent by batch name.
 
     Batches of 1,000 rows or more are filled by a Labelbox task, which the operator waits for in
@@ -41,7 +40,6 @@ class LabelboxCreateBatchOperator(BaseOperator):
         "consensus",
         "labelbox_conn_id",
     )
-    ui_color = "#e8e0ff"
 
     def __init__(
         self,
@@ -53,10 +51,6 @@ class LabelboxCreateBatchOperator(BaseOperator):
         priority: int = 5,
         consensus: dict[str, Any] | None = None,
         max_failed_rows: int = 0,
-        wait_timeout: float = 3600.0,
-        poll_interval: float = 5.0,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        labelbox_conn_id: str = "labelbox_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -67,17 +61,12 @@ class LabelboxCreateBatchOperator(BaseOperator):
         self.priority = priority
         self.consensus = consensus
         self.max_failed_rows = max_failed_rows
-        self.wait_timeout = wait_timeout
-        self.poll_interval = poll_interval
-        self.deferrable = deferrable
-        self.labelbox_conn_id = labelbox_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_mmc_provider.client.batches import BatchRows
         from airflow_mmc_provider.client.models import BatchCreation
         from airflow_mmc_provider.operators._failures import fail_fast_on
 
-        client = self._client()
         with fail_fast_on():
             rows = BatchRows(
                 data_row_ids=_as_list(self.data_row_ids),
@@ -85,43 +74,20 @@ class LabelboxCreateBatchOperator(BaseOperator):
                 priority=int(self.priority),
                 consensus=_consensus_numbers(self.consensus),
             )
-            started = client.batches.begin(self.project_id, self.batch_name, rows)
+            started = self.client.batches.begin(self.project_id, self.batch_name, rows)
         if isinstance(started, BatchCreation):
             return self._finish(context, started)
         self.log.info("Batch %s is being filled by Labelbox task %s", started.batch_id, started.task_id)
-        if self.deferrable:
-            from airflow_mmc_provider.triggers.tasks import LabelboxTaskTrigger
-
-            self.defer(
-                trigger=LabelboxTaskTrigger(
-                    labelbox_task_id=started.task_id,
-                    labelbox_conn_id=self.labelbox_conn_id,
-                    end_time=time.time() + self.wait_timeout,
-                    poll_interval=self.poll_interval,
-                    context={"pending": started.to_dict()},
-                ),
-                method_name="execute_complete",
-            )
-        task = client.tasks.wait(started.task_id, timeout=self.wait_timeout, poll_interval=self.poll_interval)
-        return self._finish(context, client.batches.finish(self.project_id, started, task))
+        task = self.wait_for_task(started.task_id, context={"pending": started.to_dict()})
+        return self._finish(context, self.client.batches.finish(self.project_id, started, task))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         from airflow_mmc_provider.client.models import PendingBatch, Task
 
-        if event.get("status") in ("timeout", "error"):
-            raise AirflowException(
-                f"Waiting for Labelbox batch task {event.get('labelbox_task_id')} ended in {event['status']}: {event.get('message')}"
-            )
-        pending = PendingBatch(**event["context"]["pending"])
-        client = self._client()
-        return self._finish(
-            context, client.batches.finish(self.project_id, pending, Task.from_dict(event["task"]))
-        )
-
-    def _client(self) -> LabelboxClient:
-        from airflow_mmc_provider.hooks.labelbox import LabelboxHook
-
-        return LabelboxHook(self.labelbox_conn_id).get_conn()
+        self.resumed(event, f"Waiting for Labelbox batch task {event.get('labelbox_task_id')}")
+        pending = PendingBatch.from_dict(event["context"]["pending"])
+        task = Task.from_dict(event["task"])
+        return self._finish(context, self.client.batches.finish(self.project_id, pending, task))
 
     def _finish(self, context: Context, creation: BatchCreation) -> dict[str, Any]:
         batch, failed = creation.batch, creation.failed_data_row_ids

@@ -45,7 +45,7 @@ class LabelboxUploadConversationsOperator(LabelboxUploadDataRowsOperator):
         if self.rows is not None:
             yield from iter_payloads(self.rows, global_key_prefix=self.global_key_prefix)
             return
-        from airflow_mmc_provider.storage import as_storage_path
+        from airflow_mmc_provider.operators.storage import as_storage_path
 
         assert self.source is not None
         path = as_storage_path(self.source)

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowException, BaseOperator, conf
+from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_mmc_provider.operators._xcom import push_keys
+from airflow_mmc_provider.operators.base import LabelboxDeferrableOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
-    from airflow_mmc_provider.client import LabelboxClient
     from airflow_mmc_provider.client.models import DataRowUpsert, DataRowUpsertReport
 
 
-class LabelboxUploadDataRowsOperator(BaseOperator):
+class LabelboxUploadDataRowsOperator(LabelboxDeferrableOperator):
     """Upsert data rows into a dataset, keyed by global key, and wait until Labelbox is done.
 
     Rows come from `rows` (a list, typically from XCom) or `source` (a JSONL file at any
@@ -38,7 +37,6 @@ class LabelboxUploadDataRowsOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = ("dataset_id", "rows", "source", "labelbox_conn_id")
-    ui_color = "#e8e0ff"
 
     def __init__(
         self,
@@ -47,11 +45,7 @@ class LabelboxUploadDataRowsOperator(BaseOperator):
         rows: list[Mapping[str, Any]] | None = None,
         source: str | ObjectStoragePath | None = None,
         max_failed_rows: int = 0,
-        wait_timeout: float = 3600.0,
-        poll_interval: float = 5.0,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         return_ids: bool = True,
-        labelbox_conn_id: str = "labelbox_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -61,18 +55,13 @@ class LabelboxUploadDataRowsOperator(BaseOperator):
         self.rows = rows
         self.source = source
         self.max_failed_rows = max_failed_rows
-        self.wait_timeout = wait_timeout
-        self.poll_interval = poll_interval
-        self.deferrable = deferrable
         self.return_ids = return_ids
-        self.labelbox_conn_id = labelbox_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_mmc_provider.operators._failures import fail_fast_on
 
-        client = self._client()
         with fail_fast_on():
-            upsert = client.data_rows.upsert(self.dataset_id, self._iter_rows())
+            upsert = self.client.data_rows.upsert(self.dataset_id, self._iter_rows())
         self.log.info(
             "Uploaded %d data row(s) in %d chunk(s) to dataset %s (%d already existed); task %s",
             upsert.row_count,
@@ -81,55 +70,29 @@ class LabelboxUploadDataRowsOperator(BaseOperator):
             len(upsert.existing_global_keys),
             upsert.task_id,
         )
-        if self.deferrable:
-            self._defer(upsert)
-        task = client.tasks.wait(upsert.task_id, timeout=self.wait_timeout, poll_interval=self.poll_interval)
-        return self._finish(context, client, upsert, task.status)
+        task = self.wait_for_task(upsert.task_id, context={"upsert": upsert.to_dict()})
+        return self._finish(context, upsert, task.status)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger: fail clearly on timeout or error, else report the rows."""
         from airflow_mmc_provider.client.models import DataRowUpsert
 
-        status = event.get("status")
-        if status in ("timeout", "error"):
-            raise AirflowException(
-                f"Waiting for Labelbox upsert task {event.get('labelbox_task_id')} ended in {status}: "
-                f"{event.get('message')}"
-            )
+        self.resumed(event, f"Waiting for Labelbox upsert task {event.get('labelbox_task_id')}")
         upsert = DataRowUpsert.from_dict(event["context"]["upsert"])
-        return self._finish(context, self._client(), upsert, event["task"]["status"])
-
-    def _client(self) -> LabelboxClient:
-        from airflow_mmc_provider.hooks.labelbox import LabelboxHook
-
-        return LabelboxHook(self.labelbox_conn_id).get_conn()
-
-    def _defer(self, upsert: DataRowUpsert) -> None:
-        from airflow_mmc_provider.triggers.tasks import LabelboxTaskTrigger
-
-        trigger = LabelboxTaskTrigger(
-            labelbox_task_id=upsert.task_id,
-            labelbox_conn_id=self.labelbox_conn_id,
-            end_time=time.time() + self.wait_timeout,
-            poll_interval=self.poll_interval,
-            context={"upsert": upsert.to_dict()},
-        )
-        self.defer(trigger=trigger, method_name="execute_complete")
+        return self._finish(context, upsert, event["task"]["status"])
 
     def _iter_rows(self) -> Iterator[Any]:
         if self.rows is not None:
             yield from self.rows
             return
-        from airflow_mmc_provider.storage import iter_jsonl
+        from airflow_mmc_provider.operators.storage import iter_jsonl
 
         assert self.source is not None
         for _, row in iter_jsonl(self.source):
             yield row
 
-    def _finish(
-        self, context: Context, client: LabelboxClient, upsert: DataRowUpsert, status: str
-    ) -> dict[str, Any]:
-        report = client.data_rows.report(upsert, status)
+    def _finish(self, context: Context, upsert: DataRowUpsert, status: str) -> dict[str, Any]:
+        report = self.client.data_rows.report(upsert, status)
         self.log.info(
             "Labelbox upsert task %s %s: %d created, %d updated, %d failed",
             report.task_id,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import BaseOperator
+from airflow_mmc_provider.operators.base import LabelboxBaseOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class LabelboxCreateDatasetOperator(BaseOperator):
+class LabelboxCreateDatasetOperator(LabelboxBaseOperator):
     """Ensure a Labelbox dataset named `dataset_name` exists and return its id.
 
     Idempotent: a retry or a re-run finds the dataset instead of creating another one.
@@ -22,28 +22,17 @@ class LabelboxCreateDatasetOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = ("dataset_name", "description", "labelbox_conn_id")
-    ui_color = "#e8e0ff"
 
-    def __init__(
-        self,
-        *,
-        dataset_name: str,
-        description: str | None = None,
-        labelbox_conn_id: str = "labelbox_default",
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, dataset_name: str, description: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.dataset_name = dataset_name
         self.description = description
-        self.labelbox_conn_id = labelbox_conn_id
 
     def execute(self, context: Context) -> str:
-        from airflow_mmc_provider.hooks.labelbox import LabelboxHook
         from airflow_mmc_provider.operators._failures import fail_fast_on
 
         with fail_fast_on():
-            client = LabelboxHook(self.labelbox_conn_id).get_conn()
-            dataset, created = client.datasets.get_or_create(self.dataset_name, self.description)
+            dataset, created = self.client.datasets.get_or_create(self.dataset_name, self.description)
         verb = "Created" if created else "Found"
         self.log.info("%s Labelbox dataset %r: %s", verb, dataset.name, dataset.id)
         return dataset.id

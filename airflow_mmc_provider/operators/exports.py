@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowException, BaseOperator, conf
+from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_mmc_provider.operators._xcom import push_keys
+from airflow_mmc_provider.operators.base import LabelboxBaseOperator, LabelboxDeferrableOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
-
-    from airflow_mmc_provider.client import LabelboxClient
 
 EXPORT_TASK_KEY = "export_task_id"
 DEFAULT_PARAMS = {
@@ -26,7 +24,7 @@ DEFAULT_PARAMS = {
 }
 
 
-class _ExportStarter(BaseOperator):
+class _ExportStarter(LabelboxBaseOperator):
     """Shared arguments and the start step of both export operators."""
 
     template_fields: Sequence[str] = (
@@ -38,7 +36,6 @@ class _ExportStarter(BaseOperator):
         "labelbox_conn_id",
     )
     template_fields_renderers = {"filters": "json", "params_": "json"}
-    ui_color = "#e8e0ff"
 
     def __init__(
         self,
@@ -49,7 +46,6 @@ class _ExportStarter(BaseOperator):
         filters: Mapping[str, Any] | None = None,
         task_name: str | None = None,
         filter_by_data_interval: bool = False,
-        labelbox_conn_id: str = "labelbox_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -61,14 +57,8 @@ class _ExportStarter(BaseOperator):
         self.filters = dict(filters or {})
         self.task_name = task_name
         self.filter_by_data_interval = filter_by_data_interval
-        self.labelbox_conn_id = labelbox_conn_id
 
-    def _client(self) -> LabelboxClient:
-        from airflow_mmc_provider.hooks.labelbox import LabelboxHook
-
-        return LabelboxHook(self.labelbox_conn_id).get_conn()
-
-    def _start(self, context: Context, client: LabelboxClient) -> str:
+    def _start(self, context: Context) -> str:
         from airflow_mmc_provider.client.export_spec import ExportSpecError
         from airflow_mmc_provider.operators._failures import fail_fast_on
 
@@ -81,8 +71,8 @@ class _ExportStarter(BaseOperator):
                 )
             filters["last_activity_at"] = [start, end]
         with fail_fast_on(ExportSpecError):
-            project_id = self._project_id(client)
-            export_id = client.exports.start(
+            project_id = self._project_id()
+            export_id = self.client.exports.start(
                 project_id, params=self.params_, filters=filters, task_name=self.task_name
             )
         context["ti"].xcom_push(key=EXPORT_TASK_KEY, value=export_id)
@@ -91,10 +81,10 @@ class _ExportStarter(BaseOperator):
         )
         return export_id
 
-    def _project_id(self, client: LabelboxClient) -> str:
+    def _project_id(self) -> str:
         if self.project_id:
             return self.project_id
-        found = client.projects.find_by_name(str(self.project_name))
+        found = self.client.projects.find_by_name(str(self.project_name))
         if len(found) != 1:
             raise AirflowException(
                 f"{len(found)} Labelbox projects are named {self.project_name!r}; pass project_id instead"
@@ -114,10 +104,10 @@ class LabelboxStartExportOperator(_ExportStarter):
     """
 
     def execute(self, context: Context) -> str:
-        return self._start(context, self._client())
+        return self._start(context)
 
 
-class LabelboxExportOperator(_ExportStarter):
+class LabelboxExportOperator(_ExportStarter, LabelboxDeferrableOperator):
     """Start an export, wait for it (deferrable), and stream it to any object storage.
 
     The RESULT stream goes to `destination` (written to a partial file, then moved into place),
@@ -130,56 +120,32 @@ class LabelboxExportOperator(_ExportStarter):
     """
 
     template_fields: Sequence[str] = (*_ExportStarter.template_fields, "destination")
+    default_wait_timeout = 7200.0
 
     def __init__(
-        self,
-        *,
-        destination: str | ObjectStoragePath,
-        max_error_rows: int = 0,
-        wait_timeout: float = 7200.0,
-        poll_interval: float = 5.0,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        **kwargs: Any,
+        self, *, destination: str | ObjectStoragePath, max_error_rows: int = 0, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
         self.destination = destination
         self.max_error_rows = max_error_rows
-        self.wait_timeout = wait_timeout
-        self.poll_interval = poll_interval
-        self.deferrable = deferrable
 
     def execute(self, context: Context) -> dict[str, Any]:
-        client = self._client()
-        export_id = self._start(context, client)
-        if self.deferrable:
-            from airflow_mmc_provider.triggers.tasks import LabelboxTaskTrigger
-
-            self.defer(
-                trigger=LabelboxTaskTrigger(
-                    labelbox_task_id=export_id,
-                    labelbox_conn_id=self.labelbox_conn_id,
-                    end_time=time.time() + self.wait_timeout,
-                    poll_interval=self.poll_interval,
-                ),
-                method_name="execute_complete",
-            )
-        task = client.tasks.wait(export_id, timeout=self.wait_timeout, poll_interval=self.poll_interval)
+        export_id = self._start(context)
+        task = self.wait_for_task(export_id)
         if not task.succeeded:
             raise AirflowException(f"Labelbox export {export_id} ended {task.status}: {task.errors or ''}")
-        return self._download(context, client, export_id)
+        return self._download(context, export_id)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         export_id = event.get("labelbox_task_id", "")
-        if event.get("status") != "success":
-            raise AirflowException(
-                f"Labelbox export {export_id} ended in {event.get('status')}: {event.get('message')}"
-            )
-        return self._download(context, self._client(), export_id)
+        self.resumed(event, f"Labelbox export {export_id}", failed_ok=False)
+        return self._download(context, export_id)
 
-    def _download(self, context: Context, client: LabelboxClient, export_id: str) -> dict[str, Any]:
+    def _download(self, context: Context, export_id: str) -> dict[str, Any]:
         from airflow_mmc_provider.client.exports import ERRORS, RESULT
-        from airflow_mmc_provider.storage import as_storage_path, atomic_write
+        from airflow_mmc_provider.operators.storage import as_storage_path, atomic_write
 
+        client = self.client
         path = as_storage_path(self.destination)
         with atomic_write(path) as handle:
             result = client.exports.copy_to(export_id, handle, RESULT)

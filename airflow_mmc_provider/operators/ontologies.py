@@ -6,7 +6,9 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
+from airflow.providers.common.compat.sdk import AirflowFailException
+
+from airflow_mmc_provider.operators.base import LabelboxBaseOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
@@ -17,7 +19,7 @@ if TYPE_CHECKING:
 MAX_VERSIONS = 100
 
 
-class LabelboxCreateOntologyOperator(BaseOperator):
+class LabelboxCreateOntologyOperator(LabelboxBaseOperator):
     """Ensure an ontology named `ontology_name` exists with exactly this spec; return its id.
 
     The spec is a dict, or a JSON/YAML file at any `ObjectStoragePath` (see
@@ -33,7 +35,6 @@ class LabelboxCreateOntologyOperator(BaseOperator):
 
     template_fields: Sequence[str] = ("ontology_name", "spec", "labelbox_conn_id")
     template_fields_renderers = {"spec": "json"}
-    ui_color = "#e8e0ff"
 
     def __init__(
         self,
@@ -41,33 +42,29 @@ class LabelboxCreateOntologyOperator(BaseOperator):
         ontology_name: str,
         spec: Mapping[str, Any] | str | ObjectStoragePath,
         create_new_version: bool = False,
-        labelbox_conn_id: str = "labelbox_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.ontology_name = ontology_name
         self.spec = spec
         self.create_new_version = create_new_version
-        self.labelbox_conn_id = labelbox_conn_id
 
     def execute(self, context: Context) -> str:
-        from airflow_mmc_provider.hooks.labelbox import LabelboxHook
         from airflow_mmc_provider.mmc.errors import ValidationError
         from airflow_mmc_provider.mmc.ontology import build_ontology
         from airflow_mmc_provider.operators._failures import fail_fast_on
 
         with fail_fast_on(ValidationError, OSError):
             normalized = build_ontology(self._load_spec())
-        client = LabelboxHook(self.labelbox_conn_id).get_conn()
         with fail_fast_on():
-            ontology = self._ensure(client, normalized)
+            ontology = self._ensure(self.client, normalized)
         return ontology.id
 
     def _load_spec(self) -> Any:
         if isinstance(self.spec, Mapping):
             return dict(self.spec)
         from airflow_mmc_provider.mmc.ontology import parse_ontology_spec
-        from airflow_mmc_provider.storage import as_storage_path
+        from airflow_mmc_provider.operators.storage import as_storage_path
 
         path = as_storage_path(self.spec)
         suffix = os.path.splitext(str(path))[1].lower()

@@ -7,9 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator, BaseOperatorLink, XCom
 
+from airflow_mmc_provider.operators.base import LabelboxBaseOperator
+
 if TYPE_CHECKING:
     from airflow.sdk import Context
     from airflow.sdk.types import TaskInstanceKey
+
+    from airflow_mmc_provider.client import LabelboxClient
 
 PROJECT_URL_KEY = "project_url"
 
@@ -23,7 +27,7 @@ class LabelboxProjectLink(BaseOperatorLink):
         return XCom.get_value(key=PROJECT_URL_KEY, ti_key=ti_key) or ""
 
 
-class LabelboxCreateProjectOperator(BaseOperator):
+class LabelboxCreateProjectOperator(LabelboxBaseOperator):
     """Ensure an offline (or live) multimodal chat evaluation project exists, with its ontology.
 
     Idempotent by name; returns the project id. An existing project of the same name that is not
@@ -38,7 +42,6 @@ class LabelboxCreateProjectOperator(BaseOperator):
 
     template_fields: Sequence[str] = ("project_name", "ontology_id", "description", "labelbox_conn_id")
     operator_extra_links = (LabelboxProjectLink(),)
-    ui_color = "#e8e0ff"
 
     def __init__(
         self,
@@ -47,7 +50,6 @@ class LabelboxCreateProjectOperator(BaseOperator):
         ontology_id: str | None = None,
         live: bool = False,
         description: str | None = None,
-        labelbox_conn_id: str = "labelbox_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -55,13 +57,11 @@ class LabelboxCreateProjectOperator(BaseOperator):
         self.ontology_id = ontology_id
         self.live = live
         self.description = description
-        self.labelbox_conn_id = labelbox_conn_id
 
     def execute(self, context: Context) -> str:
-        from airflow_mmc_provider.hooks.labelbox import LabelboxHook
         from airflow_mmc_provider.operators._failures import fail_fast_on
 
-        client = LabelboxHook(self.labelbox_conn_id).get_conn()
+        client = self.client
         with fail_fast_on():
             project, created = client.projects.get_or_create_model_chat_evaluation(
                 self.project_name, live=self.live, description=self.description
@@ -77,7 +77,7 @@ class LabelboxCreateProjectOperator(BaseOperator):
             url,
         )
         if self.ontology_id:
-            self._connect(client, project.id)
+            self._connect(client, project.id, self.ontology_id)
         return project.id
 
     def _check_kind(self, editor_task_type: str | None, project_id: str) -> None:
@@ -88,12 +88,12 @@ class LabelboxCreateProjectOperator(BaseOperator):
                 f"project, not {expected}; choose another project name"
             )
 
-    def _connect(self, client: Any, project_id: str) -> None:
+    def _connect(self, client: LabelboxClient, project_id: str, ontology_id: str) -> None:
         current = client.projects.ontology_id(project_id)
-        if current and current != self.ontology_id:
+        if current and current != ontology_id:
             raise AirflowFailException(
                 f"Labelbox project {self.project_name!r} ({project_id}) already uses ontology {current}, not "
-                f"{self.ontology_id}; use a new project name for a new ontology"
+                f"{ontology_id}; use a new project name for a new ontology"
             )
-        if client.projects.connect_ontology(project_id, self.ontology_id):
-            self.log.info("Connected ontology %s to project %s", self.ontology_id, project_id)
+        if client.projects.connect_ontology(project_id, ontology_id):
+            self.log.info("Connected ontology %s to project %s", ontology_id, project_id)

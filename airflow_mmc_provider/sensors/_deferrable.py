@@ -2,7 +2,8 @@
 
 Poke once; if not done and `deferrable`, hand the wait to a trigger whose wall-clock deadline is
 the sensor's `timeout`, so the task holds no worker slot. On resume a `timeout` event becomes
-`AirflowSensorTimeout` (or a skip with `soft_fail`), `failed`/`error` fail the task.
+`AirflowSensorTimeout` (or a skip with `soft_fail`), `failed`/`error` fail the task. The
+connection (`hook`, `client`) is the operators' own (`operators.base.LabelboxConnected`).
 """
 
 from __future__ import annotations
@@ -18,27 +19,29 @@ from airflow.providers.common.compat.sdk import (
     PokeReturnValue,
 )
 
+from airflow_mmc_provider.operators.base import DEFAULT_CONN_ID, DEFERRABLE, LabelboxConnected
+
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_mmc_provider.client import LabelboxClient
     from airflow_mmc_provider.triggers.base import LabelboxPollTrigger
 
 
-class LabelboxDeferrableSensor(BaseSensorOperator):
-    """Base class: subclasses give `poke` and `trigger(end_time)`, and `result(event)`."""
+class LabelboxDeferrableSensor(LabelboxConnected, BaseSensorOperator):
+    """Base class: subclasses give `poke` and `trigger(end_time)`, and `result(event)`.
+
+    :param deferrable: wait in the triggerer instead of poking from a worker.
+    :param labelbox_conn_id: the Labelbox connection (templated).
+    """
+
+    ui_color = "#e8e0ff"
 
     def __init__(
-        self, *, deferrable: bool, labelbox_conn_id: str = "labelbox_default", **kwargs: Any
+        self, *, deferrable: bool = DEFERRABLE, labelbox_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
         self.deferrable = deferrable
         self.labelbox_conn_id = labelbox_conn_id
-
-    def client(self) -> LabelboxClient:
-        from airflow_mmc_provider.hooks.labelbox import LabelboxHook
-
-        return LabelboxHook(self.labelbox_conn_id).get_conn()
 
     def trigger(self, end_time: float) -> LabelboxPollTrigger:
         """The trigger that waits in the triggerer; every Labelbox sensor defines its own."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowFailException, PokeReturnValue, conf
+from airflow.providers.common.compat.sdk import AirflowFailException, PokeReturnValue
 
 from airflow_mmc_provider.sensors._deferrable import LabelboxDeferrableSensor
 
@@ -24,20 +24,13 @@ class LabelboxExportSensor(LabelboxDeferrableSensor):
     """
 
     template_fields: Sequence[str] = ("export_task_id", "labelbox_conn_id")
-    ui_color = "#e8e0ff"
 
-    def __init__(
-        self,
-        *,
-        export_task_id: str,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(deferrable=deferrable, **kwargs)
+    def __init__(self, *, export_task_id: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.export_task_id = export_task_id
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
-        task = self.client().tasks.get(self.export_task_id)
+        task = self.client.tasks.get(self.export_task_id)
         self.log.info("Labelbox export %s is %s", self.export_task_id, task.status)
         if not task.is_terminal:
             return False
@@ -63,7 +56,7 @@ class LabelboxExportSensor(LabelboxDeferrableSensor):
     def _sizes(self) -> dict[str, Any]:
         from airflow_mmc_provider.client.exports import ERRORS, RESULT
 
-        exports = self.client().exports
+        exports = self.client.exports
         sizes: dict[str, Any] = {"export_task_id": self.export_task_id}
         for stream in (RESULT, ERRORS):
             header = exports.header(self.export_task_id, stream)

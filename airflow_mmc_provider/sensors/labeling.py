@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import PokeReturnValue, conf
+from airflow.providers.common.compat.sdk import PokeReturnValue
 
 from airflow_mmc_provider.sensors._deferrable import LabelboxDeferrableSensor
 
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_mmc_provider.triggers.base import LabelboxPollTrigger
+    from airflow_mmc_provider.triggers.progress import LabelingGoal
 
 
 class LabelboxLabelingProgressSensor(LabelboxDeferrableSensor):
@@ -25,7 +26,6 @@ class LabelboxLabelingProgressSensor(LabelboxDeferrableSensor):
     """
 
     template_fields: Sequence[str] = ("project_id", "batch_ids", "min_share", "labelbox_conn_id")
-    ui_color = "#e8e0ff"
 
     def __init__(
         self,
@@ -34,32 +34,30 @@ class LabelboxLabelingProgressSensor(LabelboxDeferrableSensor):
         batch_ids: list[str] | str | None = None,
         min_share: float | str = 1.0,
         include_skipped: bool = False,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
-        super().__init__(deferrable=deferrable, **kwargs)
+        super().__init__(**kwargs)
         self.project_id = project_id
         self.batch_ids = batch_ids
         self.min_share = min_share
         self.include_skipped = include_skipped
 
-    def _batch_ids(self) -> list[str] | None:
-        if self.batch_ids is None:
-            return None
-        return [self.batch_ids] if isinstance(self.batch_ids, str) else [str(b) for b in self.batch_ids]
+    def _goal(self) -> LabelingGoal:
+        """The rendered arguments as the goal (templated values arrive as strings)."""
+        from airflow_mmc_provider.triggers.progress import LabelingGoal
 
-    def _min_share(self) -> float:
         share = float(self.min_share)
         if not 0 < share <= 1:
             raise ValueError(f"min_share must be a share in (0, 1], got {self.min_share!r}")
-        return share
+        batch_ids = self.batch_ids
+        if batch_ids is not None:
+            batch_ids = [batch_ids] if isinstance(batch_ids, str) else [str(b) for b in batch_ids]
+        return LabelingGoal(self.project_id, batch_ids, share, self.include_skipped)
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         from airflow_mmc_provider.triggers.progress import labeling_progress
 
-        poll = labeling_progress(
-            self.client(), self.project_id, self._batch_ids(), self._min_share(), self.include_skipped
-        )
+        poll = labeling_progress(self.client, self._goal())
         self.log.info("%s", poll.message)
         return PokeReturnValue(is_done=poll.done, xcom_value={"counts": poll.payload["counts"]})
 
@@ -67,10 +65,7 @@ class LabelboxLabelingProgressSensor(LabelboxDeferrableSensor):
         from airflow_mmc_provider.triggers.progress import LabelboxLabelingProgressTrigger
 
         return LabelboxLabelingProgressTrigger(
-            project_id=self.project_id,
-            batch_ids=self._batch_ids(),
-            min_share=self._min_share(),
-            include_skipped=self.include_skipped,
+            **self._goal()._asdict(),
             labelbox_conn_id=self.labelbox_conn_id,
             end_time=end_time,
             poll_interval=float(self.poke_interval),

@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -32,7 +32,13 @@ class Poll:
 
 
 class LabelboxPollTrigger(BaseTrigger):
-    """Base class: poll `check` until it says done, or until `end_time` (epoch seconds)."""
+    """Base class: poll `check` until it says done, or until `end_time` (epoch seconds).
+
+    A subclass names its own constructor arguments in `own_fields`; they go, as attributes of
+    the same names, into its `serialize()` payload and into every event it yields.
+    """
+
+    own_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -51,9 +57,9 @@ class LabelboxPollTrigger(BaseTrigger):
     def check(self, client: LabelboxClient) -> Poll:
         """Look once (runs in a worker thread, so the synchronous client is fine here)."""
 
-    @abc.abstractmethod
     def own_kwargs(self) -> dict[str, Any]:
         """The subclass's constructor arguments, as plain JSON."""
+        return {name: getattr(self, name) for name in self.own_fields}
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         kwargs = {

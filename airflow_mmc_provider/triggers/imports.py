@@ -14,18 +14,13 @@ class LabelboxImportTrigger(LabelboxPollTrigger):
     """Done when all named imports are terminal; failed if any of them FAILED or is gone (an
     import the operator started cannot come back, so waiting for it to the deadline is pointless)."""
 
+    own_fields = ("project_id", "import_names", "import_kind")
+
     def __init__(self, project_id: str, import_names: list[str], import_kind: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.project_id = project_id
         self.import_names = list(import_names)
         self.import_kind = import_kind
-
-    def own_kwargs(self) -> dict[str, Any]:
-        return {
-            "project_id": self.project_id,
-            "import_names": self.import_names,
-            "import_kind": self.import_kind,
-        }
 
     def check(self, client: LabelboxClient) -> Poll:
         states: dict[str, str] = {}

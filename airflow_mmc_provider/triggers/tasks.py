@@ -13,12 +13,11 @@ if TYPE_CHECKING:
 class LabelboxTaskTrigger(LabelboxPollTrigger):
     """Done when the task is COMPLETE (success) or FAILED/CANCELED (failed)."""
 
+    own_fields = ("labelbox_task_id",)
+
     def __init__(self, labelbox_task_id: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.labelbox_task_id = labelbox_task_id
-
-    def own_kwargs(self) -> dict[str, Any]:
-        return {"labelbox_task_id": self.labelbox_task_id}
 
     def check(self, client: LabelboxClient) -> Poll:
         task = client.tasks.get(self.labelbox_task_id)

@@ -6,25 +6,13 @@ import pytest
 
 from airflow_mmc_provider.client import LabelboxClient, NotFoundError, RetryPolicy
 from airflow_mmc_provider.client.errors import AuthenticationError, NetworkError
+from tests.client.rows import chat_row
 
-MMC = "application/vnd.labelbox.conversational.model-chat-evaluation"
 FAST_RETRY = RetryPolicy(max_attempts=10, initial_wait=0.05, max_wait=0.2, deadline=30)
 
 
 def row(key: str, text: str = "Hello") -> dict:
-    return {
-        "global_key": key,
-        "external_id": f"ext-{key}",
-        "row_data": {
-            "type": MMC,
-            "version": 2,
-            "actors": {"u": {"role": "human", "metadata": {"name": "User"}}},
-            "messages": {
-                "m": {"actorId": "u", "content": [{"type": "text", "content": text}], "childMessageIds": []}
-            },
-            "rootMessageIds": ["m"],
-        },
-    }
+    return chat_row(key, text, external_id=f"ext-{key}")
 
 
 @pytest.fixture

@@ -26,6 +26,15 @@ from airflow_mmc_provider.client.transport import RetryPolicy, Transport
 URL = "https://lb.test/graphql"
 
 
+def chunk_answer(start: int, end: int) -> dict:
+    """The service's location of the chunk of bytes start..end (its file URL names the range)."""
+    return {
+        "offsets": {"start": start, "end": end},
+        "lines": {"start": 0, "end": 0},
+        "file": f"https://f.test/{start}-{end}",
+    }
+
+
 def test_every_filter_is_serialised_like_the_sdk():
     items = search_query(
         {
@@ -154,13 +163,7 @@ def serve_stream(
             on_lookup(offset)
             size = chunk_size(offset) if callable(chunk_size) else chunk_size
             end = min(len(STREAM), offset + size) - 1
-            answers.append(
-                {
-                    "offsets": {"start": offset, "end": end},
-                    "lines": {"start": 0, "end": 0},
-                    "file": f"https://f.test/{offset}-{end}",
-                }
-            )
+            answers.append(chunk_answer(offset, end))
         return {"data": {"task": located(body["variables"], answers)}}
 
     def chunk(request, context):
@@ -468,13 +471,7 @@ def test_a_service_that_only_serves_its_own_boundaries_costs_no_retries(requests
                 }
                 return {"data": None, "errors": [error]}
             start, end = boundaries[index], ends[index]
-            answers.append(
-                {
-                    "offsets": {"start": start, "end": end},
-                    "lines": {"start": 0, "end": 0},
-                    "file": f"https://f.test/{start}-{end}",
-                }
-            )
+            answers.append(chunk_answer(start, end))
         return {"data": {"task": located(body["variables"], answers)}}
 
     def chunk(request, context):

@@ -13,23 +13,11 @@ from airflow_mmc_provider.client import LabelboxClient
 from airflow_mmc_provider.operators.data_rows import LabelboxUploadDataRowsOperator
 from airflow_mmc_provider.operators.datasets import LabelboxCreateDatasetOperator
 from airflow_mmc_provider.triggers.tasks import LabelboxTaskTrigger
-
-MMC = "application/vnd.labelbox.conversational.model-chat-evaluation"
+from tests.client.rows import chat_row
 
 
 def row(key: str, text: str = "Hello") -> dict:
-    return {
-        "global_key": key,
-        "row_data": {
-            "type": MMC,
-            "version": 2,
-            "actors": {"u": {"role": "human", "metadata": {"name": "User"}}},
-            "messages": {
-                "m": {"actorId": "u", "content": [{"type": "text", "content": text}], "childMessageIds": []}
-            },
-            "rootMessageIds": ["m"],
-        },
-    }
+    return chat_row(key, text)
 
 
 def make_dataset(conn_id: str, name: str) -> str:

@@ -14,28 +14,13 @@ from airflow_mmc_provider.client.exports import Exports
 from airflow_mmc_provider.emulator.testing import run_emulator
 from airflow_mmc_provider.operators.exports import LabelboxExportOperator, LabelboxStartExportOperator
 from airflow_mmc_provider.sensors.exports import LabelboxExportSensor
+from tests.client.rows import chat_row
 
 KEY = "export-test-key-0123456789"
-MMC = "application/vnd.labelbox.conversational.model-chat-evaluation"
 
 
 def row(key: str) -> dict:
-    return {
-        "global_key": key,
-        "row_data": {
-            "type": MMC,
-            "version": 2,
-            "actors": {"u": {"role": "human", "metadata": {"name": "User"}}},
-            "messages": {
-                "m": {
-                    "actorId": "u",
-                    "content": [{"type": "text", "content": key * 3}],
-                    "childMessageIds": [],
-                }
-            },
-            "rootMessageIds": ["m"],
-        },
-    }
+    return chat_row(key, key * 3)
 
 
 @pytest.fixture(scope="module")
@@ -129,9 +114,8 @@ def test_a_download_that_keeps_failing_leaves_no_file(small_chunks, conn, tmp_pa
         poll_interval=0.1,
         labelbox_conn_id=conn,
     )
-    op_client = op._client()
+    op_client = op.client  # built once per operator: the task uses this very client
     op_client.exports = Exports(op_client.transport, chunk_attempts=2, sleep=lambda s: None)
-    op._client = lambda: op_client  # type: ignore[method-assign]
     op_client.transport.retry = type(op_client.transport.retry)(max_attempts=1)
     with pytest.raises(Exception, match="could not download export"):
         op.execute({"ti": FakeTI()})
