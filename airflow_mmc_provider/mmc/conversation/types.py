@@ -164,6 +164,7 @@ class MessageView(msgspec.Struct, gc=False, rename="camel"):
 class DocumentView(msgspec.Struct, gc=False, rename="camel"):
     """Any row_data v2 document as a reader sees it (see the section comment)."""
 
+    type: str | None = None
     actors: dict[str, ActorView] | None = None
     messages: dict[str, MessageView] | None = None
     root_message_ids: tuple[str, ...] | None = None
