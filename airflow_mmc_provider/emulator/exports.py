@@ -51,10 +51,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from airflow_mmc_provider.emulator.errors import InvalidInputError
-from airflow_mmc_provider.emulator.labels import OntologyView, Renderer, model_config_ids, read_document
+from airflow_mmc_provider.emulator.labels import OntologyView, Renderer, model_config_ids
 from airflow_mmc_provider.emulator.metadata import SchemaIndex
 from airflow_mmc_provider.emulator.models import COMPLETE, Store, Task
 from airflow_mmc_provider.emulator.workflow import DONE, IN_REVIEW, IN_REWORK, SKIPPED, TO_LABEL
+from airflow_mmc_provider.mmc.conversation.document import document_view
 from airflow_mmc_provider.mmc.conversation.types import DocumentView
 from airflow_mmc_provider.mmc.export import wire
 
@@ -336,7 +337,7 @@ class LineBuilder:
 
     def line(self, row: sqlite3.Row) -> wire.Line:
         params = self.params
-        document = read_document(row["row_data"])
+        document = document_view(row["row_data"])
         data_row = wire.DataRow(
             id=row["id"],
             global_key=row["global_key"],

@@ -29,8 +29,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-import msgspec
-
 from airflow_mmc_provider.mmc.conversation.types import DocumentView
 from airflow_mmc_provider.mmc.export import wire
 
@@ -235,14 +233,3 @@ def model_config_ids(document: DocumentView | None) -> dict[str, str]:
         if config_id is not None:
             found[message_id] = config_id
     return found
-
-
-_document_decoder = msgspec.json.Decoder(DocumentView)
-
-
-def read_document(row_data: str) -> DocumentView | None:
-    """The row's conversation, None when its row_data is not a v2 document (text, a URL, ...)."""
-    try:
-        return _document_decoder.decode(row_data)
-    except msgspec.DecodeError:
-        return None

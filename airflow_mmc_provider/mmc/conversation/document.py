@@ -27,6 +27,7 @@ from airflow_mmc_provider.mmc.conversation.types import (
     ActorMetadata,
     ContentPart,
     ConversationDocument,
+    DocumentView,
     FileContent,
     Message,
     ResponseRef,
@@ -49,10 +50,22 @@ __all__ = [
     "check_size",
     "document_issues",
     "document_response_refs",
+    "document_view",
     "encoded_chars",
     "to_row_data",
     "validate_document",
 ]
+
+
+_view_decoder = msgspec.json.Decoder(DocumentView)
+
+
+def document_view(row_data: str | bytes) -> DocumentView | None:
+    """A stored row_data as a reader sees it, None when it is not a v2 document (text, a URL, ...)."""
+    try:
+        return _view_decoder.decode(row_data)
+    except msgspec.DecodeError:
+        return None
 
 
 def to_row_data(document: ConversationDocument) -> dict[str, Any]:
