@@ -155,9 +155,7 @@ class LabelBuilder:
             )
 
     def _ranking(self, obj: wire.ToolObject, name: str, field: str) -> str:
-        data = obj.ranked_messages
-        if not isinstance(data, wire.RankedMessages):
-            raise Problem(f"{field}.ranked_messages", "a MessageRanking without `ranked_messages`")
+        data = _required(obj.ranked_messages, wire.RankedMessages, field, "ranked_messages", RANKING)
         conv = self.conversation
         parent = data.parent_message_id
         ranked: list[RankedResponse] = []
@@ -188,27 +186,30 @@ class LabelBuilder:
         return parent
 
     def _single(self, obj: wire.ToolObject, name: str, field: str) -> str:
-        data = obj.selected_message
-        if not isinstance(data, wire.SelectedMessage):
-            raise Problem(f"{field}.selected_message", "a MessageSingleSelection without `selected_message`")
-        conv = self.conversation
+        data = _required(
+            obj.selected_message, wire.SelectedMessage, field, "selected_message", SINGLE_SELECTION
+        )
         parent = data.parent_message_id
-        selected = conv.response(parent, data)
-        alternatives = tuple(r for r in conv.responses(parent) if r.message_id != data.message_id)
-        self.single.append(SingleSelection(name, parent, selected, alternatives))
+        selected, alternatives = self._split(parent, (data,))
+        self.single.append(SingleSelection(name, parent, selected[0], alternatives))
         return parent
 
     def _multi(self, obj: wire.ToolObject, name: str, field: str) -> str:
-        data = obj.selected_messages
-        if not isinstance(data, wire.SelectedMessages):
-            raise Problem(f"{field}.selected_messages", "a MessageMultiSelection without `selected_messages`")
-        conv = self.conversation
+        data = _required(
+            obj.selected_messages, wire.SelectedMessages, field, "selected_messages", MULTI_SELECTION
+        )
         parent = data.parent_message_id
-        selected = tuple(conv.response(parent, ref) for ref in data.messages)
-        chosen = {r.message_id for r in selected}
-        unselected = tuple(r for r in conv.responses(parent) if r.message_id not in chosen)
+        selected, unselected = self._split(parent, data.messages)
         self.multi.append(MultiSelection(name, parent, selected, unselected))
         return parent
+
+    def _split(
+        self, parent: str, refs: tuple[wire.ExportMessage, ...]
+    ) -> tuple[tuple[Response, ...], tuple[Response, ...]]:
+        """The selected responses to `parent`, and its other model responses in display order."""
+        selected = tuple(self.conversation.response(parent, ref) for ref in refs)
+        chosen = {r.message_id for r in selected}
+        return selected, tuple(r for r in self.conversation.responses(parent) if r.message_id not in chosen)
 
     def add_classification(
         self,
@@ -282,3 +283,10 @@ def _first(kind: type[_T], plain: Any, conversational: Any) -> _T | None:
     if isinstance(plain, kind):
         return plain
     return conversational if isinstance(conversational, kind) else None
+
+
+def _required(value: object, kind: type[_T], field: str, name: str, annotation_kind: str) -> _T:
+    """A message tool's payload, or the `Problem` of a tool without it."""
+    if not isinstance(value, kind):
+        raise Problem(f"{field}.{name}", f"a {annotation_kind} without `{name}`")
+    return value
