@@ -27,7 +27,10 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, cast
+
+import msgspec
 
 from airflow_mmc_provider.mmc.conversation.types import DocumentView
 from airflow_mmc_provider.mmc.export import wire
@@ -158,19 +161,19 @@ class Renderer:
             rendered.selected_messages = wire.SelectedMessages(messages=messages, parent_message_id=parent)
         else:
             ranked = tuple(
-                wire.ExportMessage(**self._message(m), order=m.get("order"))
+                wire.ExportMessage(**self._message(m))
                 for m in sorted(data.get("rankedMessages") or [], key=lambda m: m.get("order") or 0)
             )
             rendered.ranked_messages = wire.RankedMessages(ranked_messages=ranked, parent_message_id=parent)
         return rendered
 
     def _message(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        """The fields of an export message item from an import one (its config id from the row)."""
-        return {
-            "message_id": item.get("messageId"),
-            "model_config_name": item.get("modelConfigName"),
-            "model_config_id": self.config_ids.get(str(item.get("messageId"))) or None,
-        }
+        """The fields of an export message item from an import one, field by field of the one
+        definition (`wire.ExportMessage`, the import's item in snake case), so a field added there is
+        carried; the model config id comes from the row's actor."""
+        fields = {name: item.get(camel) for name, camel in _message_fields(wire.ExportMessage)}
+        fields["model_config_id"] = self.config_ids.get(str(item.get("messageId"))) or None
+        return fields
 
     def _classification(
         self,
@@ -219,6 +222,22 @@ class Renderer:
                 if isinstance(c, Mapping)
             ),
         )
+
+
+@lru_cache(maxsize=8)
+def _message_fields(kind: type[msgspec.Struct]) -> tuple[tuple[str, str], ...]:
+    """(export name, import name) of each field of an export message item but its config id."""
+    return tuple(
+        (f.name, _camel(f.name)) for f in msgspec.structs.fields(kind) if f.name not in _NOT_IMPORTED
+    )
+
+
+_NOT_IMPORTED = frozenset({"model_config_id", "parent_message_id"})
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def model_config_ids(document: DocumentView | None) -> dict[str, str]:

@@ -93,6 +93,7 @@ __all__ = [
     "Response",
     "RowDataLoader",
     "SingleSelection",
+    "decode_line",
     "iter_chunk_rows",
     "iter_labels",
     "iter_rows",
@@ -305,6 +306,12 @@ def _normalize_projects(project_ids: str | Iterable[str] | None) -> frozenset[st
     if isinstance(project_ids, str):
         return frozenset((project_ids,))
     return frozenset(project_ids)
+
+
+def decode_line(line: bytes | str) -> wire.Line:
+    """One export line as the `wire` Structs the reader decodes (every field, also those no record
+    carries); raises `msgspec.DecodeError` on a malformed line."""
+    return _line_decoder.decode(line)
 
 
 def parse_line(
