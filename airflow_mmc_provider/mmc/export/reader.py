@@ -63,6 +63,7 @@ from collections.abc import Collection, Iterable, Iterator
 from typing import Any, TypeVar
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from airflow_mmc_provider.mmc.conversation.types import DocumentView
 from airflow_mmc_provider.mmc.errors import ValidationIssue
@@ -102,11 +103,74 @@ __all__ = [
 ]
 
 
-class _LineWithoutRowData(wire.Line, kw_only=True):
+# The reader's view of a line: the `wire` Structs, with the parts no record needs kept undecoded
+# (`msgspec.Raw`: scanned, not turned into objects). The subclasses redefine only those fields, in
+# place, so every other field (and any field added to `wire`) is read as `wire` declares it; an
+# instance is still an instance of its `wire` class. `decode_line` decodes every field.
+
+
+class _DataRow(wire.DataRow, kw_only=True):
+    details: msgspec.Raw | UnsetType = UNSET  # type: ignore[assignment]
+
+
+class _ProjectDetails(wire.ProjectDetails, kw_only=True):
+    workflow_history: msgspec.Raw | UnsetType = UNSET  # type: ignore[assignment]
+
+
+class _TextAnswer(wire.TextAnswer, kw_only=True):
+    classifications: tuple[_Classification, ...] | None = None
+
+
+class _Answer(wire.Answer, kw_only=True):
+    feature_id: msgspec.Raw | UnsetType = UNSET  # type: ignore[assignment]
+    classifications: tuple[_Classification, ...] | None = None
+
+
+class _Classification(wire.Classification, kw_only=True):
+    feature_id: msgspec.Raw | UnsetType = UNSET  # type: ignore[assignment]
+    text_answer: _TextAnswer | UnsetType | None = UNSET
+    checklist_answers: tuple[_Answer, ...] | UnsetType | None = UNSET
+    radio_answer: _Answer | UnsetType | None = UNSET
+    conversational_text_answer: _TextAnswer | UnsetType | None = UNSET
+    conversational_checklist_answers: tuple[_Answer, ...] | UnsetType | None = UNSET
+    conversational_radio_answer: _Answer | UnsetType | None = UNSET
+
+
+class _ToolObject(wire.ToolObject, kw_only=True):
+    feature_id: msgspec.Raw | UnsetType = UNSET  # type: ignore[assignment]
+    classifications: tuple[_Classification, ...] | None = None
+
+
+class _Annotations(wire.Annotations, kw_only=True):
+    objects: tuple[_ToolObject, ...] | None = None
+    classifications: tuple[_Classification, ...] | None = None
+
+
+class _Label(wire.Label, kw_only=True):
+    performance_details: msgspec.Raw | UnsetType = UNSET  # type: ignore[assignment]
+    annotations: _Annotations | None = None
+
+
+class _Project(wire.Project, kw_only=True):
+    labels: tuple[_Label, ...] | None = None
+    project_details: _ProjectDetails | UnsetType | None = UNSET
+
+
+class _Line(wire.Line, kw_only=True):
+    data_row: _DataRow
+    media_attributes: msgspec.Raw | UnsetType = UNSET  # type: ignore[assignment]
+    attachments: msgspec.Raw | UnsetType = UNSET  # type: ignore[assignment]
+    metadata_fields: msgspec.Raw | UnsetType = UNSET  # type: ignore[assignment]
+    embeddings: msgspec.Raw | UnsetType = UNSET  # type: ignore[assignment]
+    projects: dict[str, _Project] | None = None  # type: ignore[assignment]
+
+
+class _LineWithoutRowData(_Line, kw_only=True):
     data_row: wire.DataRowIds  # type: ignore[assignment]
 
 
-_line_decoder = wire.line_decoder()
+_line_decoder = wire.line_decoder(_Line)
+_full_line_decoder = wire.line_decoder()
 _line_without_row_data_decoder = msgspec.json.Decoder(_LineWithoutRowData)
 _document_decoder = msgspec.json.Decoder(DocumentView)
 
@@ -275,8 +339,8 @@ def _without_row_data(line: bytes | str, error: msgspec.DecodeError) -> tuple[wi
         raise error
     rest = _line_without_row_data_decoder.decode(line)
     row = rest.data_row
-    data_row = wire.DataRow(id=row.id, global_key=row.global_key, external_id=row.external_id)
-    return wire.Line(data_row=data_row, projects=rest.projects), problem
+    data_row = _DataRow(id=row.id, global_key=row.global_key, external_id=row.external_id)
+    return _Line(data_row=data_row, projects=rest.projects), problem
 
 
 def _field_of(exc: msgspec.DecodeError) -> tuple[str, str]:
@@ -311,7 +375,7 @@ def _normalize_projects(project_ids: str | Iterable[str] | None) -> frozenset[st
 def decode_line(line: bytes | str) -> wire.Line:
     """One export line as the `wire` Structs the reader decodes (every field, also those no record
     carries); raises `msgspec.DecodeError` on a malformed line."""
-    return _line_decoder.decode(line)
+    return _full_line_decoder.decode(line)
 
 
 def parse_line(
