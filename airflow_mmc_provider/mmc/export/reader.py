@@ -63,7 +63,6 @@ from collections.abc import Collection, Iterable, Iterator
 from typing import Any, TypeVar
 
 import msgspec
-from msgspec import UNSET, UnsetType
 
 from airflow_mmc_provider.mmc.conversation.types import DocumentView
 from airflow_mmc_provider.mmc.errors import ValidationIssue
@@ -80,6 +79,15 @@ from airflow_mmc_provider.mmc.export.records import (
     Response,
     RowDataLoader,
     SingleSelection,
+)
+from airflow_mmc_provider.mmc.export.view import (
+    DataRowView,
+    LineView,
+    decode_document,
+    full_decoder,
+    ids_decoder,
+    unreadable_document,
+    view_decoder,
 )
 
 __all__ = [
@@ -101,120 +109,6 @@ __all__ = [
     "parse_line",
     "split_lines",
 ]
-
-
-# The reader's view of a line: the `wire` Structs, with the parts no record needs kept undecoded
-# (`msgspec.Raw`: scanned, not turned into objects). The subclasses redefine only those fields, in
-# place, so every other field (and any field added to `wire`) is read as `wire` declares it; an
-# instance is still an instance of its `wire` class. `decode_line` decodes every field.
-
-
-class _DataRow(wire.DataRow, kw_only=True):
-    details: msgspec.Raw | UnsetType = UNSET  # type: ignore[assignment]
-
-
-class _ProjectDetails(wire.ProjectDetails, kw_only=True):
-    workflow_history: msgspec.Raw | UnsetType = UNSET  # type: ignore[assignment]
-
-
-class _TextAnswer(wire.TextAnswer, kw_only=True):
-    classifications: tuple[_Classification, ...] | None = None
-
-
-class _Answer(wire.Answer, kw_only=True):
-    feature_id: msgspec.Raw | UnsetType = UNSET  # type: ignore[assignment]
-    classifications: tuple[_Classification, ...] | None = None
-
-
-class _Classification(wire.Classification, kw_only=True):
-    feature_id: msgspec.Raw | UnsetType = UNSET  # type: ignore[assignment]
-    text_answer: _TextAnswer | UnsetType | None = UNSET
-    checklist_answers: tuple[_Answer, ...] | UnsetType | None = UNSET
-    radio_answer: _Answer | UnsetType | None = UNSET
-    conversational_text_answer: _TextAnswer | UnsetType | None = UNSET
-    conversational_checklist_answers: tuple[_Answer, ...] | UnsetType | None = UNSET
-    conversational_radio_answer: _Answer | UnsetType | None = UNSET
-
-
-class _ToolObject(wire.ToolObject, kw_only=True):
-    feature_id: msgspec.Raw | UnsetType = UNSET  # type: ignore[assignment]
-    classifications: tuple[_Classification, ...] | None = None
-
-
-class _Annotations(wire.Annotations, kw_only=True):
-    objects: tuple[_ToolObject, ...] | None = None
-    classifications: tuple[_Classification, ...] | None = None
-
-
-class _Label(wire.Label, kw_only=True):
-    performance_details: msgspec.Raw | UnsetType = UNSET  # type: ignore[assignment]
-    annotations: _Annotations | None = None
-
-
-class _Project(wire.Project, kw_only=True):
-    labels: tuple[_Label, ...] | None = None
-    project_details: _ProjectDetails | UnsetType | None = UNSET
-
-
-class _Line(wire.Line, kw_only=True):
-    data_row: _DataRow
-    media_attributes: msgspec.Raw | UnsetType = UNSET  # type: ignore[assignment]
-    attachments: msgspec.Raw | UnsetType = UNSET  # type: ignore[assignment]
-    metadata_fields: msgspec.Raw | UnsetType = UNSET  # type: ignore[assignment]
-    embeddings: msgspec.Raw | UnsetType = UNSET  # type: ignore[assignment]
-    projects: dict[str, _Project] | None = None  # type: ignore[assignment]
-
-
-class _LineWithoutRowData(_Line, kw_only=True):
-    data_row: wire.DataRowIds  # type: ignore[assignment]
-
-
-_line_decoder = wire.line_decoder(_Line)
-_full_line_decoder = wire.line_decoder()
-_line_without_row_data_decoder = msgspec.json.Decoder(_LineWithoutRowData)
-_document_decoder = msgspec.json.Decoder(DocumentView)
-
-
-def _decode_document(
-    row_data: str | DocumentView | None, loader: RowDataLoader | None
-) -> DocumentView | None:
-    """The conversation of a row: row_data as decoded with the line, or loaded from its URL."""
-    if type(row_data) is str and row_data.startswith("{"):  # the usual v2 document, without a call
-        try:
-            return _document_decoder.decode(row_data)
-        except msgspec.DecodeError as exc:
-            raise _unreadable_document(str(exc)) from None
-    if row_data is None or isinstance(row_data, DocumentView):
-        return row_data
-    stripped = row_data.lstrip()
-    if stripped.startswith("{"):
-        return _decode_document_text(stripped)
-    if loader is None or not stripped:
-        return None
-    loaded = loader(row_data)
-    if loaded is None:
-        return None
-    if isinstance(loaded, (bytes, bytearray, memoryview, str)):
-        return _decode_document_text(loaded)
-    try:
-        return msgspec.convert(loaded, DocumentView)
-    except msgspec.ValidationError as exc:
-        raise Problem("data_row.row_data", f"the loaded row_data is not a v2 conversation: {exc}") from None
-
-
-def _decode_document_text(text: str | bytes | bytearray | memoryview) -> DocumentView:
-    try:
-        return _document_decoder.decode(text)
-    except msgspec.DecodeError as exc:
-        raise _unreadable_document(str(exc)) from None
-
-
-def _unreadable_document(reason: str) -> Problem:
-    return Problem(
-        "data_row.row_data",
-        f"row_data is not a readable conversation (version 2: actors and messages maps): {reason}",
-        "export rows of a multimodal chat evaluation project; row_data must be the v2 document",
-    )
 
 
 _NO_DETAILS = wire.ProjectDetails()
@@ -250,7 +144,7 @@ def _build_rows(
     if row_data_problem is not None:
         raise row_data_problem
     data_row = line.data_row
-    document = _decode_document(data_row.row_data, loader)
+    document = decode_document(data_row.row_data, loader)
     has_conversation = document is not None
     rows: list[ExportRow] = []
     for project_id, project in selected:
@@ -334,13 +228,13 @@ def _without_row_data(line: bytes | str, error: msgspec.DecodeError) -> tuple[wi
     if field == "data_row.row_data":
         problem = Problem(field, "row_data is neither a JSON string nor an object")
     elif field.startswith("data_row.row_data."):
-        problem = _unreadable_document(f"{message} - at `$.{field.removeprefix('data_row.row_data.')}`")
+        problem = unreadable_document(f"{message} - at `$.{field.removeprefix('data_row.row_data.')}`")
     else:
         raise error
-    rest = _line_without_row_data_decoder.decode(line)
+    rest = ids_decoder.decode(line)
     row = rest.data_row
-    data_row = _DataRow(id=row.id, global_key=row.global_key, external_id=row.external_id)
-    return _Line(data_row=data_row, projects=rest.projects), problem
+    data_row = DataRowView(id=row.id, global_key=row.global_key, external_id=row.external_id)
+    return LineView(data_row=data_row, projects=rest.projects), problem
 
 
 def _field_of(exc: msgspec.DecodeError) -> tuple[str, str]:
@@ -375,7 +269,7 @@ def _normalize_projects(project_ids: str | Iterable[str] | None) -> frozenset[st
 def decode_line(line: bytes | str) -> wire.Line:
     """One export line as the `wire` Structs the reader decodes (every field, also those no record
     carries); raises `msgspec.DecodeError` on a malformed line."""
-    return _full_line_decoder.decode(line)
+    return full_decoder.decode(line)
 
 
 def parse_line(
@@ -391,7 +285,7 @@ def parse_line(
     counts = skipped if skipped is not None else {}
     try:
         try:
-            decoded, problem = _line_decoder.decode(line), None
+            decoded, problem = view_decoder.decode(line), None
         except msgspec.DecodeError as exc:
             decoded, problem = _without_row_data(line, exc)
         return _build_rows(decoded, line_number, projects, row_data_loader, counts, problem)
@@ -484,7 +378,7 @@ def _decode_block(data: bytes, start: int, end: int) -> tuple[int, list[wire.Lin
     lines = _object_lines(data, start, end)
     if lines:
         try:
-            decoded = _line_decoder.decode_lines(memoryview(data)[start:end])
+            decoded = view_decoder.decode_lines(memoryview(data)[start:end])
         except msgspec.DecodeError:
             pass
         else:
