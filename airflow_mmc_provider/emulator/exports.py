@@ -55,6 +55,9 @@ from airflow_mmc_provider.emulator.labels import OntologyView, Renderer, model_c
 from airflow_mmc_provider.emulator.metadata import SchemaIndex
 from airflow_mmc_provider.emulator.models import COMPLETE, Store, Task
 from airflow_mmc_provider.emulator.workflow import DONE, IN_REVIEW, IN_REWORK, SKIPPED, TO_LABEL
+from airflow_mmc_provider.mmc.conversation.document import document_view
+from airflow_mmc_provider.mmc.conversation.types import DocumentView
+from airflow_mmc_provider.mmc.export import wire
 
 TASK_TYPE = "export-data-rows"
 DEFAULT_TASK_NAME = "Export v2: project"
@@ -78,7 +81,6 @@ _TASK_NAMES = {
     IN_REVIEW: "Initial review task",
     IN_REWORK: "Rework (all rejected)",
 }
-_encoder = msgspec.json.Encoder()
 
 PARAMS = (
     "includeAttachments", "includeEmbeddings", "includeMetadata", "includeDataRowDetails",
@@ -241,8 +243,8 @@ class _StreamWriter:
         self.size = 0
         self.lines = 0
 
-    def write(self, line: Mapping[str, Any]) -> None:
-        data = _encoder.encode(line) + b"\n"
+    def write(self, line: msgspec.Struct) -> None:
+        data = wire.encoder.encode(line) + b"\n"
         self._file.write(data)
         self.size += len(data)
         self.lines += 1
@@ -271,10 +273,10 @@ def run_export_task(store: Store, task: Task) -> None:
             if not builder.selected(row, row_filter):
                 continue
             if (row["external_id"] or "").startswith(ERROR_MARKER):
+                error = f"Data row {row['id']} could not be exported"
                 writers[ERRORS].write(
-                    {"data_row_id": row["id"], "global_key": row["global_key"],
-                     "error": f"Data row {row['id']} could not be exported"}
-                )  # fmt: skip
+                    wire.ErrorLine(data_row_id=row["id"], global_key=row["global_key"], error=error)
+                )
                 continue
             writers[RESULT].write(builder.line(row))
     for name, writer in writers.items():
@@ -333,113 +335,122 @@ class LineBuilder:
                 return False
         return True
 
-    def line(self, row: sqlite3.Row) -> dict[str, Any]:
+    def line(self, row: sqlite3.Row) -> wire.Line:
         params = self.params
-        data_row: dict[str, Any] = {"id": row["id"], "global_key": row["global_key"], "external_id": row["external_id"],
-                                    "row_data": row["row_data"]}  # fmt: skip
+        document = document_view(row["row_data"])
+        data_row = wire.DataRow(
+            id=row["id"],
+            global_key=row["global_key"],
+            external_id=row["external_id"],
+            row_data=row["row_data"],
+        )
         if params.get("includeDataRowDetails"):
             activity = self.last_activity(row)
-            data_row["details"] = {
-                "dataset_id": row["dataset_id"],
-                "dataset_name": row["dataset_name"],
-                "created_at": _export_time(row["created_at"]),
-                "updated_at": _export_time(row["updated_at"]),
-                "last_activity_at": activity.isoformat(timespec="milliseconds") if activity else None,
-                "created_by": self.user_email,
-            }
-        line: dict[str, Any] = {
-            "data_row": data_row,
-            "media_attributes": media_attributes(row["row_data"], row["media_type"]),
-        }
+            data_row.details = wire.DataRowDetails(
+                dataset_id=row["dataset_id"],
+                dataset_name=row["dataset_name"],
+                created_at=_export_time(row["created_at"]),
+                updated_at=_export_time(row["updated_at"]),
+                last_activity_at=activity.isoformat(timespec="milliseconds") if activity else None,
+                created_by=self.user_email,
+            )
+        line = wire.Line(data_row=data_row, media_attributes=media_attributes(document, row["media_type"]))
         if params.get("includeAttachments"):
-            line["attachments"] = [{"type": a.get("type"), "value": a.get("value"), "name": a.get("name")}
-                                   for a in json.loads(row["attachments"])]  # fmt: skip
+            line.attachments = tuple(
+                wire.Attachment(type=a.get("type"), value=a.get("value"), name=a.get("name"))
+                for a in json.loads(row["attachments"])
+            )
         if params.get("includeMetadata"):
-            line["metadata_fields"] = self.metadata.export_fields(json.loads(row["metadata"]))
+            line.metadata_fields = tuple(self.metadata.export_fields(json.loads(row["metadata"])))
         if params.get("includeEmbeddings"):
-            line["embeddings"] = []
-        line["projects"] = {self.project_id: self.project_entry(row)}
+            line.embeddings = ()
+        line.projects = {self.project_id: self.project_entry(row, model_config_ids(document))}
         return line
 
-    def project_entry(self, row: sqlite3.Row) -> dict[str, Any]:
+    def project_entry(self, row: sqlite3.Row, config_ids: Mapping[str, str]) -> wire.Project:
         params = self.params
-        config_ids = model_config_ids(row["row_data"])
         labels = []
         for label in self.store.labels_of(self.project_id, row["id"]):
-            rendered: dict[str, Any] = {"label_kind": "Default", "version": "1.0.0", "id": label.id}
+            rendered = wire.Label(label_kind="Default", version="1.0.0", id=label.id)
             if params.get("includeLabelDetails"):
-                rendered["label_details"] = {
-                    "created_at": _export_time(label.created_at),
-                    "updated_at": _export_time(label.updated_at),
-                    "created_by": label.created_by,
-                    "content_last_updated_at": _export_time(label.updated_at),
-                    "reviews": [],
-                }
+                rendered.label_details = wire.LabelDetails(
+                    created_at=_export_time(label.created_at),
+                    updated_at=_export_time(label.updated_at),
+                    created_by=label.created_by,
+                    content_last_updated_at=_export_time(label.updated_at),
+                    reviews=(),
+                )
             if params.get("includePerformanceDetails"):
-                rendered["performance_details"] = {
-                    "seconds_to_create": round(label.seconds_to_create),
-                    "seconds_to_review": 0,
-                    "skipped": label.skipped,
-                }
-            rendered["annotations"] = Renderer(self.ontology, label.id, config_ids).annotations(
+                rendered.performance_details = wire.PerformanceDetails(
+                    seconds_to_create=round(label.seconds_to_create),
+                    seconds_to_review=0,
+                    skipped=label.skipped,
+                )
+            rendered.annotations = Renderer(self.ontology, label.id, config_ids).annotations(
                 label.annotations
             )
             labels.append(rendered)
-        entry: dict[str, Any] = {"name": self.project_name, "labels": labels}
+        entry = wire.Project(name=self.project_name, labels=tuple(labels))
         if params.get("includeProjectDetails"):
-            entry["project_details"] = self.project_details(row)
+            entry.project_details = self.project_details(row)
         return entry
 
-    def project_details(self, row: sqlite3.Row) -> dict[str, Any]:
+    def project_details(self, row: sqlite3.Row) -> wire.ProjectDetails:
         settings = json.loads(row["consensus_settings"]) if row["consensus_settings"] else None
         queue = self.queues.get(row["state"])
-        history = []
-        for move in reversed(self.store.workflow_history(self.project_id, row["id"])):
-            entry: dict[str, Any] = {"action": "Move", "created_at": _export_time(move["created_at"]),
-                                     "created_by": self.user_email}  # fmt: skip
-            previous = self.queues.get(move["from_state"]) if move["from_state"] else None
-            if previous is not None:
-                entry["previous_task_name"] = previous.name
-                entry["previous_task_id"] = previous.id
-            target = self.queues.get(move["to_state"])
-            entry["next_task_name"] = (
-                target.name if target else _TASK_NAMES.get(move["to_state"], move["to_state"])
-            )
-            if target is not None:
-                entry["next_task_id"] = target.id
-            history.append(entry)
+        history = [
+            self._move(move) for move in reversed(self.store.workflow_history(self.project_id, row["id"]))
+        ]
         first = self.queues.get(TO_LABEL)
         if first is not None:  # entering the labelling queue with the batch (the seed's oldest entry)
-            history.append({"action": "Move", "created_at": _export_time(row["added_at"]), "created_by": self.user_email,
-                            "next_task_name": first.name, "next_task_id": first.id})  # fmt: skip
-        return {
-            "ontology_id": self.ontology_id,
-            "task_id": queue.id if queue else None,
-            "task_name": queue.name if queue else None,
-            "batch_id": row["batch_id"],
-            "batch_name": row["batch_name"],
-            "workflow_status": _WORKFLOW_STATUS.get(row["state"], row["state"]),
-            "priority": row["priority"],
-            "consensus_expected_label_count": settings["numberOfLabels"] if settings else 1,
-            "workflow_history": history,
-        }
+            history.append(
+                wire.WorkflowMove(
+                    action="Move",
+                    created_at=_export_time(row["added_at"]),
+                    created_by=self.user_email,
+                    next_task_name=first.name,
+                    next_task_id=first.id,
+                )
+            )
+        return wire.ProjectDetails(
+            ontology_id=self.ontology_id,
+            task_id=queue.id if queue else None,
+            task_name=queue.name if queue else None,
+            batch_id=row["batch_id"],
+            batch_name=row["batch_name"],
+            workflow_status=_WORKFLOW_STATUS.get(row["state"], row["state"]),
+            priority=row["priority"],
+            consensus_expected_label_count=settings["numberOfLabels"] if settings else 1,
+            workflow_history=tuple(history),
+        )
+
+    def _move(self, move: sqlite3.Row) -> wire.WorkflowMove:
+        """One move of the row's workflow history (the queues it left and entered, when known)."""
+        entry = wire.WorkflowMove(
+            action="Move", created_at=_export_time(move["created_at"]), created_by=self.user_email
+        )
+        previous = self.queues.get(move["from_state"]) if move["from_state"] else None
+        if previous is not None:
+            entry.previous_task_name = previous.name
+            entry.previous_task_id = previous.id
+        target = self.queues.get(move["to_state"])
+        entry.next_task_name = target.name if target else _TASK_NAMES.get(move["to_state"], move["to_state"])
+        if target is not None:
+            entry.next_task_id = target.id
+        return entry
 
 
-def media_attributes(row_data: str, media_type: str | None) -> dict[str, Any]:
+def media_attributes(document: DocumentView | None, media_type: str | None) -> wire.MediaAttributes:
     """For MMC rows the seed's attributes: asset type, MIME type, labelable (message) ids, count."""
-    try:
-        document = json.loads(row_data)
-    except ValueError:
-        document = None
-    if isinstance(document, dict) and isinstance(document.get("messages"), dict):
-        messages = list(document["messages"])
-        return {
-            "asset_type": "conversational",
-            "mime_type": document.get("type") or CONVERSATIONAL_V2,
-            "labelable_ids": messages,
-            "message_count": len(messages),
-        }
-    return {"mime_type": media_type} if media_type else {}
+    if document is not None and document.messages is not None:
+        messages = tuple(document.messages)
+        return wire.MediaAttributes(
+            asset_type="conversational",
+            mime_type=document.type or CONVERSATIONAL_V2,
+            labelable_ids=messages,
+            message_count=len(messages),
+        )
+    return wire.MediaAttributes(mime_type=media_type) if media_type else wire.MediaAttributes()
 
 
 # --- reading the streams --------------------------------------------------------------------------

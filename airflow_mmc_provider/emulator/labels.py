@@ -24,11 +24,16 @@ repeated exports agree). ``value`` of a classification is its name in snake case
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
+
+import msgspec
+
+from airflow_mmc_provider.mmc.conversation.types import DocumentView
+from airflow_mmc_provider.mmc.export import wire
 
 TOOL_KINDS = {
     "message-single-selection": "MessageSingleSelection",
@@ -103,66 +108,72 @@ def _option(classification: Mapping[str, Any] | None, answer: Mapping[str, Any])
 
 
 class Renderer:
-    """Renders one label's NDJSON annotations for one row (its model config ids known)."""
+    """Renders one label's NDJSON annotations for one row as the export's Structs (`mmc.export.wire`).
+
+    The Structs are looked up on the `wire` module when a label is rendered, so the writer always
+    builds the one definition the reader decodes.
+    """
 
     def __init__(self, ontology: OntologyView, label_id: str, config_ids: Mapping[str, str]) -> None:
         self.ontology = ontology
         self.label_id = label_id
         self.config_ids = config_ids  # message id -> modelConfigId of its actor
 
-    def annotations(self, lines: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:
-        objects: list[dict[str, Any]] = []
-        classifications: list[dict[str, Any]] = []
+    def annotations(self, lines: Iterable[Mapping[str, Any]]) -> wire.Annotations:
+        objects: list[wire.ToolObject] = []
+        classifications: list[wire.Classification] = []
         for position, line in enumerate(lines):
             key = str(line.get("uuid") or position)
             if "messageEvaluationTask" in line:
                 objects.append(self._tool(line, key))
             else:
                 classifications.append(self._classification(line, self.ontology.classification(line), key))
-        return {"objects": objects, "classifications": classifications, "relationships": []}
+        return wire.Annotations(
+            objects=tuple(objects), classifications=tuple(classifications), relationships=()
+        )
 
     def _feature_id(self, *path: str) -> str:
         return derived_id(self.label_id, *path)
 
-    def _tool(self, line: Mapping[str, Any], key: str) -> dict[str, Any]:
+    def _tool(self, line: Mapping[str, Any], key: str) -> wire.ToolObject:
         tool = self.ontology.tool(line) or {}
         task = line["messageEvaluationTask"]
-        data, kind = task.get("data") or {}, task.get("format")
-        rendered: dict[str, Any] = {
-            "feature_id": self._feature_id(key),
-            "feature_schema_id": tool.get("featureSchemaId") or line.get("schemaId"),
-            "name": tool.get("name") or line.get("name"),
-            "annotation_kind": TOOL_KINDS.get(str(kind), str(kind)),
-            "classifications": [
-                self._classification(
-                    c, _find(_index(tool.get("classifications") or []), c), key, str(i), nested=True
-                )
+        data: Mapping[str, Any] = task.get("data") or {}
+        kind = task.get("format")
+        nested = _index(tool.get("classifications") or [])
+        rendered = wire.ToolObject(
+            feature_id=self._feature_id(key),
+            feature_schema_id=tool.get("featureSchemaId") or line.get("schemaId"),
+            name=tool.get("name") or line.get("name"),
+            annotation_kind=TOOL_KINDS.get(str(kind), str(kind)),
+            classifications=tuple(
+                self._classification(c, _find(nested, c), key, str(i), nested=True)
                 for i, c in enumerate(line.get("classifications") or [])
-            ],
-        }
-        parent = data.get("parentMessageId")
+            ),
+        )
+        parent = cast(str, data.get("parentMessageId"))  # required by the import rules
         if kind == "message-single-selection":
-            rendered["selected_message"] = {**self._message(data), "parent_message_id": parent}
+            rendered.selected_message = wire.SelectedMessage(**self._message(data), parent_message_id=parent)
         elif kind == "message-multi-selection":
-            messages = [self._message(m) for m in data.get("selectedMessages") or []]
-            rendered["selected_messages"] = {"messages": messages, "parent_message_id": parent}
+            messages = tuple(
+                wire.ExportMessage(**self._message(m)) for m in data.get("selectedMessages") or []
+            )
+            rendered.selected_messages = wire.SelectedMessages(messages=messages, parent_message_id=parent)
         else:
-            ranked = [
-                {**self._message(m), "order": m.get("order")}
+            ranked = tuple(
+                wire.ExportMessage(**self._message(m))
                 for m in sorted(data.get("rankedMessages") or [], key=lambda m: m.get("order") or 0)
-            ]
-            rendered["ranked_messages"] = {"ranked_messages": ranked, "parent_message_id": parent}
+            )
+            rendered.ranked_messages = wire.RankedMessages(ranked_messages=ranked, parent_message_id=parent)
         return rendered
 
     def _message(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        message: dict[str, Any] = {
-            "message_id": item.get("messageId"),
-            "model_config_name": item.get("modelConfigName"),
-        }
-        config_id = self.config_ids.get(str(item.get("messageId")))
-        if config_id:
-            message["model_config_id"] = config_id
-        return message
+        """The fields of an export message item from an import one, field by field of the one
+        definition (`wire.ExportMessage`, the import's item in snake case), so a field added there is
+        carried; the model config id comes from the row's actor."""
+        fields = {name: item.get(camel) for name, camel in _message_fields(wire.ExportMessage)}
+        fields["model_config_id"] = self.config_ids.get(str(item.get("messageId"))) or None
+        return fields
 
     def _classification(
         self,
@@ -170,61 +181,74 @@ class Renderer:
         feature: Mapping[str, Any] | None,
         *path: str,
         nested: bool = False,
-    ) -> dict[str, Any]:
+    ) -> wire.Classification:
         feature = feature or {}
         name = feature.get("name") or feature.get("instructions") or line.get("name") or ""
-        rendered: dict[str, Any] = {
-            "feature_id": self._feature_id(*path),
-            "feature_schema_id": feature.get("featureSchemaId") or line.get("schemaId"),
-            "name": name,
-            "value": snake(str(name)),
-        }
+        rendered = wire.Classification(
+            feature_id=self._feature_id(*path),
+            feature_schema_id=feature.get("featureSchemaId") or line.get("schemaId"),
+            name=name,
+            value=snake(str(name)),
+        )
         scoped = not nested and line.get("messageId") is not None
         prefix = "conversational_" if scoped else ""
         if scoped:
-            rendered["message_id"] = line["messageId"]
+            rendered.message_id = line["messageId"]
         answer = line.get("answer", line.get("answers"))
         if isinstance(answer, str):
-            rendered[prefix + "text_answer"] = {"content": answer, "classifications": []}
+            setattr(rendered, prefix + "text_answer", wire.TextAnswer(content=answer, classifications=()))
         elif isinstance(answer, list):
-            rendered[prefix + "checklist_answers"] = [
+            checked = tuple(
                 self._answer(feature, a, *path, str(i))
                 for i, a in enumerate(answer)
                 if isinstance(a, Mapping)
-            ]
+            )
+            setattr(rendered, prefix + "checklist_answers", checked)
         elif isinstance(answer, Mapping):
-            rendered[prefix + "radio_answer"] = self._answer(feature, answer, *path, "0")
+            setattr(rendered, prefix + "radio_answer", self._answer(feature, answer, *path, "0"))
         return rendered
 
-    def _answer(self, feature: Mapping[str, Any], answer: Mapping[str, Any], *path: str) -> dict[str, Any]:
+    def _answer(self, feature: Mapping[str, Any], answer: Mapping[str, Any], *path: str) -> wire.Answer:
         option = _option(feature, answer) or {}
         nested_index = _index(option.get("options") or [])
-        return {
-            "feature_id": self._feature_id(*path, "answer"),
-            "feature_schema_id": option.get("featureSchemaId") or answer.get("schemaId"),
-            "name": option.get("label") or answer.get("name"),
-            "value": option.get("value") or answer.get("name"),
-            "classifications": [
+        return wire.Answer(
+            feature_id=self._feature_id(*path, "answer"),
+            feature_schema_id=option.get("featureSchemaId") or answer.get("schemaId"),
+            name=option.get("label") or answer.get("name"),
+            value=option.get("value") or answer.get("name"),
+            classifications=tuple(
                 self._classification(c, _find(nested_index, c), *path, "nested", str(i), nested=True)
                 for i, c in enumerate(answer.get("classifications") or [])
                 if isinstance(c, Mapping)
-            ],
-        }
+            ),
+        )
 
 
-def model_config_ids(row_data: str) -> dict[str, str]:
+@lru_cache(maxsize=8)
+def _message_fields(kind: type[msgspec.Struct]) -> tuple[tuple[str, str], ...]:
+    """(export name, import name) of each field of an export message item but its config id."""
+    return tuple(
+        (f.name, _camel(f.name)) for f in msgspec.structs.fields(kind) if f.name not in _NOT_IMPORTED
+    )
+
+
+_NOT_IMPORTED = frozenset({"model_config_id", "parent_message_id"})
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def model_config_ids(document: DocumentView | None) -> dict[str, str]:
     """message id -> modelConfigId of the model actor that wrote it (empty for other row data)."""
-    try:
-        document = json.loads(row_data)
-    except ValueError:
+    if document is None:
         return {}
-    if not isinstance(document, dict):
-        return {}
-    actors = document.get("actors") or {}
+    actors = document.actors or {}
     found: dict[str, str] = {}
-    for message_id, message in (document.get("messages") or {}).items():
-        actor = actors.get(message.get("actorId")) if isinstance(message, dict) else None
-        config_id = ((actor or {}).get("metadata") or {}).get("modelConfigId")
-        if isinstance(config_id, str):
+    for message_id, message in (document.messages or {}).items():
+        actor = actors.get(message.actor_id) if message.actor_id is not None else None
+        config_id = actor.metadata.model_config_id if actor is not None and actor.metadata else None
+        if config_id is not None:
             found[message_id] = config_id
     return found
