@@ -100,7 +100,7 @@ class MmcLeaderboardOperator(BaseOperator):
 
     def _paths(self) -> list[str]:
         """The export files; a directory stands for every `*.ndjson` export in it (not error files)."""
-        from airflow_mmc_provider.storage import as_storage_path
+        from airflow_mmc_provider.operators.storage import as_storage_path
 
         given = self.export_paths
         paths: list[str] = []
@@ -121,7 +121,7 @@ class MmcLeaderboardOperator(BaseOperator):
     def _compute(self) -> Leaderboard:
         from airflow_mmc_provider.evaluation import LeaderboardAccumulator
         from airflow_mmc_provider.mmc.export import ExportReader
-        from airflow_mmc_provider.storage import as_storage_path
+        from airflow_mmc_provider.operators.storage import as_storage_path
 
         accumulator = LeaderboardAccumulator(seed=self.seed)
         options: dict[str, Any] = {"max_bad_lines": self.max_bad_lines}
@@ -137,7 +137,7 @@ class MmcLeaderboardOperator(BaseOperator):
     def _write(self, board: Leaderboard) -> dict[str, Any]:
         from airflow_mmc_provider.evaluation import leaderboard_csv, win_rate_csv
         from airflow_mmc_provider.evaluation.report import render_html
-        from airflow_mmc_provider.storage import as_storage_path, atomic_write
+        from airflow_mmc_provider.operators.storage import as_storage_path, atomic_write
 
         out = as_storage_path(self.output_dir)
         data = board.to_dict()
