@@ -1,11 +1,12 @@
 """`LabelboxBaseOperator`: what every Labelbox operator has in common, in one place.
 
-- the connection: `labelbox_conn_id`, the `hook` built from it and the `client` it gives
-  (`LabelboxConnected`, which the sensors share);
+- the connection: `labelbox_conn_id`, the `hook` built from it and the `client` it gives, and
+  `poll_trigger`, the one place a wait handed to the triggerer is built: on the task's connection,
+  with a wall-clock deadline that travels in the trigger's payload (`LabelboxConnected`, which the
+  sensors share);
 - for operators that wait (`LabelboxDeferrableOperator`): the wait's timeout, poll interval and
-  `deferrable` switch, and one `wait_or_defer`: wait in the worker, or hand the wait to a trigger
-  whose wall-clock deadline travels in its payload, so a deferred task holds no worker slot;
-  `resumed` reads the trigger's event back.
+  `deferrable` switch, and one `wait_or_defer`: wait in the worker, or defer to that trigger, so a
+  deferred task holds no worker slot; `resumed` reads the trigger's event back.
 
 Nothing here is imported from the client or the hook at module level: DAG files import operator
 modules on every parse, and the client pulls in requests.
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from airflow_mmc_provider.triggers.base import LabelboxPollTrigger
 
 T = TypeVar("T")
+P = TypeVar("P", bound="LabelboxPollTrigger")
 
 DEFAULT_CONN_ID = "labelbox_default"
 DEFERRABLE = conf.getboolean("operators", "default_deferrable", fallback=False)
@@ -51,6 +53,16 @@ class LabelboxConnected:
     @property
     def client(self) -> LabelboxClient:
         return self.hook.get_conn()
+
+    def poll_trigger(self, trigger: type[P], *, timeout: float, poll_interval: float, **arguments: Any) -> P:
+        """`trigger(**arguments)` on this task's connection, due `timeout` seconds from now: the
+        deadline is a wall-clock time, so it holds on whichever triggerer picks the wait up."""
+        return trigger(
+            labelbox_conn_id=self.labelbox_conn_id,
+            end_time=time.time() + timeout,
+            poll_interval=poll_interval,
+            **arguments,
+        )
 
 
 class LabelboxBaseOperator(LabelboxConnected, BaseOperator):
@@ -95,11 +107,8 @@ class LabelboxDeferrableOperator(LabelboxBaseOperator):
         operator's connection, deadline and poll interval (the task resumes in `execute_complete`)."""
         if self.deferrable:
             self.defer(
-                trigger=trigger(
-                    labelbox_conn_id=self.labelbox_conn_id,
-                    end_time=time.time() + self.wait_timeout,
-                    poll_interval=self.poll_interval,
-                    **arguments,
+                trigger=self.poll_trigger(
+                    trigger, timeout=self.wait_timeout, poll_interval=self.poll_interval, **arguments
                 ),
                 method_name="execute_complete",
             )

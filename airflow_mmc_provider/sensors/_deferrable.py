@@ -3,12 +3,13 @@
 Poke once; if not done and `deferrable`, hand the wait to a trigger whose wall-clock deadline is
 the sensor's `timeout`, so the task holds no worker slot. On resume a `timeout` event becomes
 `AirflowSensorTimeout` (or a skip with `soft_fail`), `failed`/`error` fail the task. The
-connection (`hook`, `client`) is the operators' own (`operators.base.LabelboxConnected`).
+connection (`hook`, `client`) and the building of the trigger on it (`poll_trigger`) are the
+operators' own (`operators.base.LabelboxConnected`): a sensor only names its trigger and what it
+waits for (`waiting_for`).
 """
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import (
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 
 class LabelboxDeferrableSensor(LabelboxConnected, BaseSensorOperator):
-    """Base class: subclasses give `poke` and `trigger(end_time)`, and `result(event)`.
+    """Base class: subclasses give `poke` and `waiting_for()`, and `result(event)`.
 
     :param deferrable: wait in the triggerer instead of poking from a worker.
     :param labelbox_conn_id: the Labelbox connection (templated).
@@ -43,8 +44,9 @@ class LabelboxDeferrableSensor(LabelboxConnected, BaseSensorOperator):
         self.deferrable = deferrable
         self.labelbox_conn_id = labelbox_conn_id
 
-    def trigger(self, end_time: float) -> LabelboxPollTrigger:
-        """The trigger that waits in the triggerer; every Labelbox sensor defines its own."""
+    def waiting_for(self) -> tuple[type[LabelboxPollTrigger], dict[str, Any]]:
+        """The trigger that waits in the triggerer and its own arguments; every Labelbox sensor
+        names its own (the connection, deadline and poll interval are the base's: `poll_trigger`)."""
         raise NotImplementedError(f"{type(self).__name__} does not say which trigger waits for it")
 
     def result(self, event: dict[str, Any]) -> Any:
@@ -59,7 +61,13 @@ class LabelboxDeferrableSensor(LabelboxConnected, BaseSensorOperator):
             return first.xcom_value
         if first is True:
             return None
-        self.defer(trigger=self.trigger(time.time() + float(self.timeout)), method_name="execute_complete")
+        trigger, arguments = self.waiting_for()
+        self.defer(
+            trigger=self.poll_trigger(
+                trigger, timeout=float(self.timeout), poll_interval=float(self.poke_interval), **arguments
+            ),
+            method_name="execute_complete",
+        )
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         status = event.get("status")

@@ -40,15 +40,10 @@ class LabelboxExportSensor(LabelboxDeferrableSensor):
             )
         return PokeReturnValue(is_done=True, xcom_value=self._sizes())
 
-    def trigger(self, end_time: float) -> LabelboxPollTrigger:
+    def waiting_for(self) -> tuple[type[LabelboxPollTrigger], dict[str, Any]]:
         from airflow_mmc_provider.triggers.tasks import LabelboxTaskTrigger
 
-        return LabelboxTaskTrigger(
-            labelbox_task_id=self.export_task_id,
-            labelbox_conn_id=self.labelbox_conn_id,
-            end_time=end_time,
-            poll_interval=float(self.poke_interval),
-        )
+        return LabelboxTaskTrigger, {"labelbox_task_id": self.export_task_id}
 
     def result(self, event: dict[str, Any]) -> dict[str, Any]:
         return self._sizes()

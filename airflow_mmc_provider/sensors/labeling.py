@@ -61,15 +61,10 @@ class LabelboxLabelingProgressSensor(LabelboxDeferrableSensor):
         self.log.info("%s", poll.message)
         return PokeReturnValue(is_done=poll.done, xcom_value={"counts": poll.payload["counts"]})
 
-    def trigger(self, end_time: float) -> LabelboxPollTrigger:
+    def waiting_for(self) -> tuple[type[LabelboxPollTrigger], dict[str, Any]]:
         from airflow_mmc_provider.triggers.progress import LabelboxLabelingProgressTrigger
 
-        return LabelboxLabelingProgressTrigger(
-            **self._goal()._asdict(),
-            labelbox_conn_id=self.labelbox_conn_id,
-            end_time=end_time,
-            poll_interval=float(self.poke_interval),
-        )
+        return LabelboxLabelingProgressTrigger, self._goal()._asdict()
 
     def result(self, event: dict[str, Any]) -> dict[str, Any]:
         return {"counts": event.get("counts", {})}
