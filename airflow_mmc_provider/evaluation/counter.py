@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final, Unpack
 
 from airflow_mmc_provider.evaluation.agreement import NominalAgreement
@@ -31,8 +31,8 @@ from airflow_mmc_provider.evaluation.assemble import LeaderboardOptions, assembl
 from airflow_mmc_provider.evaluation.bootstrap import bucket_of
 from airflow_mmc_provider.evaluation.consensus import add_consensus
 from airflow_mmc_provider.evaluation.counts import (
-    DEFAULT_BUCKETS,
     CounterConfig,
+    CounterSettings,
     FirstShownCount,
     PositionCount,
     RoundCounts,
@@ -90,18 +90,8 @@ class LeaderboardAccumulator:
     rankings, single and multiple selections, every feature).
     """
 
-    def __init__(
-        self,
-        *,
-        seed: int = 0,
-        buckets: int = DEFAULT_BUCKETS,
-        text_sample_size: int = 20,
-        kinds: Collection[str] = KINDS,
-        features: Collection[str] | None = None,
-    ) -> None:
-        self.config = CounterConfig.of(
-            seed=seed, buckets=buckets, text_sample_size=text_sample_size, kinds=kinds, features=features
-        )
+    def __init__(self, **settings: Unpack[CounterSettings]) -> None:
+        self.config = CounterConfig.of(**settings)  # checked, with the defaults, in one place
         self._use_kinds = tuple(
             kind in self.config.kinds for kind in (RANKING, SINGLE_SELECTION, MULTI_SELECTION)
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, TypedDict
 
 from airflow_mmc_provider.evaluation.agreement import NominalAgreement
 from airflow_mmc_provider.evaluation.pairwise import KINDS
@@ -21,6 +21,7 @@ __all__ = [
     "DEFAULT_BUCKETS",
     "Answer",
     "CounterConfig",
+    "CounterSettings",
     "FirstShownCount",
     "PairCount",
     "PositionCount",
@@ -30,6 +31,16 @@ __all__ = [
 ]
 
 DEFAULT_BUCKETS: Final = 1024
+
+
+class CounterSettings(TypedDict, total=False):
+    """The keyword arguments of `CounterConfig.of`, for the counter that passes them on."""
+
+    seed: int
+    buckets: int
+    text_sample_size: int
+    kinds: Collection[str]
+    features: Collection[str] | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ questions on a human message, ``(message)`` when the conversation was not availa
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from airflow_mmc_provider.evaluation.stats import percentile
@@ -43,18 +43,8 @@ class LeaderboardRow:
     win_rate: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "rank": self.rank,
-            "model": self.model,
-            "rating": self.rating,
-            "ci_low": self.ci_low,
-            "ci_high": self.ci_high,
-            "wins": self.wins,
-            "losses": self.losses,
-            "ties": self.ties,
-            "comparisons": self.comparisons,
-            "win_rate": self.win_rate,
-        }
+        """The row under its field names, in their order: an entry of ``models`` in the JSON."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)
