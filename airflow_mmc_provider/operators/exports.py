@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException
 
-from airflow_mmc_provider.operators._xcom import push_keys
+from airflow_mmc_provider.operators._xcom import push_keys, set_asset_extras
 from airflow_mmc_provider.operators.base import LabelboxBaseOperator, LabelboxDeferrableOperator
 
 if TYPE_CHECKING:
@@ -162,7 +162,7 @@ class LabelboxExportOperator(_ExportStarter, LabelboxDeferrableOperator):
                 errors = client.exports.copy_to(export_id, handle, ERRORS)
             summary.update(error_rows=errors.lines, errors_path=str(errors_path))
         self.log.info("Exported %d rows (%d bytes) to %s", result.lines, result.bytes, path)
-        self._emit_asset_events(context, summary)
+        set_asset_extras(context, self.outlets, summary)
         push_keys(context, summary, ("path", "rows", "bytes", "errors_path"))
         if summary["error_rows"] > self.max_error_rows:
             raise AirflowException(
@@ -170,10 +170,3 @@ class LabelboxExportOperator(_ExportStarter, LabelboxDeferrableOperator):
                 f"see {summary.get('errors_path')}"
             )
         return summary
-
-    def _emit_asset_events(self, context: Context, summary: dict[str, Any]) -> None:
-        outlet_events = context.get("outlet_events")
-        if outlet_events is None:
-            return
-        for outlet in self.outlets or []:
-            outlet_events[outlet].extra = dict(summary)

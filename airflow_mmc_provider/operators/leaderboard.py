@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
 
+from airflow_mmc_provider.operators._xcom import set_asset_extras
+
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
@@ -92,10 +94,7 @@ class MmcLeaderboardOperator(BaseOperator):
                 row.ci_high,
                 row.comparisons,
             )
-        outlet_events = context.get("outlet_events")
-        if outlet_events is not None:
-            for outlet in self.outlets or []:
-                outlet_events[outlet].extra = {k: v for k, v in summary.items() if k != "models"}
+        set_asset_extras(context, self.outlets, {k: v for k, v in summary.items() if k != "models"})
         return summary
 
     def _paths(self) -> list[str]:

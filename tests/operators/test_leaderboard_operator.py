@@ -55,3 +55,22 @@ def test_workers_warns_what_to_use_instead() -> None:
 def test_workers_must_be_positive() -> None:
     with pytest.raises(ValueError, match="workers must be at least 1"):
         MmcLeaderboardOperator(task_id="bad", export_paths="x", output_dir="y", workers=0)
+
+
+def test_each_outlet_event_carries_the_summary_without_the_models(export_file: Path, tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from airflow.sdk import Asset
+
+    boards = Asset(uri="mmc://leaderboards/test", name="test_leaderboard")
+    events = {boards: SimpleNamespace(extra={})}
+    operator = MmcLeaderboardOperator(
+        task_id="leaderboard",
+        export_paths=str(export_file),
+        output_dir=str(tmp_path / "out"),
+        resamples=10,
+        outlets=[boards],
+    )
+    summary = operator.execute(context={"outlet_events": events})  # type: ignore[arg-type]
+    assert summary["models"] and "models" not in events[boards].extra
+    assert events[boards].extra == {k: v for k, v in summary.items() if k != "models"}
