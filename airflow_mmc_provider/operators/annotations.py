@@ -159,12 +159,10 @@ class LabelboxImportAnnotationsOperator(LabelboxDeferrableOperator):
         if self.annotations is not None:
             yield from self.annotations
             return
-        from airflow_mmc_provider.mmc.conversation import read_lines
-        from airflow_mmc_provider.operators.storage import as_storage_path
+        from airflow_mmc_provider.operators.storage import iter_lines
 
         assert self.source is not None
-        with as_storage_path(self.source).open("rb") as handle:
-            yield from read_lines(handle)
+        yield from iter_lines(self.source)
 
     def _documents(self, client: LabelboxClient, inputs: list[Any]) -> dict[str, Any]:
         """row_data per data row key (global key, or id for lines by id): global keys from the
@@ -232,11 +230,7 @@ class LabelboxImportAnnotationsOperator(LabelboxDeferrableOperator):
 
 
 def _documents_from_records(path: str | ObjectStoragePath, prefix: str) -> dict[str, Any]:
-    from airflow_mmc_provider.mmc.conversation import iter_payloads, read_lines
-    from airflow_mmc_provider.operators.storage import as_storage_path
+    from airflow_mmc_provider.mmc.conversation import iter_payloads
+    from airflow_mmc_provider.operators.storage import iter_lines
 
-    with as_storage_path(path).open("rb") as handle:
-        return {
-            p["global_key"]: p["row_data"]
-            for p in iter_payloads(read_lines(handle), global_key_prefix=prefix)
-        }
+    return {p["global_key"]: p["row_data"] for p in iter_payloads(iter_lines(path), global_key_prefix=prefix)}

@@ -40,19 +40,18 @@ class LabelboxUploadConversationsOperator(LabelboxUploadDataRowsOperator):
         self.global_key_prefix = global_key_prefix
 
     def _iter_rows(self) -> Iterator[Any]:
-        from airflow_mmc_provider.mmc.conversation import iter_payloads, read_lines
+        from airflow_mmc_provider.mmc.conversation import iter_payloads
 
         if self.rows is not None:
             yield from iter_payloads(self.rows, global_key_prefix=self.global_key_prefix)
             return
-        from airflow_mmc_provider.operators.storage import as_storage_path
+        from airflow_mmc_provider.operators.storage import as_storage_path, iter_lines
 
         assert self.source is not None
         path = as_storage_path(self.source)
-        with path.open("rb") as handle:
-            yield from iter_payloads(
-                read_lines(handle), global_key_prefix=self.global_key_prefix, subject=str(path)
-            )
+        yield from iter_payloads(
+            iter_lines(path), global_key_prefix=self.global_key_prefix, subject=str(path)
+        )
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_mmc_provider.mmc.errors import ValidationError

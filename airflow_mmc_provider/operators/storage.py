@@ -34,6 +34,15 @@ def as_storage_path(path: str | os.PathLike[str] | ObjectStoragePath) -> ObjectS
     return ObjectStoragePath(text)
 
 
+def iter_lines(path: str | os.PathLike[str] | ObjectStoragePath) -> Iterator[bytes]:
+    """The raw lines of a file, streaming, for the readers in `mmc` that number and decode them
+    themselves (conversation records, annotation records); read in large chunks (`read_lines`)."""
+    from airflow_mmc_provider.mmc.conversation import read_lines
+
+    with as_storage_path(path).open("rb") as handle:
+        yield from read_lines(handle)
+
+
 def iter_jsonl(path: str | os.PathLike[str] | ObjectStoragePath) -> Iterator[tuple[int, Any]]:
     """(line number, decoded value) for each non-blank line, streaming; bad JSON names its line."""
     location = as_storage_path(path)
