@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, TaskDeferred
@@ -18,6 +19,14 @@ from tests.client.rows import chat_row
 
 def row(key: str, text: str = "Hello") -> dict:
     return chat_row(key, text)
+
+
+def upload_op(
+    conn_id: str, dataset_id: str, task_id: str = "up", **arguments: Any
+) -> LabelboxUploadDataRowsOperator:
+    return LabelboxUploadDataRowsOperator(
+        task_id=task_id, dataset_id=dataset_id, labelbox_conn_id=conn_id, **arguments
+    )
 
 
 def make_dataset(conn_id: str, name: str) -> str:
@@ -40,13 +49,7 @@ def test_upload_from_jsonl_then_rerun_updates_without_duplicates(
     dataset_id = make_dataset(labelbox_conn, unique_name)
     source = tmp_path / "rows.jsonl"
     source.write_text("\n".join(json.dumps(row(f"{unique_name}-{i}")) for i in range(7)) + "\n")
-    op = LabelboxUploadDataRowsOperator(
-        task_id="up",
-        dataset_id=dataset_id,
-        source=str(source),
-        labelbox_conn_id=labelbox_conn,
-        poll_interval=0.2,
-    )
+    op = upload_op(labelbox_conn, dataset_id, source=str(source), poll_interval=0.2)
     first = op.execute({})
     assert (first["created"], first["updated"], first["failed"]) == (7, 0, 0)
     second = op.execute({})
@@ -59,9 +62,7 @@ def test_upload_from_jsonl_then_rerun_updates_without_duplicates(
 def test_invalid_rows_fail_before_upload_without_retry(labelbox_conn, unique_name, lb_emulator):
     dataset_id = make_dataset(labelbox_conn, unique_name)
     rows = [row(f"{unique_name}-ok"), {"row_data": {"x": 1}}, row(f"{unique_name}-ok")]
-    op = LabelboxUploadDataRowsOperator(
-        task_id="up", dataset_id=dataset_id, rows=rows, labelbox_conn_id=labelbox_conn
-    )
+    op = upload_op(labelbox_conn, dataset_id, rows=rows)
     with pytest.raises(AirflowFailException, match=r"row 1: field 'global_key' is missing") as caught:
         op.execute({})
     assert "row 2" in str(caught.value)
@@ -73,44 +74,27 @@ def test_malformed_jsonl_names_the_line(labelbox_conn, unique_name, tmp_path):
     dataset_id = make_dataset(labelbox_conn, unique_name)
     source = tmp_path / "rows.jsonl"
     source.write_text(json.dumps(row("a")) + "\n{not json\n")
-    op = LabelboxUploadDataRowsOperator(
-        task_id="up", dataset_id=dataset_id, source=str(source), labelbox_conn_id=labelbox_conn
-    )
+    op = upload_op(labelbox_conn, dataset_id, source=str(source))
     with pytest.raises(ValueError, match=r"rows.jsonl line 2: not valid JSON"):
         op.execute({})
 
 
 def test_rows_rejected_by_labelbox_fail_the_task_listing_each(labelbox_conn, unique_name):
     # Rows are valid locally, but the service rejects them: the dataset does not exist.
-    op = LabelboxUploadDataRowsOperator(
-        task_id="up",
-        dataset_id="no-such-dataset",
-        rows=[row(f"{unique_name}-1")],
-        labelbox_conn_id=labelbox_conn,
-    )
+    op = upload_op(labelbox_conn, "no-such-dataset", rows=[row(f"{unique_name}-1")])
     with pytest.raises(AirflowException, match=r"1 data row\(s\) failed \(tolerated: 0\)") as caught:
         op.execute({})
     assert f"{unique_name}-1" in str(caught.value)
-    tolerant = LabelboxUploadDataRowsOperator(
-        task_id="up2",
-        dataset_id="no-such-dataset",
-        rows=[row(f"{unique_name}-2")],
-        max_failed_rows=1,
-        labelbox_conn_id=labelbox_conn,
+    tolerant = upload_op(
+        labelbox_conn, "no-such-dataset", task_id="up2", rows=[row(f"{unique_name}-2")], max_failed_rows=1
     )
     assert tolerant.execute({})["failed"] == 1
 
 
 def test_deferrable_upload_resumes_from_the_trigger_event(labelbox_conn, unique_name):
     dataset_id = make_dataset(labelbox_conn, unique_name)
-    op = LabelboxUploadDataRowsOperator(
-        task_id="up",
-        dataset_id=dataset_id,
-        rows=[row(f"{unique_name}-{i}") for i in range(3)],
-        deferrable=True,
-        poll_interval=0.1,
-        labelbox_conn_id=labelbox_conn,
-    )
+    rows = [row(f"{unique_name}-{i}") for i in range(3)]
+    op = upload_op(labelbox_conn, dataset_id, rows=rows, deferrable=True, poll_interval=0.1)
     with pytest.raises(TaskDeferred) as deferred:
         op.execute({})
     trigger = deferred.value.trigger
@@ -126,9 +110,7 @@ def test_deferrable_upload_resumes_from_the_trigger_event(labelbox_conn, unique_
 
 
 def test_deferred_timeout_becomes_a_clear_failure(labelbox_conn):
-    op = LabelboxUploadDataRowsOperator(
-        task_id="up", dataset_id="d", rows=[row("k")], labelbox_conn_id=labelbox_conn
-    )
+    op = upload_op(labelbox_conn, "d", rows=[row("k")])
     event = {
         "status": "timeout",
         "labelbox_task_id": "t1",
