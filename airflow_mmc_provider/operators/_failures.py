@@ -1,12 +1,13 @@
 """How Labelbox errors become Airflow task failures.
 
 Errors a retry cannot fix (a bad key, a bad request, bad input) fail the task at once with
-`AirflowFailException`; everything else propagates and Airflow's retries apply.
+`AirflowFailException`; everything else propagates and Airflow's retries apply. A task that fails
+over rejected items lists them the same way everywhere (`listed`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from airflow.providers.common.compat.sdk import AirflowFailException
@@ -18,6 +19,8 @@ from airflow_mmc_provider.client.errors import (
     InvalidQueryError,
     UnprocessableError,
 )
+
+LISTED = 50  # rejected items a task failure lists (every one of them is in the task log)
 
 _PERMANENT = (
     AuthenticationError,
@@ -36,3 +39,11 @@ def fail_fast_on(*extra: type[BaseException]) -> Iterator[None]:
         yield
     except catch as error:
         raise AirflowFailException(str(error)) from None
+
+
+def listed(items: Sequence[str], where_the_rest_are: str) -> str:
+    """The first `LISTED` items as an indented list for a failure message, and how many more
+    there are and where to find them: a failure over 10,000 rows stays readable."""
+    lines = "\n".join(f"  - {item}" for item in items[:LISTED])
+    more = len(items) - LISTED
+    return lines + (f"\n  ... and {more} more ({where_the_rest_are})" if more > 0 else "")

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from airflow_mmc_provider.client.models import AnnotationImport
 
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-_LISTED = 50  # failures a task failure lists (all of them are in the task log)
 _FETCH_WARNING = 2000  # data rows fetched one by one before the log suggests `conversations`
 _KEEPS_NAME = " Labelbox keeps the name of a failed import: fix the input and give a new import_name."
 
@@ -210,16 +209,13 @@ class LabelboxImportAnnotationsOperator(LabelboxDeferrableOperator):
         return found
 
     def _check_tolerated(self, failures: list[str]) -> None:
+        from airflow_mmc_provider.operators._failures import listed
+
         if len(failures) <= self.max_failed_annotations:
             return
-        listed = "\n".join(f"  - {f}" for f in failures[:_LISTED])
-        more = (
-            f"\n  ... and {len(failures) - _LISTED} more (all are in the task log)"
-            if len(failures) > _LISTED
-            else ""
-        )
         raise AirflowException(
-            f"{len(failures)} annotation(s) failed (tolerated: {self.max_failed_annotations}):\n{listed}{more}"
+            f"{len(failures)} annotation(s) failed (tolerated: {self.max_failed_annotations}):\n"
+            + listed(failures, "all are in the task log")
         )
 
     def _failed_import(self, client: LabelboxClient, found: AnnotationImport) -> str:

@@ -107,17 +107,15 @@ class LabelboxUploadDataRowsOperator(LabelboxDeferrableOperator):
         return summary
 
     def _check_failures(self, report: DataRowUpsertReport) -> None:
+        from airflow_mmc_provider.operators._failures import listed
+
         for row in report.failed:
             self.log.error("Data row %s rejected: %s", row.global_key or row.external_id, row.message)
         if report.status != "COMPLETE":
             raise AirflowException(f"Labelbox upsert task {report.task_id} ended {report.status}")
         if len(report.failed) > self.max_failed_rows:
-            listed = "\n".join(
-                f"  - {r.global_key or r.external_id}: {r.message}" for r in report.failed[:50]
-            )
-            more = len(report.failed) - 50
+            failures = [f"{r.global_key or r.external_id}: {r.message}" for r in report.failed]
             raise AirflowException(
-                f"{len(report.failed)} data row(s) failed (tolerated: {self.max_failed_rows}) in task "
-                f"{report.task_id}:\n{listed}"
-                + (f"\n  ... and {more} more (see the log)" if more > 0 else "")
+                f"{len(failures)} data row(s) failed (tolerated: {self.max_failed_rows}) in task "
+                f"{report.task_id}:\n" + listed(failures, "see the log")
             )

@@ -91,6 +91,15 @@ def test_rows_rejected_by_labelbox_fail_the_task_listing_each(labelbox_conn, uni
     assert tolerant.execute({})["failed"] == 1
 
 
+def test_a_failure_over_many_rows_lists_fifty_and_says_how_many_more(labelbox_conn, unique_name):
+    op = upload_op(labelbox_conn, "no-such-dataset", rows=[row(f"{unique_name}-{i}") for i in range(53)])
+    with pytest.raises(AirflowException, match=r"^53 data row\(s\) failed \(tolerated: 0\)") as caught:
+        op.execute({})
+    lines = str(caught.value).splitlines()
+    assert sum(line.startswith("  - ") for line in lines) == 50
+    assert lines[-1] == "  ... and 3 more (see the log)"
+
+
 def test_deferrable_upload_resumes_from_the_trigger_event(labelbox_conn, unique_name):
     dataset_id = make_dataset(labelbox_conn, unique_name)
     rows = [row(f"{unique_name}-{i}") for i in range(3)]
