@@ -27,11 +27,11 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, cast
 
 import msgspec
 
+from airflow_mmc_provider.mmc.annotations.types import MessageItem
 from airflow_mmc_provider.mmc.conversation.types import DocumentView
 from airflow_mmc_provider.mmc.export import wire
 
@@ -169,9 +169,9 @@ class Renderer:
 
     def _message(self, item: Mapping[str, Any]) -> dict[str, Any]:
         """The fields of an export message item from an import one, field by field of the one
-        definition (`wire.ExportMessage`, the import's item in snake case), so a field added there is
-        carried; the model config id comes from the row's actor."""
-        fields = {name: item.get(camel) for name, camel in _message_fields(wire.ExportMessage)}
+        definition (`MessageItem`, of which `wire.ExportMessage` is the snake_case form), so a field
+        added there is carried; the model config id comes from the row's actor."""
+        fields = {name: item.get(key) for name, key in _MESSAGE_FIELDS}
         fields["model_config_id"] = self.config_ids.get(str(item.get("messageId"))) or None
         return fields
 
@@ -224,20 +224,8 @@ class Renderer:
         )
 
 
-@lru_cache(maxsize=8)
-def _message_fields(kind: type[msgspec.Struct]) -> tuple[tuple[str, str], ...]:
-    """(export name, import name) of each field of an export message item but its config id."""
-    return tuple(
-        (f.name, _camel(f.name)) for f in msgspec.structs.fields(kind) if f.name not in _NOT_IMPORTED
-    )
-
-
-_NOT_IMPORTED = frozenset({"model_config_id", "parent_message_id"})
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
+# (export name, import name) of each field of a message item.
+_MESSAGE_FIELDS = tuple((f.name, f.encode_name) for f in msgspec.structs.fields(MessageItem))
 
 
 def model_config_ids(document: DocumentView | None) -> dict[str, str]:
