@@ -32,7 +32,6 @@ from typing import Any, cast
 import msgspec
 
 from airflow_mmc_provider.mmc.annotations.types import MessageItem
-from airflow_mmc_provider.mmc.conversation.types import DocumentView
 from airflow_mmc_provider.mmc.export import wire
 
 TOOL_KINDS = {
@@ -226,17 +225,3 @@ class Renderer:
 
 # (export name, import name) of each field of a message item.
 _MESSAGE_FIELDS = tuple((f.name, f.encode_name) for f in msgspec.structs.fields(MessageItem))
-
-
-def model_config_ids(document: DocumentView | None) -> dict[str, str]:
-    """message id -> modelConfigId of the model actor that wrote it (empty for other row data)."""
-    if document is None:
-        return {}
-    actors = document.actors or {}
-    found: dict[str, str] = {}
-    for message_id, message in (document.messages or {}).items():
-        actor = actors.get(message.actor_id) if message.actor_id is not None else None
-        config_id = actor.metadata.model_config_id if actor is not None and actor.metadata else None
-        if config_id is not None:
-            found[message_id] = config_id
-    return found

@@ -46,9 +46,8 @@ from typing import Any
 
 from airflow_mmc_provider.emulator.ids import new_id, now
 from airflow_mmc_provider.emulator.labels import StoredLabel
-from airflow_mmc_provider.emulator.models import Store
-from airflow_mmc_provider.mmc.conversation.document import document_view
-from airflow_mmc_provider.mmc.conversation.types import ActorView, MessageView
+from airflow_mmc_provider.emulator.store import Store
+from airflow_mmc_provider.mmc.conversation.index import stored_row_index
 
 log = logging.getLogger(__name__)
 EMAIL_DOMAIN = "emulator.labelbox.invalid"
@@ -171,37 +170,15 @@ class Turn:
 
 
 def conversation_turns(row_data: str) -> list[Turn]:
-    """Human messages with model responses, in document order (empty for other row data)."""
-    document = document_view(row_data)
-    if document is None or document.messages is None:
+    """Human messages with model responses, in document order (empty for other row data); a
+    response's model is its config name, else its config id (`ConversationIndex.model`)."""
+    index = stored_row_index(row_data)
+    if index is None:
         return []
-    actors, messages = document.actors or {}, document.messages
-    turns = []
-    for message_id, message in messages.items():
-        if _role(actors, message) != "human":
-            continue
-        responses = []
-        for child in message.child_message_ids or ():
-            reply = messages.get(child)
-            metadata = _actor(actors, reply).metadata if reply is not None else None
-            if reply is not None and _role(actors, reply) == "model":
-                name = metadata.model_config_name or metadata.model_config_id if metadata else None
-                responses.append(Response(child, str(name)))
-        if responses:
-            turns.append(Turn(message_id, tuple(responses)))
-    return turns
-
-
-def _actor(actors: dict[str, ActorView], message: MessageView) -> ActorView:
-    found = actors.get(message.actor_id) if message.actor_id is not None else None
-    return found if found is not None else _NO_ACTOR
-
-
-def _role(actors: dict[str, ActorView], message: MessageView) -> str | None:
-    return _actor(actors, message).role
-
-
-_NO_ACTOR = ActorView()
+    return [
+        Turn(parent, tuple(Response(child, str(index.model(child))) for child in responses))
+        for parent, responses in index.prompts_in_order()
+    ]
 
 
 def plackett_luce(rng: random.Random, weights: Sequence[float]) -> list[int]:
