@@ -51,12 +51,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from airflow_mmc_provider.emulator.errors import InvalidInputError
-from airflow_mmc_provider.emulator.labels import OntologyView, Renderer
+from airflow_mmc_provider.emulator.labels import Renderer
 from airflow_mmc_provider.emulator.metadata import SchemaIndex
 from airflow_mmc_provider.emulator.store import COMPLETE, Store, Task
 from airflow_mmc_provider.emulator.workflow import DONE, IN_REVIEW, IN_REWORK, SKIPPED, TO_LABEL
 from airflow_mmc_provider.mmc.conversation.index import ConversationIndex, stored_row_index
 from airflow_mmc_provider.mmc.export import wire
+from airflow_mmc_provider.mmc.ontology.index import OntologyIndex
 
 TASK_TYPE = "export-data-rows"
 DEFAULT_TASK_NAME = "Export v2: project"
@@ -307,7 +308,7 @@ class LineBuilder:
         self.project_name = project_name
         self.params = params
         ontology = store.get_ontology(ontology_id) if ontology_id else None
-        self.ontology = OntologyView(ontology.normalized if ontology else None)
+        self.ontology = OntologyIndex.from_normalized(ontology.normalized if ontology else None)
         self.ontology_id = ontology_id
         self.metadata = SchemaIndex(store.metadata_schemas())
         self.user_email = store.user.email
