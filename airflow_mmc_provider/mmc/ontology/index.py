@@ -150,7 +150,6 @@ class ToolSpec(_Parent):
         )
 
 
-
 FeatureSpec = ToolSpec | ClassificationSpec
 Feature = ToolSpec | ClassificationSpec | OptionSpec
 
