@@ -51,13 +51,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from airflow_mmc_provider.emulator.errors import InvalidInputError
-from airflow_mmc_provider.emulator.labels import OntologyView, Renderer, model_config_ids
+from airflow_mmc_provider.emulator.labels import Renderer
 from airflow_mmc_provider.emulator.metadata import SchemaIndex
-from airflow_mmc_provider.emulator.models import COMPLETE, Store, Task
+from airflow_mmc_provider.emulator.store import COMPLETE, Store, Task
 from airflow_mmc_provider.emulator.workflow import DONE, IN_REVIEW, IN_REWORK, SKIPPED, TO_LABEL
-from airflow_mmc_provider.mmc.conversation.document import document_view
-from airflow_mmc_provider.mmc.conversation.types import DocumentView
+from airflow_mmc_provider.mmc.conversation.index import ConversationIndex, stored_row_index
 from airflow_mmc_provider.mmc.export import wire
+from airflow_mmc_provider.mmc.ontology.index import OntologyIndex
 
 TASK_TYPE = "export-data-rows"
 DEFAULT_TASK_NAME = "Export v2: project"
@@ -308,7 +308,7 @@ class LineBuilder:
         self.project_name = project_name
         self.params = params
         ontology = store.get_ontology(ontology_id) if ontology_id else None
-        self.ontology = OntologyView(ontology.normalized if ontology else None)
+        self.ontology = OntologyIndex.from_normalized(ontology.normalized if ontology else None)
         self.ontology_id = ontology_id
         self.metadata = SchemaIndex(store.metadata_schemas())
         self.user_email = store.user.email
@@ -337,7 +337,7 @@ class LineBuilder:
 
     def line(self, row: sqlite3.Row) -> wire.Line:
         params = self.params
-        document = document_view(row["row_data"])
+        document = stored_row_index(row["row_data"])
         data_row = wire.DataRow(
             id=row["id"],
             global_key=row["global_key"],
@@ -364,7 +364,8 @@ class LineBuilder:
             line.metadata_fields = tuple(self.metadata.export_fields(json.loads(row["metadata"])))
         if params.get("includeEmbeddings"):
             line.embeddings = ()
-        line.projects = {self.project_id: self.project_entry(row, model_config_ids(document))}
+        config_ids = document.model_config_ids() if document is not None else {}
+        line.projects = {self.project_id: self.project_entry(row, config_ids)}
         return line
 
     def project_entry(self, row: sqlite3.Row, config_ids: Mapping[str, str]) -> wire.Project:
@@ -440,13 +441,13 @@ class LineBuilder:
         return entry
 
 
-def media_attributes(document: DocumentView | None, media_type: str | None) -> wire.MediaAttributes:
+def media_attributes(document: ConversationIndex | None, media_type: str | None) -> wire.MediaAttributes:
     """For MMC rows the seed's attributes: asset type, MIME type, labelable (message) ids, count."""
-    if document is not None and document.messages is not None:
-        messages = tuple(document.messages)
+    if document is not None:
+        messages = tuple(document.roles)  # every message of the document, in its order
         return wire.MediaAttributes(
             asset_type="conversational",
-            mime_type=document.type or CONVERSATIONAL_V2,
+            mime_type=document.document_type or CONVERSATIONAL_V2,
             labelable_ids=messages,
             message_count=len(messages),
         )

@@ -33,7 +33,7 @@ import msgspec
 
 from airflow_mmc_provider.emulator.ids import new_id, now
 from airflow_mmc_provider.emulator.labels import StoredLabel
-from airflow_mmc_provider.emulator.models import AnnotationImport, Store, Task
+from airflow_mmc_provider.emulator.store import AnnotationImport, Store, Task
 from airflow_mmc_provider.mmc.annotations.rules import AnnotationValidator
 
 TASK_TYPE = "annotation-import"

@@ -27,13 +27,13 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, cast
 
 import msgspec
 
-from airflow_mmc_provider.mmc.conversation.types import DocumentView
+from airflow_mmc_provider.mmc.annotations.types import MessageItem
 from airflow_mmc_provider.mmc.export import wire
+from airflow_mmc_provider.mmc.ontology.index import ClassificationSpec, NestedScope, OntologyIndex
 
 TOOL_KINDS = {
     "message-single-selection": "MessageSingleSelection",
@@ -64,49 +64,6 @@ def derived_id(*parts: str) -> str:
     return "c" + hashlib.sha1("\x1f".join(parts).encode()).hexdigest()[:24]  # noqa: S324 - not security
 
 
-class OntologyView:
-    """Features of one ontology's normalized JSON, found by name or feature schema id."""
-
-    def __init__(self, normalized: Mapping[str, Any] | None) -> None:
-        normalized = normalized or {}
-        self.tools = _index(normalized.get("tools") or [])
-        self.classifications = _index(normalized.get("classifications") or [])
-
-    def tool(self, line: Mapping[str, Any]) -> dict[str, Any] | None:
-        return _find(self.tools, line)
-
-    def classification(self, line: Mapping[str, Any]) -> dict[str, Any] | None:
-        return _find(self.classifications, line)
-
-
-def _index(features: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-    for feature in features:
-        for key in (feature.get("featureSchemaId"), feature.get("name"), feature.get("instructions")):
-            if isinstance(key, str) and key not in found:
-                found[key] = dict(feature)
-    return found
-
-
-def _find(index: Mapping[str, dict[str, Any]], item: Mapping[str, Any]) -> dict[str, Any] | None:
-    for key in (item.get("schemaId"), item.get("name")):
-        if isinstance(key, str) and key in index:
-            return index[key]
-    return None
-
-
-def _option(classification: Mapping[str, Any] | None, answer: Mapping[str, Any]) -> dict[str, Any] | None:
-    for option in (classification or {}).get("options") or []:
-        if answer.get("schemaId") and answer.get("schemaId") == option.get("featureSchemaId"):
-            return dict(option)
-        if answer.get("name") is not None and answer.get("name") in (
-            option.get("value"),
-            option.get("label"),
-        ):
-            return dict(option)
-    return None
-
-
 class Renderer:
     """Renders one label's NDJSON annotations for one row as the export's Structs (`mmc.export.wire`).
 
@@ -114,7 +71,7 @@ class Renderer:
     builds the one definition the reader decodes.
     """
 
-    def __init__(self, ontology: OntologyView, label_id: str, config_ids: Mapping[str, str]) -> None:
+    def __init__(self, ontology: OntologyIndex, label_id: str, config_ids: Mapping[str, str]) -> None:
         self.ontology = ontology
         self.label_id = label_id
         self.config_ids = config_ids  # message id -> modelConfigId of its actor
@@ -127,7 +84,8 @@ class Renderer:
             if "messageEvaluationTask" in line:
                 objects.append(self._tool(line, key))
             else:
-                classifications.append(self._classification(line, self.ontology.classification(line), key))
+                feature = self.ontology.classification_for(line.get("name"), line.get("schemaId"))
+                classifications.append(self._classification(line, feature, key))
         return wire.Annotations(
             objects=tuple(objects), classifications=tuple(classifications), relationships=()
         )
@@ -136,18 +94,18 @@ class Renderer:
         return derived_id(self.label_id, *path)
 
     def _tool(self, line: Mapping[str, Any], key: str) -> wire.ToolObject:
-        tool = self.ontology.tool(line) or {}
+        tool = self.ontology.tool_for(line.get("name"), line.get("schemaId"))
         task = line["messageEvaluationTask"]
         data: Mapping[str, Any] = task.get("data") or {}
         kind = task.get("format")
-        nested = _index(tool.get("classifications") or [])
+        nested = tool.nested if tool is not None else None
         rendered = wire.ToolObject(
             feature_id=self._feature_id(key),
-            feature_schema_id=tool.get("featureSchemaId") or line.get("schemaId"),
-            name=tool.get("name") or line.get("name"),
+            feature_schema_id=(tool.schema_id if tool else None) or line.get("schemaId"),
+            name=(tool.name if tool else None) or line.get("name"),
             annotation_kind=TOOL_KINDS.get(str(kind), str(kind)),
             classifications=tuple(
-                self._classification(c, _find(nested, c), key, str(i), nested=True)
+                self._classification(c, _nested(nested, c), key, str(i), nested=True)
                 for i, c in enumerate(line.get("classifications") or [])
             ),
         )
@@ -169,24 +127,23 @@ class Renderer:
 
     def _message(self, item: Mapping[str, Any]) -> dict[str, Any]:
         """The fields of an export message item from an import one, field by field of the one
-        definition (`wire.ExportMessage`, the import's item in snake case), so a field added there is
-        carried; the model config id comes from the row's actor."""
-        fields = {name: item.get(camel) for name, camel in _message_fields(wire.ExportMessage)}
+        definition (`MessageItem`, of which `wire.ExportMessage` is the snake_case form), so a field
+        added there is carried; the model config id comes from the row's actor."""
+        fields = {name: item.get(key) for name, key in _MESSAGE_FIELDS}
         fields["model_config_id"] = self.config_ids.get(str(item.get("messageId"))) or None
         return fields
 
     def _classification(
         self,
         line: Mapping[str, Any],
-        feature: Mapping[str, Any] | None,
+        feature: ClassificationSpec | None,
         *path: str,
         nested: bool = False,
     ) -> wire.Classification:
-        feature = feature or {}
-        name = feature.get("name") or feature.get("instructions") or line.get("name") or ""
+        name = (feature.name or feature.instructions if feature else None) or line.get("name") or ""
         rendered = wire.Classification(
             feature_id=self._feature_id(*path),
-            feature_schema_id=feature.get("featureSchemaId") or line.get("schemaId"),
+            feature_schema_id=(feature.schema_id if feature else None) or line.get("schemaId"),
             name=name,
             value=snake(str(name)),
         )
@@ -208,47 +165,28 @@ class Renderer:
             setattr(rendered, prefix + "radio_answer", self._answer(feature, answer, *path, "0"))
         return rendered
 
-    def _answer(self, feature: Mapping[str, Any], answer: Mapping[str, Any], *path: str) -> wire.Answer:
-        option = _option(feature, answer) or {}
-        nested_index = _index(option.get("options") or [])
+    def _answer(
+        self, feature: ClassificationSpec | None, answer: Mapping[str, Any], *path: str
+    ) -> wire.Answer:
+        option = feature.find_option(answer.get("name"), answer.get("schemaId")) if feature else None
+        nested = option.nested if option is not None else None
         return wire.Answer(
             feature_id=self._feature_id(*path, "answer"),
-            feature_schema_id=option.get("featureSchemaId") or answer.get("schemaId"),
-            name=option.get("label") or answer.get("name"),
-            value=option.get("value") or answer.get("name"),
+            feature_schema_id=(option.schema_id if option else None) or answer.get("schemaId"),
+            name=(option.label if option else None) or answer.get("name"),
+            value=(option.value if option else None) or answer.get("name"),
             classifications=tuple(
-                self._classification(c, _find(nested_index, c), *path, "nested", str(i), nested=True)
+                self._classification(c, _nested(nested, c), *path, "nested", str(i), nested=True)
                 for i, c in enumerate(answer.get("classifications") or [])
                 if isinstance(c, Mapping)
             ),
         )
 
 
-@lru_cache(maxsize=8)
-def _message_fields(kind: type[msgspec.Struct]) -> tuple[tuple[str, str], ...]:
-    """(export name, import name) of each field of an export message item but its config id."""
-    return tuple(
-        (f.name, _camel(f.name)) for f in msgspec.structs.fields(kind) if f.name not in _NOT_IMPORTED
-    )
+def _nested(scope: NestedScope | None, line: Mapping[str, Any]) -> ClassificationSpec | None:
+    """The nested classification a line's classification names in `scope` (None: unknown)."""
+    return scope.find(line.get("name"), line.get("schemaId")) if scope is not None else None
 
 
-_NOT_IMPORTED = frozenset({"model_config_id", "parent_message_id"})
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
-def model_config_ids(document: DocumentView | None) -> dict[str, str]:
-    """message id -> modelConfigId of the model actor that wrote it (empty for other row data)."""
-    if document is None:
-        return {}
-    actors = document.actors or {}
-    found: dict[str, str] = {}
-    for message_id, message in (document.messages or {}).items():
-        actor = actors.get(message.actor_id) if message.actor_id is not None else None
-        config_id = actor.metadata.model_config_id if actor is not None and actor.metadata else None
-        if config_id is not None:
-            found[message_id] = config_id
-    return found
+# (export name, import name) of each field of a message item.
+_MESSAGE_FIELDS = tuple((f.name, f.encode_name) for f in msgspec.structs.fields(MessageItem))

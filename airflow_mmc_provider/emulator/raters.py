@@ -46,9 +46,9 @@ from typing import Any
 
 from airflow_mmc_provider.emulator.ids import new_id, now
 from airflow_mmc_provider.emulator.labels import StoredLabel
-from airflow_mmc_provider.emulator.models import Store
-from airflow_mmc_provider.mmc.conversation.document import document_view
-from airflow_mmc_provider.mmc.conversation.types import ActorView, MessageView
+from airflow_mmc_provider.emulator.store import Store
+from airflow_mmc_provider.mmc.conversation.index import stored_row_index
+from airflow_mmc_provider.mmc.ontology.index import ClassificationSpec, OntologyIndex, OptionSpec, ToolSpec
 
 log = logging.getLogger(__name__)
 EMAIL_DOMAIN = "emulator.labelbox.invalid"
@@ -171,37 +171,15 @@ class Turn:
 
 
 def conversation_turns(row_data: str) -> list[Turn]:
-    """Human messages with model responses, in document order (empty for other row data)."""
-    document = document_view(row_data)
-    if document is None or document.messages is None:
+    """Human messages with model responses, in document order (empty for other row data); a
+    response's model is its config name, else its config id (`ConversationIndex.model`)."""
+    index = stored_row_index(row_data)
+    if index is None:
         return []
-    actors, messages = document.actors or {}, document.messages
-    turns = []
-    for message_id, message in messages.items():
-        if _role(actors, message) != "human":
-            continue
-        responses = []
-        for child in message.child_message_ids or ():
-            reply = messages.get(child)
-            metadata = _actor(actors, reply).metadata if reply is not None else None
-            if reply is not None and _role(actors, reply) == "model":
-                name = metadata.model_config_name or metadata.model_config_id if metadata else None
-                responses.append(Response(child, str(name)))
-        if responses:
-            turns.append(Turn(message_id, tuple(responses)))
-    return turns
-
-
-def _actor(actors: dict[str, ActorView], message: MessageView) -> ActorView:
-    found = actors.get(message.actor_id) if message.actor_id is not None else None
-    return found if found is not None else _NO_ACTOR
-
-
-def _role(actors: dict[str, ActorView], message: MessageView) -> str | None:
-    return _actor(actors, message).role
-
-
-_NO_ACTOR = ActorView()
+    return [
+        Turn(parent, tuple(Response(child, str(index.model(child))) for child in responses))
+        for parent, responses in index.prompts_in_order()
+    ]
 
 
 def plackett_luce(rng: random.Random, weights: Sequence[float]) -> list[int]:
@@ -226,7 +204,7 @@ class RaterRun:
     """One rater's annotations (NDJSON import form) on one row."""
 
     def __init__(
-        self, config: RaterConfig, rng: random.Random, ontology: Mapping[str, Any], data_row_id: str
+        self, config: RaterConfig, rng: random.Random, ontology: OntologyIndex, data_row_id: str
     ) -> None:
         self.config = config
         self.rng = rng
@@ -243,18 +221,18 @@ class RaterRun:
             winners.append(ranked[0].model)
             mean = sum(weights) / len(weights)
             chosen = [r for i, r in enumerate(turn.responses) if weights[i] >= mean or r == ranked[0]]
-            for tool in self.ontology.get("tools") or []:
+            for tool in self.ontology.tools.values():
                 self._tool(tool, turn, ranked, chosen)
-            for classification in self.ontology.get("classifications") or []:
-                if classification.get("scope") == "index":
+            for classification in self.ontology.classifications.values():
+                if classification.message_scoped:
                     for response in turn.responses:
                         answer = self._answer(
                             classification, quality=self._quality(response), winner=ranked[0].model
                         )
                         if answer is not None:
                             self._line(classification, answer, message_id=response.message_id)
-        for classification in self.ontology.get("classifications") or []:
-            if classification.get("scope") != "index":
+        for classification in self.ontology.classifications.values():
+            if not classification.message_scoped:
                 winner = winners[0] if winners else "none"
                 answer = self._answer(classification, quality=None, winner=winner)
                 if answer is not None:
@@ -276,9 +254,9 @@ class RaterRun:
         return str(_uuid_from(self.rng))
 
     def _tool(
-        self, tool: Mapping[str, Any], turn: Turn, ranked: Sequence[Response], chosen: Sequence[Response]
+        self, tool: ToolSpec, turn: Turn, ranked: Sequence[Response], chosen: Sequence[Response]
     ) -> None:
-        kind = tool.get("tool")
+        kind = tool.tool
         if kind == "message-ranking":
             data: dict[str, Any] = {"parentMessageId": turn.parent_id, "rankedMessages": [
                 {"messageId": r.message_id, "modelConfigName": r.model, "order": i + 1} for i, r in enumerate(ranked)
@@ -291,19 +269,19 @@ class RaterRun:
                     "selectedMessages": [{"messageId": r.message_id, "modelConfigName": r.model} for r in chosen]}  # fmt: skip
         else:
             return
-        self.lines.append({"uuid": self._uuid(), "name": tool.get("name"), "dataRow": {"id": self.data_row_id},
+        self.lines.append({"uuid": self._uuid(), "name": tool.name, "dataRow": {"id": self.data_row_id},
                            "messageEvaluationTask": {"format": kind, "data": data}})  # fmt: skip
 
-    def _line(self, classification: Mapping[str, Any], answer: Any, message_id: str | None = None) -> None:
-        line: dict[str, Any] = {"uuid": self._uuid(), "name": classification.get("name"),
+    def _line(self, classification: ClassificationSpec, answer: Any, message_id: str | None = None) -> None:
+        line: dict[str, Any] = {"uuid": self._uuid(), "name": classification.name,
                                 "dataRow": {"id": self.data_row_id}, "answer": answer}  # fmt: skip
         if message_id is not None:
             line["messageId"] = message_id
         self.lines.append(line)
 
-    def _answer(self, classification: Mapping[str, Any], *, quality: float | None, winner: str) -> Any:
-        kind = classification.get("type")
-        options = classification.get("options") or []
+    def _answer(self, classification: ClassificationSpec, *, quality: float | None, winner: str) -> Any:
+        kind = classification.type
+        options = list(classification.options.values())
         if kind == "text":
             if quality is None:
                 return f"{winner} gave the most helpful and accurate response."
@@ -321,13 +299,13 @@ class RaterRun:
             return [self._option(o, winner) for o in picked]
         return None
 
-    def _option(self, option: Mapping[str, Any], winner: str) -> dict[str, Any]:
-        answer: dict[str, Any] = {"name": option.get("value")}
+    def _option(self, option: OptionSpec, winner: str) -> dict[str, Any]:
+        answer: dict[str, Any] = {"name": option.value}
         nested = []
-        for child in option.get("options") or []:
+        for child in option.classifications.values():
             value = self._answer(child, quality=None, winner=winner)
             if value is not None:
-                nested.append({"name": child.get("name"), "answer": value})
+                nested.append({"name": child.name, "answer": value})
         if nested:
             answer["classifications"] = nested
         return answer
@@ -385,19 +363,21 @@ class RaterSimulator:
     def run_once(self, config: RaterConfig) -> int:
         """Label every due row now; returns how many rows were labelled."""
         due = self._store.rows_due_for_raters(config.delay_seconds)
-        ontologies: dict[str, dict[str, Any]] = {}
+        ontologies: dict[str, OntologyIndex] = {}
         work = []
         for row in due:
             project_id = row["project_id"]
             if project_id not in ontologies:
                 ontology = self._store.get_ontology(row["ontology_id"]) if row["ontology_id"] else None
-                ontologies[project_id] = ontology.normalized if ontology else {}
+                ontologies[project_id] = OntologyIndex.from_normalized(
+                    ontology.normalized if ontology else None
+                )
             work.append(self._label_row(config, row, ontologies[project_id]))
         if work:
             self._store.record_simulated_labels(work)
         return len(work)
 
-    def _label_row(self, config: RaterConfig, row: sqlite3.Row, ontology: Mapping[str, Any]) -> SimulatedRow:
+    def _label_row(self, config: RaterConfig, row: sqlite3.Row, ontology: OntologyIndex) -> SimulatedRow:
         key = row["global_key"] or row["data_row_id"]
         settings = json.loads(row["consensus_settings"]) if row["consensus_settings"] else None
         wanted = config.labels_per_row or (settings or {}).get("numberOfLabels") or 1

@@ -24,7 +24,7 @@ import msgspec
 
 from airflow_mmc_provider.emulator.ids import new_id
 from airflow_mmc_provider.emulator.metadata import MetadataError, SchemaIndex
-from airflow_mmc_provider.emulator.models import (
+from airflow_mmc_provider.emulator.store import (
     COMPLETE,
     FAILED,
     DataRowUpdate,

@@ -88,34 +88,26 @@ def answer(name: str, nested: list[dict[str, Any]] | None = None) -> dict[str, A
 def radio(
     name: str, choice: str, *, message: str | None = None, nested: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
-    result = {**_feature(name), "value": name.lower()}
-    if message is None:
-        result["radio_answer"] = answer(choice, nested)
-    else:
-        result["message_id"] = message
-        result["conversational_radio_answer"] = answer(choice, nested)
-    return result
+    return _answered(name, "radio_answer", answer(choice, nested), message)
 
 
 def checklist(name: str, choices: list[str], *, message: str | None = None) -> dict[str, Any]:
-    result = {**_feature(name), "value": name.lower()}
-    answers = [answer(c) for c in choices]
-    if message is None:
-        result["checklist_answers"] = answers
-    else:
-        result["message_id"] = message
-        result["conversational_checklist_answers"] = answers
-    return result
+    return _answered(name, "checklist_answers", [answer(c) for c in choices], message)
 
 
 def text(name: str, content: str, *, message: str | None = None) -> dict[str, Any]:
+    return _answered(name, "text_answer", {"content": content, "classifications": []}, message)
+
+
+def _answered(name: str, field: str, body: Any, message: str | None) -> dict[str, Any]:
+    """A classification with its answer under `field`, or, message-scoped, its ``message_id``
+    and the answer under ``conversational_<field>`` (the export's two spellings)."""
     result = {**_feature(name), "value": name.lower()}
-    body = {"content": content, "classifications": []}
     if message is None:
-        result["text_answer"] = body
+        result[field] = body
     else:
         result["message_id"] = message
-        result["conversational_text_answer"] = body
+        result["conversational_" + field] = body
     return result
 
 

@@ -7,7 +7,6 @@ import itertools
 import json
 from typing import Any
 
-import labelbox as lb
 import pytest
 
 from airflow_mmc_provider.mmc.errors import ValidationError
@@ -19,43 +18,13 @@ from airflow_mmc_provider.mmc.ontology import (
     parse_ontology_spec,
     tool_color,
 )
+from tests.conformance.sdk_helpers import seed_ontology_builder
 from tests.specs import SEED_SPEC
 
 
 def seed_ontology_with_the_sdk() -> dict[str, Any]:
-    """Step 2 of Labelbox's import page, verbatim in SDK calls."""
-    builder = lb.OntologyBuilder(
-        tools=[
-            lb.Tool(tool=lb.Tool.Type.MESSAGE_SINGLE_SELECTION, name="Single message selection"),
-            lb.Tool(tool=lb.Tool.Type.MESSAGE_MULTI_SELECTION, name="Multi message selection"),
-            lb.Tool(tool=lb.Tool.Type.MESSAGE_RANKING, name="Message ranking"),
-        ],
-        classifications=[
-            lb.Classification(
-                class_type=lb.Classification.Type.RADIO,
-                scope=lb.Classification.Scope.GLOBAL,
-                name="Choose the best response",
-                options=[
-                    lb.Option(value="Response A"),
-                    lb.Option(value="Response B"),
-                    lb.Option(value="Tie"),
-                ],
-            ),
-            lb.Classification(
-                class_type=lb.Classification.Type.TEXT, name="Provide a reason for your choice"
-            ),
-            lb.Classification(
-                class_type=lb.Classification.Type.CHECKLIST,
-                scope=lb.Classification.Scope.INDEX,
-                name="checklist_convo",
-                options=[
-                    lb.Option(value="first_checklist_answer"),
-                    lb.Option(value="second_checklist_answer"),
-                ],
-            ),
-        ],
-    )
-    result: dict[str, Any] = builder.asdict()
+    """Step 2 of Labelbox's import page, verbatim in SDK calls (the conformance tests' builder)."""
+    result: dict[str, Any] = seed_ontology_builder().asdict()
     return result
 
 

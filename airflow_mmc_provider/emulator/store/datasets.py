@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from airflow_mmc_provider.emulator.ids import new_id, now
 from airflow_mmc_provider.emulator.store.base import StoreBase
-from airflow_mmc_provider.emulator.store.rows import Listing, created
+from airflow_mmc_provider.emulator.store.rows import Listing, created, insert
 
 
 @dataclass(frozen=True)
@@ -33,11 +33,10 @@ class DatasetState(StoreBase):
     def create_dataset(self, name: str, description: str | None) -> Dataset:
         stamp, dataset_id = now(), new_id()
         with self.transaction() as db:
-            db.execute(
-                "INSERT INTO datasets (id, organization_id, name, description, created_by, created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (dataset_id, self.organization.id, name, description, self.user.id, stamp, stamp),
-            )
+            insert(db, "datasets", {
+                "id": dataset_id, "organization_id": self.organization.id, "name": name,
+                "description": description, "created_by": self.user.id, "created_at": stamp, "updated_at": stamp,
+            })  # fmt: skip
         return created(self.get_dataset(dataset_id))
 
     def get_dataset(self, dataset_id: str, *, include_deleted: bool = False) -> Dataset | None:

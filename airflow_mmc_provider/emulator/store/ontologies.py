@@ -7,7 +7,7 @@ from typing import Any
 
 from airflow_mmc_provider.emulator.ids import new_id, now
 from airflow_mmc_provider.emulator.store.base import StoreBase
-from airflow_mmc_provider.emulator.store.rows import created, dumps, fetch_one, from_rows
+from airflow_mmc_provider.emulator.store.rows import created, dumps, fetch_one, from_rows, insert
 
 
 @dataclass(frozen=True)
@@ -39,13 +39,13 @@ class OntologyState(StoreBase):
     ) -> Ontology:
         stamp, ontology_id = now(), new_id()
         with self.transaction() as db:
-            db.execute(
-                "INSERT INTO ontologies (id, organization_id, name, description, media_type, editor_task_type, "
-                "normalized, object_count, classification_count, created_by, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (ontology_id, self.organization.id, name, description, media_type, editor_task_type,
-                 dumps(normalized), object_count, classification_count, self.user.id, stamp, stamp),
-            )  # fmt: skip
+            insert(db, "ontologies", {
+                "id": ontology_id, "organization_id": self.organization.id, "name": name,
+                "description": description, "media_type": media_type, "editor_task_type": editor_task_type,
+                "normalized": dumps(normalized), "object_count": object_count,
+                "classification_count": classification_count, "created_by": self.user.id,
+                "created_at": stamp, "updated_at": stamp,
+            })  # fmt: skip
         return created(self.get_ontology(ontology_id))
 
     def get_ontology(self, ontology_id: str) -> Ontology | None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from airflow_mmc_provider.emulator.ids import new_id, now
 from airflow_mmc_provider.emulator.store.base import StoreBase
-from airflow_mmc_provider.emulator.store.rows import Listing, created, from_rows
+from airflow_mmc_provider.emulator.store.rows import Listing, created, from_rows, insert
 
 
 @dataclass(frozen=True)
@@ -72,14 +72,11 @@ class ProjectState(StoreBase):
         """Create a project with its task queues, given as (queueType, name, description, state)."""
         stamp, project_id = now(), new_id()
         with self.transaction() as db:
-            db.execute(
-                "INSERT INTO projects (id, organization_id, name, description, media_type, editor_task_type, "
-                "upload_type, audit_labels, audit_percentage, benchmark, consensus, labeling_frontend_id, "
-                "created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (project_id, self.organization.id, new.name, new.description, new.media_type,
-                 new.editor_task_type, new.upload_type, new.audit_labels, new.audit_percentage,
-                 int(new.benchmark), int(new.consensus), new.labeling_frontend_id, self.user.id, stamp, stamp),
-            )  # fmt: skip
+            insert(db, "projects", {
+                "id": project_id, "organization_id": self.organization.id, **asdict(new),
+                "benchmark": int(new.benchmark), "consensus": int(new.consensus),
+                "created_by": self.user.id, "created_at": stamp, "updated_at": stamp,
+            })  # fmt: skip
             db.executemany(
                 "INSERT INTO task_queues VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(new_id(), project_id, position, *queue) for position, queue in enumerate(queues)],

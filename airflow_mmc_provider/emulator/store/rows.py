@@ -13,7 +13,7 @@ import json
 import sqlite3
 import types
 import typing
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -99,6 +99,12 @@ def chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
 def marks(values: Sequence[Any]) -> str:
     """The `?, ?, ...` placeholders of an `IN (...)` list of these values."""
     return ",".join("?" * len(values))
+
+
+def insert(db: sqlite3.Connection, table: str, values: Mapping[str, Any]) -> None:
+    """Insert one row given column -> value (each value beside its column's name, not by position)."""
+    columns = ", ".join(values)
+    db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks(list(values))})", tuple(values.values()))  # noqa: S608
 
 
 def check_filters(filters: dict[str, Any], allowed: frozenset[str]) -> None:

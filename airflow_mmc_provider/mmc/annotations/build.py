@@ -35,6 +35,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import msgspec
+
 from airflow_mmc_provider.mmc.annotations.types import (
     AnnotationLine,
     AnswerObject,
@@ -189,7 +191,7 @@ class LabelLines:
     def multi_selection(
         self,
         name: str | None,
-        messages: Iterable[MessageRef],
+        messages: Iterable[MessageRef | MessageItem],
         *,
         parent_message_id: str | None = None,
         schema_id: str | None = None,
@@ -204,14 +206,15 @@ class LabelLines:
     def message_ranking(
         self,
         name: str | None,
-        best_first: Iterable[MessageRef],
+        best_first: Iterable[MessageRef | MessageItem],
         *,
         parent_message_id: str | None = None,
         schema_id: str | None = None,
         classifications: Iterable[ClassificationAnnotation] = (),
         uuid: str | None = None,
     ) -> AnnotationLine:
-        """The message-ranking tool: the responses best first (orders 1..n)."""
+        """The message-ranking tool: the responses best first (orders 1..n); a `MessageItem` is
+        a response with every field of the ranked message (its order is replaced)."""
         ranked, parent = _message_items(best_first, parent_message_id, ranked=True)
         data = TaskData(parent_message_id=parent, ranked_messages=ranked)
         return self._task(name, schema_id, "message-ranking", data, classifications, uuid)
@@ -295,9 +298,10 @@ def classification_line(
 
 
 def _message_items(
-    refs: Iterable[MessageRef], explicit: str | None, *, ranked: bool
+    refs: Iterable[MessageRef | MessageItem], explicit: str | None, *, ranked: bool
 ) -> tuple[list[MessageItem], str]:
-    """`message_pairs` as `MessageItem`s (with orders 1..n when `ranked`), built in one loop."""
+    """`message_pairs` as `MessageItem`s (with orders 1..n when `ranked`), built in one loop; a
+    given `MessageItem` is kept as it is (its order set), so the fields it carries are imported."""
     parent = explicit
     items: list[MessageItem] = []
     append = items.append
@@ -307,6 +311,12 @@ def _message_items(
             message_id, model, known = ref.message_id, ref.model_config_name, ref.parent_message_id
             if known != parent:
                 parent = parent_of(parent, known) if parent is not None else known
+        elif type(ref) is not tuple and isinstance(ref, MessageItem):  # with fields of its own
+            if ranked:
+                order += 1
+                ref = msgspec.structs.replace(ref, order=order)
+            append(ref)
+            continue
         else:
             message_id, model = _pair(ref)
         if ranked:

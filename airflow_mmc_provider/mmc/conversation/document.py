@@ -6,8 +6,6 @@ re-exports the document's types (`types`) and rules (`checks`).
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -19,6 +17,7 @@ from airflow_mmc_provider.mmc.conversation.checks import (
     encoded_chars,
     validate_document,
 )
+from airflow_mmc_provider.mmc.conversation.index import ConversationIndex
 from airflow_mmc_provider.mmc.conversation.types import (
     MAX_INLINE_CHARS,
     MMC_TYPE,
@@ -84,39 +83,11 @@ def document_response_refs(document: ConversationDocument, key: str = "") -> lis
     the builder made from records with earlier `history` turns, each answered history turn counts
     as a comparison here too, because a document alone cannot tell them apart.
     """
+    index = ConversationIndex.from_row_data(document)
     refs: list[ResponseRef] = []
-    for turn, parent in enumerate(_comparison_parents(document)):
-        for child in document.messages[parent].child_message_ids:
-            name = _model_name(document, child)
+    for turn, parent in enumerate(index.comparisons()):
+        for child in index.responses(parent):
+            name = index.models.get(child)
             if name is not None:
                 refs.append(ResponseRef(key, turn, name, child, parent))
     return refs
-
-
-def _comparison_parents(document: ConversationDocument) -> Iterator[str]:
-    seen: set[str] = set()
-    queue = deque(document.root_message_ids)
-    while queue:
-        current = queue.popleft()
-        if current in seen or current not in document.messages:
-            continue
-        seen.add(current)
-        message = document.messages[current]
-        human = _role(document, current) == "human"
-        if human and any(_model_name(document, c) is not None for c in message.child_message_ids):
-            yield current
-        queue.extend(message.child_message_ids)
-
-
-def _role(document: ConversationDocument, message_id: str) -> str | None:
-    message = document.messages.get(message_id)
-    actor = document.actors.get(message.actor_id) if message else None
-    return actor.role if actor else None
-
-
-def _model_name(document: ConversationDocument, message_id: str) -> str | None:
-    message = document.messages.get(message_id)
-    actor = document.actors.get(message.actor_id) if message else None
-    if actor is None or actor.role != "model":
-        return None
-    return actor.metadata.model_config_name

@@ -1,12 +1,15 @@
 """The one index of a row_data v2 conversation document: what every reader of it asks.
 
-A document (`document.ConversationDocument`, wire reference 10) is a graph of messages: a human
+A document (`types.ConversationDocument`, wire reference 10) is a graph of messages: a human
 message's children are the competing model responses. The annotation rules, the record reader,
-the export reader and the emulator's raters ask the same questions of it: each message's role
-and model (config name and id), its children and its parent, its text, each human message's model
-responses, and the comparisons (turns) in order. `ConversationIndex` answers them, built in one
-pass; `RowDocument` is its lazy mode for the hot path of an import, which reads only the prompts
-a line names and builds the full index only when a check needs more.
+`document.document_response_refs` and the emulator (its raters, its export writer) ask the same
+questions of it: each message's role and model (config name and id), its children and its parent,
+its text, each human message's model responses, and the comparisons (turns) in order.
+`ConversationIndex` answers them, built in one pass; `RowDocument` is its lazy mode for the hot
+path of an import, which reads only the prompts a line names and builds the full index only when a
+check needs more. (The export reader reads the row_data of a whole export, decoded with the line
+into `types.DocumentView`, and asks only each response's model: `export.judgments` reads that view
+as it is rather than indexing every row.)
 
 Built defensively from the raw dict, so a document with problems still indexes (what is missing
 simply fails the checks that need it).
@@ -15,12 +18,12 @@ simply fails the checks that need it).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import msgspec
 
-from airflow_mmc_provider.mmc.conversation.document import ConversationDocument, to_row_data
+from airflow_mmc_provider.mmc.conversation.types import ConversationDocument
 
 
 class ConversationIndex:
@@ -78,7 +81,7 @@ class ConversationIndex:
             except (AttributeError, KeyError, TypeError):
                 return cls._defensive(row_data)
         if isinstance(row_data, ConversationDocument):
-            row_data = to_row_data(row_data)
+            row_data = msgspec.to_builtins(row_data)
         elif isinstance(row_data, str | bytes):
             row_data = msgspec.json.decode(row_data)
         if not isinstance(row_data, Mapping):
@@ -167,30 +170,34 @@ class ConversationIndex:
             ]
         return found
 
-    def turns(self) -> list[tuple[str, dict[str, str]]]:
-        """Comparisons in breadth-first order: (human parent, model config name -> response id).
+    def comparisons(self) -> Iterator[str]:
+        """The human messages with at least one named model response, breadth first from the
+        roots: the comparisons, whose order numbers the turns (`turns`,
+        `document.document_response_refs`)."""
+        seen: set[str] = set()
+        queue = deque(self.roots)
+        while queue:
+            current = queue.popleft()
+            if current in seen or current not in self.roles:
+                continue
+            seen.add(current)
+            if self.roles[current] == "human" and any(
+                self.models.get(child) is not None for child in self.responses(current)
+            ):
+                yield current
+            queue.extend(self.children.get(current, ()))
 
-        The same order as `document.document_response_refs`, so turn numbers agree with it.
-        """
+    def turns(self) -> list[tuple[str, dict[str, str]]]:
+        """Comparisons in order (`comparisons`): (human parent, model config name -> response id)."""
         if self._turns is None:
-            turns: list[tuple[str, dict[str, str]]] = []
-            seen: set[str] = set()
-            queue = deque(self.roots)
-            while queue:
-                current = queue.popleft()
-                if current in seen or current not in self.roles:
-                    continue
-                seen.add(current)
-                if self.roles[current] == "human":
-                    answers = {
-                        name: child
-                        for child in self.responses(current)
-                        if (name := self.models.get(child)) is not None
-                    }
-                    if answers:
-                        turns.append((current, answers))
-                queue.extend(self.children.get(current, ()))
-            self._turns = turns
+            models = self.models
+            self._turns = [
+                (
+                    parent,
+                    {name: kid for kid in self.responses(parent) if (name := models.get(kid)) is not None},
+                )
+                for parent in self.comparisons()
+            ]
         return self._turns
 
     def prompts_in_order(self) -> list[tuple[str, list[str]]]:
@@ -212,6 +219,22 @@ class ConversationIndex:
         """The ``modelConfigId`` of the model actor that wrote `message_id`, if it names one."""
         metadata = _mapping(self._actor(message_id).get("metadata"))
         found = metadata.get("modelConfigId")
+        return found if isinstance(found, str) else None
+
+    def model_config_ids(self) -> dict[str, str]:
+        """message id -> ``modelConfigId`` of the actor that wrote it, for the messages whose actor
+        names one (what the export's message items carry)."""
+        found: dict[str, str] = {}
+        for message_id in self.roles:
+            config_id = self.model_config_id(message_id)
+            if config_id is not None:
+                found[message_id] = config_id
+        return found
+
+    @property
+    def document_type(self) -> str | None:
+        """The document's ``type`` (the MIME type of a v2 conversation), if it is a string."""
+        found = self.document.get("type")
         return found if isinstance(found, str) else None
 
     def model(self, message_id: str) -> str | None:
@@ -236,6 +259,18 @@ class ConversationIndex:
 
 def as_conversation_index(document: Any) -> ConversationIndex:
     return document if isinstance(document, ConversationIndex) else ConversationIndex.from_row_data(document)
+
+
+def stored_row_index(row_data: str | bytes) -> ConversationIndex | None:
+    """The index of a stored row_data (the emulator's), None when it is no conversation (a URL,
+    text, a JSON value without a ``messages`` object)."""
+    try:
+        document = msgspec.json.decode(row_data)
+    except msgspec.DecodeError:
+        return None
+    if type(document) is not dict or type(document.get("messages")) is not dict:
+        return None
+    return ConversationIndex.from_row_data(document)
 
 
 class RowDocument:
@@ -352,4 +387,11 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-__all__ = ["ConversationIndex", "DocumentView", "RowDocument", "as_conversation_index", "prompt_responses_of"]
+__all__ = [
+    "ConversationIndex",
+    "DocumentView",
+    "RowDocument",
+    "as_conversation_index",
+    "prompt_responses_of",
+    "stored_row_index",
+]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Final, TypeVar
 
+import airflow_mmc_provider.mmc.export.wire as wire
 from airflow_mmc_provider.mmc.conversation.types import DocumentView
-from airflow_mmc_provider.mmc.export import wire
 from airflow_mmc_provider.mmc.export.records import (
     ClassificationAnswer,
     MultiSelection,

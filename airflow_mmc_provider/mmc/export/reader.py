@@ -64,9 +64,9 @@ from typing import Any, TypeVar
 
 import msgspec
 
+import airflow_mmc_provider.mmc.export.wire as wire
 from airflow_mmc_provider.mmc.conversation.types import DocumentView
 from airflow_mmc_provider.mmc.errors import ValidationIssue
-from airflow_mmc_provider.mmc.export import wire
 from airflow_mmc_provider.mmc.export.judgments import LINE_FIX, LabelBuilder, Problem, RowConversation
 from airflow_mmc_provider.mmc.export.records import (
     ClassificationAnswer,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import msgspec
 from msgspec import UNSET, UnsetType
 
+import airflow_mmc_provider.mmc.export.wire as wire
 from airflow_mmc_provider.mmc.conversation.types import DocumentView
-from airflow_mmc_provider.mmc.export import wire
 from airflow_mmc_provider.mmc.export.judgments import Problem
 from airflow_mmc_provider.mmc.export.records import RowDataLoader
 

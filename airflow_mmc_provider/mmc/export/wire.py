@@ -15,24 +15,21 @@ value is typed ``X | None = None``; a field left out of the line is typed ``X | 
 (also ``None`` when read, since other writers send ``null``). Reading is lenient: unknown keys are
 ignored (the service adds fields) and every field but the ids has a default.
 
-The message items of the message tools are the import line's `MessageItem`
-(`mmc.annotations.types`) under the export's snake_case names, plus ``model_config_id``: msgspec's
-``rename`` applies only to the fields a class declares, so each inherited field is declared again.
+The message items of the message tools are built from the import line's `MessageItem`
+(`mmc.annotations.types`), field by field, under the export's snake_case names, plus
+``model_config_id``: a field added to `MessageItem` is an export field too, with no edit here.
+(A subclass cannot do it: msgspec's ``rename`` applies only to the fields a class declares.)
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
 
 from airflow_mmc_provider.mmc.annotations.types import MessageItem
 from airflow_mmc_provider.mmc.conversation.types import DocumentView
-
-
-def _same(name: str) -> str:
-    return name
 
 
 class _Wire(Struct, kw_only=True, gc=False):
@@ -42,13 +39,34 @@ class _Wire(Struct, kw_only=True, gc=False):
 # --- annotations ------------------------------------------------------------------------------
 
 
-class ExportMessage(MessageItem, kw_only=True, rename=_same, forbid_unknown_fields=False, gc=False):
-    """A message named by a message tool: the import's item, snake_case, with its model config id."""
+def export_item(item: type[Struct], name: str, **extra: tuple[Any, Any]) -> type[Struct]:
+    """The export's Struct of an import item: its fields under their Python (snake_case) names,
+    each optional but ``message_id`` (the seed sample sends only ids), then `extra` (name ->
+    (type, default)); unknown keys are ignored and defaults left out, as in `item`."""
+    fields = [_export_field(f) for f in msgspec.structs.fields(item)]
+    fields.extend((key, kind, default) for key, (kind, default) in extra.items())
+    return msgspec.defstruct(name, fields, kw_only=True, omit_defaults=True, gc=False, module=__name__)
 
-    message_id: str
-    model_config_name: str | None = None  # type: ignore[assignment]  # the seed sample sends only ids
-    order: int | None = None
-    model_config_id: str | None = None
+
+def _export_field(field: msgspec.structs.FieldInfo) -> tuple[str, Any] | tuple[str, Any, Any]:
+    if field.name == "message_id":
+        return field.name, field.type
+    if field.required:
+        return field.name, field.type | None, None
+    if field.default_factory is not msgspec.NODEFAULT:
+        return field.name, field.type, msgspec.field(default_factory=field.default_factory)
+    return field.name, field.type, field.default
+
+
+if TYPE_CHECKING:  # what the type checker sees: the item's fields, and what the export changes
+
+    class ExportMessage(MessageItem, kw_only=True):
+        model_config_name: str | None  # type: ignore[assignment]
+        model_config_id: str | None = None
+
+else:
+    # A message named by a message tool: the import's item, snake_case, with its model config id.
+    ExportMessage = export_item(MessageItem, "ExportMessage", model_config_id=(str | None, None))
 
 
 class SelectedMessage(ExportMessage, kw_only=True, gc=False):

@@ -36,7 +36,29 @@ def assign_colors(tools: list[dict[str, Any]]) -> None:
             tool["color"] = tool_color(index, len(tools))
 
 
-class OptionSpec:
+class _Node:
+    """What every compiled feature answers under the SDK's names (`feature_schema_id`)."""
+
+    __slots__ = ()
+    schema_id: str | None
+
+    @property
+    def feature_schema_id(self) -> str | None:
+        return self.schema_id
+
+
+class _Parent(_Node):
+    """A feature that carries classifications (an option, a tool): `nested`, by name."""
+
+    __slots__ = ()
+    nested: NestedScope
+
+    @property
+    def classifications(self) -> Mapping[str, ClassificationSpec]:
+        return self.nested.by_name
+
+
+class OptionSpec(_Parent):
     """One option of a radio or checklist classification, with what may be nested under it."""
 
     __slots__ = ("label", "nested", "schema_id", "schema_node_id", "value")
@@ -53,16 +75,8 @@ class OptionSpec:
     def name(self) -> str:
         return self.value
 
-    @property
-    def feature_schema_id(self) -> str | None:
-        return self.schema_id
 
-    @property
-    def classifications(self) -> Mapping[str, ClassificationSpec]:
-        return self.nested.by_name
-
-
-class ClassificationSpec:
+class ClassificationSpec(_Node):
     """A classification; `scope` is ``index`` (message-scoped), ``global``, or None when nested.
 
     `options` are by value, in the ontology's order; `choices` by value or label (answers name
@@ -100,10 +114,6 @@ class ClassificationSpec:
         self.choices: dict[str, OptionSpec] = choices
         self.options_by_id = {o.schema_id: o for o in options if o.schema_id}
 
-    @property
-    def feature_schema_id(self) -> str | None:
-        return self.schema_id
-
     def option(self, name: str) -> OptionSpec:
         """An option by value or, failing that, by label; `KeyError` naming the options."""
         found = self.choices.get(name)
@@ -122,7 +132,7 @@ class ClassificationSpec:
         return list(self.options)
 
 
-class ToolSpec:
+class ToolSpec(_Parent):
     """A message tool; `nested` are the classifications a tool annotation may carry."""
 
     __slots__ = ("color", "name", "nested", "required", "schema_id", "schema_node_id", "tool")
@@ -138,14 +148,6 @@ class ToolSpec:
         self.nested = NestedScope(
             data.get("classifications") or [], ids, f"classifications of tool {self.name!r}"
         )
-
-    @property
-    def feature_schema_id(self) -> str | None:
-        return self.schema_id
-
-    @property
-    def classifications(self) -> Mapping[str, ClassificationSpec]:
-        return self.nested.by_name
 
 
 FeatureSpec = ToolSpec | ClassificationSpec
