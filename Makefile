@@ -40,7 +40,7 @@ test: lint typecheck browser unit
 
 # Markers given in tests/conftest.py; --no-processes fails a selected test that starts the emulator,
 # airflow or Chromium, so a new test of that kind cannot slip into the quick set unmarked.
-QUICK_TESTS := -m "not (conformance or slow or emulator or airflow_cli or browser)" --no-processes
+QUICK_TESTS := -m "not (conformance or slow or emulator or airflow_cli or browser or interpreter)" --no-processes
 
 quick: lint typecheck
 	$(BIN)/python -m pytest -q $(QUICK_TESTS)

@@ -17,7 +17,7 @@ Fixtures defined here (subfolders add their own conftest files, not here):
 
 Markers for `make quick` (registered in pyproject.toml) are given here at collection, so that no test
 module has to remember them: ``emulator`` to every test that uses a fixture starting an emulator,
-``airflow_cli`` / ``browser`` / ``emulator`` to the tests listed in `STARTS_PROCESSES` that start
+``airflow_cli`` / ``browser`` / ``emulator`` / ``interpreter`` to the tests listed in `STARTS_PROCESSES` that start
 their process themselves. ``--no-processes`` (which `make quick` passes beside ``-m "not ..."``)
 makes a selected test that starts a process fail, naming the markers, so the quick selection
 cannot drift silently when a new test starts one.
@@ -44,11 +44,12 @@ EMULATOR_FIXTURES = frozenset({"emulator", "fresh_emulator", "emulator_api_key"}
 # Tests that start a process without such a fixture, by node id prefix -> the marker they get.
 STARTS_PROCESSES = {
     "tests/emulator/test_lifecycle.py::test_cli_": "emulator",
+    "tests/export/test_one_definition.py::": "interpreter",  # edits a types module in a fresh Python
     "tests/operators/test_export_operators.py::": "emulator",  # its module fixture runs its own emulator
     "tests/provider/test_registration.py::test_airflow_": "airflow_cli",
     "tests/report/test_report.py::test_report_renders_in_headless_chromium": "browser",
 }
-PROCESS_MARKERS = ("conformance", "slow", "emulator", "airflow_cli", "browser")
+PROCESS_MARKERS = ("conformance", "slow", "emulator", "airflow_cli", "browser", "interpreter")
 HEAVY_PROGRAM = re.compile(r"^(python[\d.]*|airflow|chromium(-browser)?)$")
 
 

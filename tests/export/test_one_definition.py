@@ -17,13 +17,11 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
 
 import airflow_mmc_provider
 
 # Each test runs a fresh interpreter (the edited module must stand in for the original before
 # anything imports it), one of the processes `make quick` leaves out (tests/conftest.py).
-pytestmark = pytest.mark.slow
 
 PACKAGE = Path(airflow_mmc_provider.__file__).parent
 
