@@ -36,12 +36,17 @@ SEED_SPEC: dict[str, Any] = {
 }
 
 
+def message_tools(ranking: str, best: str, acceptable: str) -> list[dict[str, Any]]:
+    """The three message tools every multimodal chat evaluation ontology here has, by their names."""
+    return [
+        {"name": ranking, "type": "message-ranking"},
+        {"name": best, "type": "message-single-selection"},
+        {"name": acceptable, "type": "message-multi-selection"},
+    ]
+
+
 ROUND_SPEC: dict[str, Any] = {
-    "tools": [
-        {"name": "Rank the responses", "type": "message-ranking"},
-        {"name": "Best response", "type": "message-single-selection"},
-        {"name": "Acceptable responses", "type": "message-multi-selection"},
-    ],
+    "tools": message_tools("Rank the responses", "Best response", "Acceptable responses"),
     "classifications": [
         {
             "name": "Overall quality",
@@ -63,11 +68,7 @@ ROUND_SPEC: dict[str, Any] = {
 
 
 SCENARIO_SPEC: dict[str, Any] = {
-    "tools": [
-        {"name": "Rank", "type": "message-ranking"},
-        {"name": "Best", "type": "message-single-selection"},
-        {"name": "Good", "type": "message-multi-selection"},
-    ],
+    "tools": message_tools("Rank", "Best", "Good"),
     "classifications": [
         {
             "name": "Overall quality",
