@@ -14,7 +14,6 @@ from airflow_mmc_provider.emulator.store import Organization, User
 
 user_node = node_mapper(
     User,
-    renames={"organization_id": "_organizationId"},
     extra=lambda user: {
         "picture": None,
         "isViewer": False,

@@ -16,15 +16,7 @@ from airflow_mmc_provider.emulator.graphql.paging import checked_name, cursor_pa
 from airflow_mmc_provider.emulator.graphql.projects import project_node
 from airflow_mmc_provider.emulator.store import Batch, BatchNameTaken, UnknownCursor
 
-batch_node = node_mapper(
-    Batch,
-    renames={
-        "consensus_settings": "consensusSettingsJson",
-        "created_by": "_createdBy",
-        "project_id": "_projectId",
-    },
-    omitted=("deleted",),
-)
+batch_node = node_mapper(Batch, renames={"consensus_settings": "consensusSettingsJson"})
 
 
 def resolve_project_batches(

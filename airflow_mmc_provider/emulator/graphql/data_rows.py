@@ -20,7 +20,6 @@ GLOBAL_KEYS_JOB = "data-rows-for-global-keys"
 data_row_node = node_mapper(
     DataRow,
     renames={
-        "dataset_id": "_datasetId",
         "metadata": "_metadata",
         "attachments": "_attachments",
     },

@@ -13,8 +13,7 @@ from airflow_mmc_provider.emulator.graphql.nodes import node_mapper
 from airflow_mmc_provider.emulator.graphql.paging import by_id, checked_name, orm_list, update_or_delete
 from airflow_mmc_provider.emulator.store import Dataset
 
-# `deleted` is not in the SDL: it is there for `where` filters.
-dataset_node = node_mapper(Dataset, renames={"created_by": "_createdBy"}, omitted=("organization_id",))
+dataset_node = node_mapper(Dataset)
 
 
 resolve_dataset = by_id("Dataset", lambda store, dataset_id: store.get_dataset(dataset_id), dataset_node)

@@ -16,7 +16,6 @@ from airflow_mmc_provider.emulator.graphql.paging import by_id, orm_list
 from airflow_mmc_provider.emulator.graphql.projects import live_project, project_node
 from airflow_mmc_provider.emulator.store import LabelingFrontend
 
-# `deleted` is not in the SDL: it is there for `where` filters.
 labeling_frontend_node = node_mapper(LabelingFrontend)
 
 

@@ -1,10 +1,13 @@
 """From the store's frozen dataclasses to GraphQL nodes: one mapper for every resource.
 
 A node holds each field of its record under the field's camelCase name (``created_at`` ->
-``createdAt``), so a new column is a new GraphQL field with no edit here. A resource says only how
-it differs: the fields the service names otherwise (``benchmark`` -> ``isBenchmarkEnabled``; a name
-starting with ``_`` is not in the SDL, it is read by the resolvers of related fields), the fields
-that stay out of the node, and the values no column holds (constants, or derived from the record).
+``createdAt``), so a new column is a new GraphQL field with no edit here. A reference to another
+record (``created_by``, ``project_id``) is kept as ``_`` + camelCase (``_createdBy``): no SDL
+name starts with ``_``, so only the resolvers of related fields (``createdBy``, ``project``) read
+it. A field the SDL does not declare is harmless in a node, since GraphQL answers only declared
+fields (``deleted`` is there for `where` filters). A resource says only how it differs: the fields
+the service names otherwise (``benchmark`` -> ``isBenchmarkEnabled``), the fields that stay out of
+the node, and the values no column holds (constants, or derived from the record).
 """
 
 from __future__ import annotations
@@ -27,6 +30,17 @@ def camel_case(name: str) -> str:
     return first + "".join(part.capitalize() for part in rest)
 
 
+# The store's columns that name another record (not ``external_id``: that is the row's own value).
+REFERENCES = frozenset(
+    {"created_by", "organization_id", "project_id", "dataset_id", "ontology_id", "labeling_frontend_id"}
+)
+
+
+def node_key(field: str) -> str:
+    """The key of a record's field in its node: camelCase, ``_``-prefixed for references."""
+    return "_" + camel_case(field) if field in REFERENCES else camel_case(field)
+
+
 def node_mapper(
     record: type[_Record],
     *,
@@ -42,7 +56,7 @@ def node_mapper(
     unknown = (set(renames) | set(omitted)) - set(names)
     if unknown:
         raise TypeError(f"{record.__name__} has no fields {sorted(unknown)}")
-    pairs = tuple((name, renames.get(name) or camel_case(name)) for name in names if name not in omitted)
+    pairs = tuple((name, renames.get(name) or node_key(name)) for name in names if name not in omitted)
 
     def node(item: _Record) -> Node:
         values = {key: getattr(item, name) for name, key in pairs}

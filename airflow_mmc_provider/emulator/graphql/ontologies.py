@@ -23,9 +23,7 @@ ontology_node = node_mapper(
     renames={
         "object_count": "objectSchemaCount",
         "classification_count": "classificationSchemaCount",
-        "created_by": "_createdBy",
     },
-    omitted=("editor_task_type",),
 )
 
 

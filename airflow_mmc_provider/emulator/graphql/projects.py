@@ -26,7 +26,6 @@ from airflow_mmc_provider.emulator.store import NewProject, Project, Store
 LIVE_CHAT_EVALUATION = "MODEL_CHAT_EVALUATION"
 
 
-# `deleted` is not in the SDL: it is there for `where` filters.
 project_node = node_mapper(
     Project,
     renames={
@@ -35,9 +34,6 @@ project_node = node_mapper(
         "audit_percentage": "autoAuditPercentage",
         "benchmark": "isBenchmarkEnabled",
         "consensus": "isConsensusEnabled",
-        "created_by": "_createdBy",
-        "ontology_id": "_ontologyId",
-        "labeling_frontend_id": "_labelingFrontendId",
     },
     extra=lambda project: {
         "labelCount": None,  # resolved: labels come from imports and simulated raters

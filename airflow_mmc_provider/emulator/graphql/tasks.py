@@ -15,7 +15,7 @@ from airflow_mmc_provider.emulator.graphql.nodes import node_mapper
 from airflow_mmc_provider.emulator.graphql.paging import DEFAULT_PAGE, page_size
 from airflow_mmc_provider.emulator.store import Task
 
-task_node = node_mapper(Task, renames={"created_by": "_createdBy"}, omitted=("organization_id", "input_json"))
+task_node = node_mapper(Task, omitted=("input_json",))  # the task's input stays in the store
 
 
 def resolve_task(
