@@ -14,15 +14,17 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from airflow_mmc_provider.emulator import exports
 from airflow_mmc_provider.emulator.faults import FaultConfig
-from airflow_mmc_provider.emulator.raters import parse_config_text
+from airflow_mmc_provider.emulator.raters import RaterConfig
 from airflow_mmc_provider.emulator.server import DEFAULT_HOST, DEFAULT_PORT, ServerConfig, serve
 
 API_KEY_ENV = "LABELBOX_EMULATOR_API_KEY"
+_Config = TypeVar("_Config")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,12 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def parse_faults(text: str | None) -> FaultConfig | None:
+def parse_config(text: str | None, from_json: Callable[[Any], _Config]) -> _Config | None:
+    """``--faults`` and ``--simulate-raters``: JSON, or ``@FILE`` holding it; None when not given."""
     if not text:
         return None
     if text.startswith("@"):
         text = Path(text[1:]).read_text(encoding="utf-8")
-    return FaultConfig.from_json(json.loads(text))
+    return from_json(json.loads(text))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,11 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.export_chunk_bytes < 1:
         parser.error("--export-chunk-bytes must be at least 1")
     try:
-        faults = parse_faults(args.faults)
+        faults = parse_config(args.faults, FaultConfig.from_json)
     except (OSError, ValueError) as exc:
         parser.error(f"--faults: {exc}")
     try:
-        raters = parse_config_text(args.simulate_raters)
+        raters = parse_config(args.simulate_raters, RaterConfig.from_json)
     except (OSError, ValueError) as exc:
         parser.error(f"--simulate-raters: {exc}")
     config = ServerConfig(

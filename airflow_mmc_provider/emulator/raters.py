@@ -145,16 +145,6 @@ def derived_skill(model: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64 * 2 - 1
 
 
-def parse_config_text(text: str | None) -> RaterConfig | None:
-    """``--simulate-raters``: JSON or ``@FILE``."""
-    if not text:
-        return None
-    if text.startswith("@"):
-        with open(text[1:], encoding="utf-8") as handle:
-            text = handle.read()
-    return RaterConfig.from_json(json.loads(text))
-
-
 # --- one rater on one row --------------------------------------------------------------------------
 
 

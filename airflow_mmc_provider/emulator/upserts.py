@@ -35,6 +35,7 @@ from airflow_mmc_provider.emulator.store import (
     Store,
     Task,
 )
+from airflow_mmc_provider.emulator.store.upserts import RowFields
 
 TASK_TYPE = "adv-upsert-data-rows"
 TASK_NAME = "Upsert data rows"
@@ -63,19 +64,6 @@ class SpecError(ValueError):
 
 class ManifestError(RuntimeError):
     """The manifest or one of its chunks cannot be read: the whole task fails."""
-
-
-@dataclass(frozen=True)
-class RowFields:
-    """A validated payload; `None` means "not given" (an update keeps the stored value)."""
-
-    dataset_id: str | None
-    global_key: str | None
-    external_id: str | None
-    row_data: str | None
-    media_type: str | None
-    metadata: list[dict[str, Any]] | None
-    attachments: list[dict[str, Any]] | None
 
 
 @dataclass(frozen=True)
@@ -366,17 +354,7 @@ class _Planner:
             self._claim(new_key)
         self.claimed.update(k for k in (also, existing.global_key) if k)
         self.touched.add(existing.id)
-        self.outcome.updated.append(
-            DataRowUpdate(
-                id=existing.id,
-                global_key=new_key,
-                external_id=fields.external_id,
-                row_data=fields.row_data,
-                media_type=fields.media_type,
-                metadata=fields.metadata,
-                attachments=fields.attachments,
-            )
-        )
+        self.outcome.updated.append(DataRowUpdate(existing.id, replace(fields, global_key=new_key)))
         return existing.id
 
 

@@ -17,7 +17,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-
 import airflow_mmc_provider
 
 # Each test runs a fresh interpreter (the edited module must stand in for the original before

@@ -9,33 +9,22 @@ from graphql import GraphQLResolveInfo
 
 from airflow_mmc_provider.emulator.errors import NotFoundError
 from airflow_mmc_provider.emulator.graphql.context import Resolvers, store_of
+from airflow_mmc_provider.emulator.graphql.nodes import node_mapper
 from airflow_mmc_provider.emulator.store import Organization, User
 
-
-def user_node(user: User) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "email": user.email,
-        "name": user.name,
-        "nickname": user.nickname,
+user_node = node_mapper(
+    User,
+    extra=lambda user: {
         "picture": None,
         "isViewer": False,
         "isExternalUser": False,
         "timezone": None,  # the SDK then assumes UTC for export date filters
         "lastLoginAt": user.updated_at,
-        "createdAt": user.created_at,
-        "updatedAt": user.updated_at,
-        "_organizationId": user.organization_id,
-    }
+    },
+)
 
 
-def organization_node(organization: Organization) -> dict[str, Any]:
-    return {
-        "id": organization.id,
-        "name": organization.name,
-        "createdAt": organization.created_at,
-        "updatedAt": organization.updated_at,
-    }
+organization_node = node_mapper(Organization)
 
 
 def resolve_user(_: Any, info: GraphQLResolveInfo, where: Mapping[str, Any] | None = None) -> dict[str, Any]:

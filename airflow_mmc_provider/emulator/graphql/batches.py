@@ -11,22 +11,12 @@ from airflow_mmc_provider.emulator import batches
 from airflow_mmc_provider.emulator.errors import ConflictError, InvalidInputError, NotFoundError
 from airflow_mmc_provider.emulator.graphql.account import resolve_created_by
 from airflow_mmc_provider.emulator.graphql.context import Resolvers, request_context, store_of
+from airflow_mmc_provider.emulator.graphql.nodes import node_mapper
 from airflow_mmc_provider.emulator.graphql.paging import checked_name, cursor_page_size
 from airflow_mmc_provider.emulator.graphql.projects import project_node
 from airflow_mmc_provider.emulator.store import Batch, BatchNameTaken, UnknownCursor
 
-
-def batch_node(batch: Batch) -> dict[str, Any]:
-    return {
-        "id": batch.id,
-        "name": batch.name,
-        "size": batch.size,
-        "consensusSettingsJson": batch.consensus_settings,
-        "createdAt": batch.created_at,
-        "updatedAt": batch.updated_at,
-        "_createdBy": batch.created_by,
-        "_projectId": batch.project_id,
-    }
+batch_node = node_mapper(Batch, renames={"consensus_settings": "consensusSettingsJson"})
 
 
 def resolve_project_batches(

@@ -10,27 +10,21 @@ from graphql import GraphQLResolveInfo
 from airflow_mmc_provider.emulator.errors import InvalidInputError, NotFoundError
 from airflow_mmc_provider.emulator.graphql.context import Resolvers, store_of
 from airflow_mmc_provider.emulator.graphql.datasets import dataset_node
+from airflow_mmc_provider.emulator.graphql.nodes import node_mapper
 from airflow_mmc_provider.emulator.graphql.paging import DEFAULT_PAGE, page_size
 from airflow_mmc_provider.emulator.store import COMPLETE, DataRow
 
 GLOBAL_KEYS_JOB = "data-rows-for-global-keys"
 
 
-def data_row_node(row: DataRow) -> dict[str, Any]:
-    metadata = row.metadata
-    return {
-        "id": row.id,
-        "externalId": row.external_id,
-        "globalKey": row.global_key,
-        "rowData": row.row_data,
-        "mediaType": row.media_type,
-        "mediaAttributes": {},
-        "_metadata": metadata,
-        "createdAt": row.created_at,
-        "updatedAt": row.updated_at,
-        "_datasetId": row.dataset_id,
-        "_attachments": row.attachments,
-    }
+data_row_node = node_mapper(
+    DataRow,
+    renames={
+        "metadata": "_metadata",
+        "attachments": "_attachments",
+    },
+    extra=lambda row: {"mediaAttributes": {}},
+)
 
 
 _DATA_ROW_FILTER_COLUMNS = {"id": "id", "externalId": "external_id", "globalKey": "global_key"}

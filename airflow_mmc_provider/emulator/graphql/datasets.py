@@ -9,21 +9,11 @@ from graphql import GraphQLResolveInfo
 
 from airflow_mmc_provider.emulator.graphql.account import resolve_created_by, resolve_organization_of
 from airflow_mmc_provider.emulator.graphql.context import Resolvers, store_of
+from airflow_mmc_provider.emulator.graphql.nodes import node_mapper
 from airflow_mmc_provider.emulator.graphql.paging import by_id, checked_name, orm_list, update_or_delete
 from airflow_mmc_provider.emulator.store import Dataset
 
-
-def dataset_node(dataset: Dataset) -> dict[str, Any]:
-    return {
-        "id": dataset.id,
-        "name": dataset.name,
-        "description": dataset.description,
-        "rowCount": dataset.row_count,
-        "createdAt": dataset.created_at,
-        "updatedAt": dataset.updated_at,
-        "deleted": dataset.deleted,  # not in the SDL: only for `where` filters
-        "_createdBy": dataset.created_by,
-    }
+dataset_node = node_mapper(Dataset)
 
 
 resolve_dataset = by_id("Dataset", lambda store, dataset_id: store.get_dataset(dataset_id), dataset_node)

@@ -11,21 +11,12 @@ from airflow_mmc_provider.emulator import ontologies
 from airflow_mmc_provider.emulator.errors import NotFoundError
 from airflow_mmc_provider.emulator.graphql.account import resolve_organization_of
 from airflow_mmc_provider.emulator.graphql.context import Resolvers, store_of
+from airflow_mmc_provider.emulator.graphql.nodes import node_mapper
 from airflow_mmc_provider.emulator.graphql.paging import by_id, orm_list
 from airflow_mmc_provider.emulator.graphql.projects import live_project, project_node
 from airflow_mmc_provider.emulator.store import LabelingFrontend
 
-
-def labeling_frontend_node(frontend: LabelingFrontend) -> dict[str, Any]:
-    return {
-        "id": frontend.id,
-        "name": frontend.name,
-        "description": frontend.description,
-        "iframeUrlPath": frontend.iframe_url_path,
-        "createdAt": frontend.created_at,
-        "updatedAt": frontend.updated_at,
-        "deleted": frontend.deleted,  # not in the SDL: only for `where` filters
-    }
+labeling_frontend_node = node_mapper(LabelingFrontend)
 
 
 resolve_labeling_frontend = by_id(

@@ -11,25 +11,20 @@ from airflow_mmc_provider.emulator import ontologies
 from airflow_mmc_provider.emulator.errors import InvalidInputError
 from airflow_mmc_provider.emulator.graphql.account import resolve_created_by
 from airflow_mmc_provider.emulator.graphql.context import Resolvers, store_of
+from airflow_mmc_provider.emulator.graphql.nodes import node_mapper
 from airflow_mmc_provider.emulator.graphql.paging import by_id, checked_name, cursor_page_size
 from airflow_mmc_provider.emulator.store import Ontology, UnknownCursor
 
 CONVERSATIONAL = "CONVERSATIONAL"
 
 
-def ontology_node(ontology: Ontology) -> dict[str, Any]:
-    return {
-        "id": ontology.id,
-        "name": ontology.name,
-        "description": ontology.description,
-        "mediaType": ontology.media_type,
-        "normalized": ontology.normalized,
-        "objectSchemaCount": ontology.object_count,
-        "classificationSchemaCount": ontology.classification_count,
-        "createdAt": ontology.created_at,
-        "updatedAt": ontology.updated_at,
-        "_createdBy": ontology.created_by,
-    }
+ontology_node = node_mapper(
+    Ontology,
+    renames={
+        "object_count": "objectSchemaCount",
+        "classification_count": "classificationSchemaCount",
+    },
+)
 
 
 resolve_ontology = by_id(

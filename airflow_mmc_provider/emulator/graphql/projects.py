@@ -12,6 +12,7 @@ from airflow_mmc_provider.emulator import workflow
 from airflow_mmc_provider.emulator.errors import InvalidInputError, NotFoundError, UnprocessableError
 from airflow_mmc_provider.emulator.graphql.account import resolve_created_by, resolve_organization_of
 from airflow_mmc_provider.emulator.graphql.context import Resolvers, request_context, store_of
+from airflow_mmc_provider.emulator.graphql.nodes import node_mapper
 from airflow_mmc_provider.emulator.graphql.ontologies import CONVERSATIONAL, ontology_node
 from airflow_mmc_provider.emulator.graphql.paging import (
     by_id,
@@ -25,31 +26,20 @@ from airflow_mmc_provider.emulator.store import NewProject, Project, Store
 LIVE_CHAT_EVALUATION = "MODEL_CHAT_EVALUATION"
 
 
-def project_node(project: Project) -> dict[str, Any]:
-    return {
-        "id": project.id,
-        "name": project.name,
-        "description": project.description,
-        "allowedMediaType": project.media_type,
-        "editorTaskType": project.editor_task_type,
-        "uploadType": project.upload_type,
-        "autoAuditNumberOfLabels": project.audit_labels,
-        "autoAuditPercentage": project.audit_percentage,
-        "isBenchmarkEnabled": project.benchmark,
-        "isConsensusEnabled": project.consensus,
-        "dataRowCount": project.data_row_count,
-        "setupComplete": project.setup_complete,
-        "modelSetupComplete": project.model_setup_complete,
-        "lastActivityTime": project.last_activity_time,
-        "createdAt": project.created_at,
-        "updatedAt": project.updated_at,
+project_node = node_mapper(
+    Project,
+    renames={
+        "media_type": "allowedMediaType",
+        "audit_labels": "autoAuditNumberOfLabels",
+        "audit_percentage": "autoAuditPercentage",
+        "benchmark": "isBenchmarkEnabled",
+        "consensus": "isConsensusEnabled",
+    },
+    extra=lambda project: {
         "labelCount": None,  # resolved: labels come from imports and simulated raters
         "issues": {"totalCount": 0},
-        "deleted": project.deleted,  # not in the SDL: only for `where` filters
-        "_createdBy": project.created_by,
-        "_ontologyId": project.ontology_id,
-        "_labelingFrontendId": project.labeling_frontend_id,
-    }
+    },
+)
 
 
 def live_project(store: Store, project_id: str) -> Project:

@@ -11,24 +11,11 @@ from airflow_mmc_provider.emulator import filters
 from airflow_mmc_provider.emulator.errors import InvalidInputError
 from airflow_mmc_provider.emulator.graphql.account import resolve_created_by, resolve_organization_of
 from airflow_mmc_provider.emulator.graphql.context import Resolvers, store_of
+from airflow_mmc_provider.emulator.graphql.nodes import node_mapper
 from airflow_mmc_provider.emulator.graphql.paging import DEFAULT_PAGE, page_size
 from airflow_mmc_provider.emulator.store import Task
 
-
-def task_node(task: Task) -> dict[str, Any]:
-    return {
-        "id": task.id,
-        "name": task.name,
-        "type": task.type,
-        "status": task.status,
-        "completionPercentage": task.completion_percentage,
-        "result": task.result,
-        "errors": task.errors,
-        "metadata": task.metadata,
-        "createdAt": task.created_at,
-        "updatedAt": task.updated_at,
-        "_createdBy": task.created_by,
-    }
+task_node = node_mapper(Task, omitted=("input_json",))  # the task's input stays in the store
 
 
 def resolve_task(

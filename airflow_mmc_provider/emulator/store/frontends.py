@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from airflow_mmc_provider.emulator.ids import new_id, now
 from airflow_mmc_provider.emulator.store.base import StoreBase
-from airflow_mmc_provider.emulator.store.rows import fetch_one, from_rows
+from airflow_mmc_provider.emulator.store.rows import Listing
 
 EDITOR_FRONTEND = "Editor"
 
@@ -30,6 +30,11 @@ class LabelingFrontendOptions:
     customization_options: str
 
 
+# Read like the other soft-deleted resources; the table has no seq column, so oldest first is by
+# creation time, then id.
+_FRONTENDS = Listing(LabelingFrontend, "SELECT * FROM labeling_frontends", order="created_at, id")
+
+
 class FrontendState(StoreBase):
     def _ensure_editor(self) -> None:
         """Every organisation has the default ``Editor`` frontend (`connect_ontology` looks it up by name)."""
@@ -48,19 +53,11 @@ class FrontendState(StoreBase):
                 )  # fmt: skip
 
     def labeling_frontends(self) -> list[LabelingFrontend]:
-        rows = self._db.execute(
-            "SELECT * FROM labeling_frontends WHERE organization_id = ? ORDER BY created_at, id",
-            (self.organization.id,),
-        ).fetchall()
-        return from_rows(LabelingFrontend, rows)
+        """Every frontend of the organisation (deleted ones too, flagged), oldest first."""
+        return _FRONTENDS.named(self._db, self.organization.id, None)
 
     def get_labeling_frontend(self, frontend_id: str) -> LabelingFrontend | None:
-        return fetch_one(
-            self._db,
-            LabelingFrontend,
-            "SELECT * FROM labeling_frontends WHERE id = ? AND organization_id = ? AND deleted = 0",
-            (frontend_id, self.organization.id),
-        )
+        return _FRONTENDS.by_id(self._db, self.organization.id, frontend_id, False)
 
     def editor_frontend(self) -> LabelingFrontend:
         return next(f for f in self.labeling_frontends() if f.name == EDITOR_FRONTEND and not f.deleted)

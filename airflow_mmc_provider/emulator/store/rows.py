@@ -134,11 +134,12 @@ class Listing(Generic[_Kept]):
 
     cls: type[_Kept]
     select: str
+    order: str = "seq"  # oldest first
 
     def where(
         self, db: sqlite3.Connection, organization_id: str, condition: str, params: tuple[Any, ...]
     ) -> list[_Kept]:
-        query = f"{self.select} WHERE organization_id = ? AND {condition} ORDER BY seq"
+        query = f"{self.select} WHERE organization_id = ? AND {condition} ORDER BY {self.order}"
         return from_rows(self.cls, db.execute(query, (organization_id, *params)).fetchall())
 
     def by_id(

@@ -35,16 +35,25 @@ class NewDataRow(DataRowValues):
 
 
 @dataclass(frozen=True)
+class RowFields:
+    """A validated payload; `None` means "not given" (an update keeps the stored value)."""
+
+    dataset_id: str | None
+    global_key: str | None
+    external_id: str | None
+    row_data: str | None
+    media_type: str | None
+    metadata: list[dict[str, Any]] | None
+    attachments: list[dict[str, Any]] | None
+
+
+@dataclass(frozen=True)
 class DataRowUpdate:
-    """New values for an existing row; `None` keeps the stored value (global keys cannot be unset)."""
+    """An existing row and the payload's values for it: `None` keeps the stored value (so global
+    keys cannot be unset), and an update leaves the row in its dataset."""
 
     id: str
-    global_key: str | None = None
-    external_id: str | None = None
-    row_data: str | None = None
-    media_type: str | None = None
-    metadata: list[dict[str, Any]] | None = None
-    attachments: list[dict[str, Any]] | None = None
+    values: RowFields
 
 
 @dataclass(frozen=True)
@@ -139,13 +148,8 @@ class DataRowWriter(TaskWriter):
             "external_id = COALESCE(?, external_id), row_data = COALESCE(?, row_data), "
             "media_type = COALESCE(?, media_type), metadata = COALESCE(?, metadata), "
             "attachments = COALESCE(?, attachments), updated_at = ? WHERE id = ?",
-            [
-                (u.global_key, u.external_id, u.row_data, u.media_type,
-                 None if u.metadata is None else dumps(u.metadata),
-                 None if u.attachments is None else dumps(u.attachments), now(), u.id)
-                for u in updates
-            ],
-        )  # fmt: skip
+            [_update_parameters(update) for update in updates],
+        )
 
     def touch_datasets(self, dataset_ids: Iterable[str]) -> None:
         stamp = now()
@@ -163,6 +167,15 @@ class DataRowWriter(TaskWriter):
             "INSERT INTO task_results (task_id, ok, position, message, spec) VALUES (?, 0, ?, ?, ?)",
             [(task_id, position, f.message, dumps(_spec(f))) for position, f in enumerate(failed)],
         )
+
+
+def _update_parameters(update: DataRowUpdate) -> tuple[Any, ...]:
+    """The values an update gives (None keeps the column), its time, then the row's id."""
+    given = update.values
+    metadata = None if given.metadata is None else dumps(given.metadata)
+    attachments = None if given.attachments is None else dumps(given.attachments)
+    return (given.global_key, given.external_id, given.row_data, given.media_type, metadata,
+            attachments, now(), update.id)  # fmt: skip
 
 
 def _spec(failed: FailedRow) -> dict[str, Any]:
