@@ -45,9 +45,30 @@ def canonical_line(typed: AnnotationLine) -> tuple[bytes, str]:
     """
     if typed.uuid is not None:
         return encoder.encode(typed), typed.uuid
-    canonical = encoder.encode(typed)
+    return stamped(encoder.encode(typed))
+
+
+def stamped(canonical: bytes) -> tuple[bytes, str]:
+    """The canonical encoding of a line without uuid, with its deterministic uuid spliced in
+    (``uuid`` sorts last), and that uuid: what every way into a batch ends with, once a line."""
     uuid = uuid_hash(canonical)
     return WITH_UUID % (canonical[:-1], uuid.encode()), uuid
+
+
+def stamped_lines(built: list[AnnotationLine]) -> tuple[list[bytes], list[str]]:
+    """`stamped` for lines without uuids, encoded in one call (`Encoder.encode_lines`; compact
+    JSON has no raw newline, so the lines split where the encoder joined them)."""
+    lines: list[bytes] = []
+    uuids: list[str] = []
+    copy = _NAMESPACE_SHA1.copy
+    for canonical in encoder.encode_lines(built).split(b"\n")[:-1]:
+        digest = copy()
+        digest.update(canonical)
+        h = digest.hexdigest()
+        uuid = f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+        lines.append(WITH_UUID % (canonical[:-1], uuid.encode()))
+        uuids.append(uuid)
+    return lines, uuids
 
 
 def uuid_hash(canonical: bytes) -> str:
@@ -58,7 +79,14 @@ def uuid_hash(canonical: bytes) -> str:
     digest = _NAMESPACE_SHA1.copy()
     digest.update(canonical)
     h = digest.hexdigest()
-    return "-".join((h[:8], h[8:12], "5" + h[13:16], _VARIANT[h[16]] + h[17:20], h[20:32]))
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
-__all__ = ["ANNOTATION_NAMESPACE", "annotation_uuid", "canonical_line", "uuid_hash"]
+__all__ = [
+    "ANNOTATION_NAMESPACE",
+    "annotation_uuid",
+    "canonical_line",
+    "stamped",
+    "stamped_lines",
+    "uuid_hash",
+]
