@@ -72,7 +72,8 @@ from airflow_mmc_provider.mmc.annotations.rules import FROM_DOCUMENTS, Annotatio
 from airflow_mmc_provider.mmc.annotations.types import AnnotationLine
 from airflow_mmc_provider.mmc.annotations.uuids import (
     ANNOTATION_NAMESPACE,
-    WITH_UUID,
+    CLOSE,
+    UUID_KEY,
     annotation_uuid,
     canonical_line,
     encoder,
@@ -130,7 +131,7 @@ class AnnotationBatch:
         path of a large import, so it keeps per-line calls to the minimum. A generator of inputs
         is read `READ_AHEAD` at a time (`_read_ahead`).
         """
-        convert, encode, hashed, with_uuid = msgspec.convert, encoder.encode, uuid_hash, WITH_UUID
+        convert, encode, hashed, key, close = msgspec.convert, encoder.encode, uuid_hash, UUID_KEY, CLOSE
         accept, explain = self.validator.accept, self.validator.explain_line
         issues = self.validator.issues
         decode_record, record_lines = record_decoder.decode, self.records.lines
@@ -172,7 +173,7 @@ class AnnotationBatch:
             if not accept(typed, number, uuid):
                 explain(typed, number, uuid=uuid)
             if not issues:
-                yield with_uuid % (canonical[:-1], uuid.encode())
+                yield b"".join((canonical[:-1], key, uuid.encode(), close))
 
     def finish(self) -> list[ValidationIssue]:
         if not self._finished:

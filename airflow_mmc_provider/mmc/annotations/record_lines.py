@@ -203,7 +203,8 @@ class RecordLines:
     def _response(self, stem: str, model: str, responses: dict[str, str | None] | None) -> str:
         """The message id of `model`'s response in the turn whose ids start with `stem`, refused
         when the document has no such response of the turn's prompt."""
-        message_id = stem + self._tag(model)
+        tag = self._tags.get(model)
+        message_id = stem + (tag if tag is not None else self._tag(model))
         if responses is not None and responses.get(message_id) != model:
             raise _REFUSED
         return message_id
@@ -212,7 +213,11 @@ class RecordLines:
         """Message id -> model of each of `models` in the turn whose ids start with `stem`, in
         order, by the deterministic ids alone (the caller compares them with the turn's
         responses); refused for a model listed twice."""
-        found = {stem + self._tag(model): model for model in models}
+        tags = self._tags
+        found = {}
+        for model in models:
+            tag = tags.get(model)
+            found[stem + (tag if tag is not None else self._tag(model))] = model
         if len(found) != len(models):
             raise _REFUSED
         return found
