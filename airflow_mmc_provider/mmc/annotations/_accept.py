@@ -1,4 +1,4 @@
-"""`AnnotationValidator.accept`'s confirmations: a valid line passes with a fraction of the checks' work.
+"""`AnnotationValidator._confirm`'s confirmations: a valid line passes with a fraction of the checks' work.
 
 Private to `rules`: its yes/no answers never reach a caller, who sees only what the checks in
 `_tool_checks` and `_answer_checks` report. They may refuse a valid line (the checks then find

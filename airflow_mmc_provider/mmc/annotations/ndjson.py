@@ -132,7 +132,8 @@ class AnnotationBatch:
         is read `READ_AHEAD` at a time (`_read_ahead`).
         """
         convert, encode, hashed, key, close = msgspec.convert, encoder.encode, uuid_hash, UUID_KEY, CLOSE
-        accept, explain = self.validator.accept, self.validator.explain_line
+        # `check_line`, inlined: its fast path, then the detailed checks when that refuses
+        accept, explain = self.validator._confirm, self.validator._explain
         issues = self.validator.issues
         decode_record, record_lines = record_decoder.decode, self.records.lines
         for number, raw in enumerate(_read_ahead(inputs), start=1):
@@ -164,14 +165,14 @@ class AnnotationBatch:
                 continue
             if typed.uuid is not None:
                 if not accept(typed, number):
-                    explain(typed, number)
+                    explain(typed, number, None, FROM_DOCUMENTS, "")
                 if not issues:
                     yield encode(typed)
                 continue
             canonical = encode(typed)  # == canonical_line, inlined
             uuid = hashed(canonical)
             if not accept(typed, number, uuid):
-                explain(typed, number, uuid=uuid)
+                explain(typed, number, uuid, FROM_DOCUMENTS, "")
             if not issues:
                 yield b"".join((canonical[:-1], key, uuid.encode(), close))
 
