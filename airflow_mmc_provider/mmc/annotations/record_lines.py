@@ -180,7 +180,7 @@ class RecordLines:
     def _admitted(self, key: str, built: list[AnnotationLine], number: int | None) -> list[bytes]:
         """The lines encoded with their uuids, once the import rules admit them all."""
         encoded, uuids = stamped_lines(built)
-        if not self.validator.admit(key, [typed.name for typed in built], uuids, number):
+        if not self.validator.admit(key, built, uuids, number):
             raise _REFUSED
         return encoded
 

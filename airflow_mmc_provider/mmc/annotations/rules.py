@@ -78,6 +78,7 @@ from airflow_mmc_provider.mmc.annotations._line import (
     _over_limit,
     _report_shape,
     _uuid,
+    _Verdict,
     line_issue,
 )
 from airflow_mmc_provider.mmc.annotations._tool_checks import _check_tool
@@ -164,6 +165,7 @@ class AnnotationValidator:
         self._last_conv: DocumentView | None = None
         self._context = _Line(self, None, "")  # reused line after line: lines are checked in turn
         self._fast = _fast_checks(self.ontology)
+        self._verdict = _Verdict(check_required)  # the fast path's, reused line after line
 
     def conversation(self, key: str) -> ConversationIndex | None:
         """The indexed document of a data row (None: not given, or text that is no JSON object).
@@ -292,7 +294,7 @@ class AnnotationValidator:
         else:
             conv = None if document is None else as_conversation_index(document)
         feature, check = entry
-        if not check(feature, line, conv, self.check_required):
+        if not check(feature, line, conv, self._verdict):
             return False
         counts, generated, carried = row.counts, row.generated, self._uuids
         name = feature.name
@@ -311,31 +313,30 @@ class AnnotationValidator:
         counts[name] = count
         return True
 
-    def admit(self, key: str, names: list[str], uuids: list[str], line_no: int | None = None) -> bool:
+    def admit(
+        self, key: str, lines: list[AnnotationLine], uuids: list[str], line_no: int | None = None
+    ) -> bool:
         """The import rules for lines valid by construction (the record reader's): True after
         recording them, when none of their generated uuids is taken and no feature goes over
         its limit on data row `key`; False, recording nothing, otherwise (the lines are then
-        checked one by one, to say what is wrong). `names` are the lines' features, `uuids`
-        their generated uuids."""
+        checked one by one, to say what is wrong). `uuids` are the lines' generated uuids."""
         carried = self._uuids
         fresh: dict[str, int | None] = dict.fromkeys(uuids, line_no)
         if len(fresh) != len(uuids) or (carried and not carried.keys().isdisjoint(fresh)):
             return False
+        added: dict[str, int] = {}
+        for line in lines:
+            name = line.name or ""  # always named: built from the ontology's names
+            added[name] = added.get(name, 0) + 1
         row = self._rows.get(key)
         if row is None:  # the usual case: a data row's first lines
-            tally: dict[str, int] = {}
-            for name in names:
-                tally[name] = tally.get(name, 0) + 1
-            if len(names) > MAX_ANNOTATIONS_PER_FEATURE and max(tally.values()) > MAX_ANNOTATIONS_PER_FEATURE:
+            if len(lines) > MAX_ANNOTATIONS_PER_FEATURE and max(added.values()) > MAX_ANNOTATIONS_PER_FEATURE:
                 return False
-            self._rows[key] = _Row(line_no, False, tally, fresh)
+            self._rows[key] = _Row(line_no, False, added, fresh)
             return True
         counts, generated = row.counts, row.generated
         if not generated.keys().isdisjoint(fresh):
             return False
-        added: dict[str, int] = {}
-        for name in names:
-            added[name] = added.get(name, 0) + 1
         for name, count in added.items():
             if counts.get(name, 0) + count > MAX_ANNOTATIONS_PER_FEATURE:
                 return False
