@@ -2,7 +2,7 @@
 
 Private to `rules`: its yes/no answers never reach a caller, who sees only what `check_line`
 reports. It evaluates the rules of `_tool_checks` and `_answer_checks`, not a copy of them: the
-shape of a tool's line and of its data (`classified`, `stray_data`), the message scope
+shape of a tool's line and of its data (`classified`, `stray_data`, their tables), the message scope
 (`scope_fault`) and every answer, option and nested classification (the checks themselves, run
 with a `_Verdict` that formats nothing). What it evaluates its own way is the conversation: a
 selection or ranking is compared with the parent's model responses (`DocumentView.prompts`, read
@@ -18,9 +18,11 @@ from typing import Any
 from airflow_mmc_provider.mmc.annotations._answer_checks import _check_answer, scope_fault, text_ok
 from airflow_mmc_provider.mmc.annotations._line import _MISSING, TOOL_FORMATS, _Verdict
 from airflow_mmc_provider.mmc.annotations._tool_checks import (
+    ABSENT,
+    STRAY,
+    UNCLASSIFIED,
     check_tool_classifications,
-    classified,
-    stray_data,
+    classified_fields,
 )
 from airflow_mmc_provider.mmc.annotations.types import AnnotationLine, TaskData
 from airflow_mmc_provider.mmc.conversation.index import DocumentView
@@ -34,7 +36,13 @@ def _tool_ok(tool: ToolSpec, line: AnnotationLine, conv: DocumentView | None, ve
     its messages responses of a human parent with their models' names (with a conversation)."""
     task = line.message_evaluation_task
     fmt = tool.tool
-    if task is None or task.format != fmt or classified(line) or stray_data(fmt, task.data):
+    # `classified` and `stray_data`, their tables read inline: this runs for most tool lines
+    if (
+        task is None
+        or task.format != fmt
+        or classified_fields(line) != UNCLASSIFIED
+        or STRAY[fmt](task.data) != ABSENT[fmt]
+    ):
         return False
     if line.classifications is not None or (verdict.required and tool.nested.required):
         check_tool_classifications(verdict, tool, line)
@@ -51,18 +59,15 @@ def _tool_ok(tool: ToolSpec, line: AnnotationLine, conv: DocumentView | None, ve
     return _multi_ok(data, parent, conv)
 
 
-def _responses(conv: DocumentView, parent: str) -> dict[str, str | None] | None:
-    responses = conv.prompts.get(parent)
-    return responses if responses is not None else conv.prompt_responses(parent)
-
-
 def _single_ok(data: TaskData, parent: str, conv: DocumentView | None) -> bool:
     message_id, model = data.message_id, data.model_config_name
     if not message_id or not model:
         return False
     if conv is None:
         return True
-    responses = _responses(conv, parent)
+    responses = conv.prompts.get(parent)
+    if responses is None:
+        responses = conv.prompt_responses(parent)
     return responses is not None and responses.get(message_id, _MISSING) == model
 
 
@@ -79,7 +84,9 @@ def _multi_ok(data: TaskData, parent: str, conv: DocumentView | None) -> bool:
         return False
     if conv is None:
         return all(chosen) and all(chosen.values())
-    responses = _responses(conv, parent)
+    responses = conv.prompts.get(parent)
+    if responses is None:
+        responses = conv.prompt_responses(parent)
     return responses is not None and chosen.items() <= responses.items()
 
 
@@ -98,7 +105,10 @@ def _ranking_ok(data: TaskData, parent: str, conv: DocumentView | None) -> bool:
         return False
     if conv is None:
         return all(ranked) and all(ranked.values())
-    return _responses(conv, parent) == ranked
+    responses = conv.prompts.get(parent)
+    if responses is None:
+        responses = conv.prompt_responses(parent)
+    return responses == ranked
 
 
 def _classification_ok(

@@ -176,11 +176,14 @@ def _check_nested(ctx: _Line, scope: NestedScope, items: list[NestedClassificati
     seen: set[str] = set()
     for index, item in enumerate(items):
         item_path = f"{path}[{index}]"
-        spec = _feature(
-            ctx, item.name, item.schema_id, scope.by_id, scope.by_name, item_path, "nested classification"
-        )
+        name = item.name
+        spec = scope.by_name.get(name) if item.schema_id is None and name is not None else None
         if spec is None:
-            continue
+            spec = _feature(
+                ctx, name, item.schema_id, scope.by_id, scope.by_name, item_path, "nested classification"
+            )
+            if spec is None:
+                continue
         if spec.name in seen:
             ctx.add(
                 f"{item_path}.name",

@@ -49,20 +49,20 @@ _FORBIDDEN = {  # (attribute, JSON name) of the data fields each format must not
 }
 _NOT_ON_TOOLS = (("answer", "answer"), ("answers", "answers"), ("message_id", "messageId"))
 # The same tables read in one C call each, for the rules below and the fast path alike:
-_STRAY = {fmt: attrgetter(*(f for f, _ in fields)) for fmt, fields in _FORBIDDEN.items()}
-_ABSENT = {fmt: (None,) * len(fields) for fmt, fields in _FORBIDDEN.items()}
-_CLASSIFIED = attrgetter(*(f for f, _ in _NOT_ON_TOOLS))
-_UNCLASSIFIED = (None,) * len(_NOT_ON_TOOLS)
+STRAY = {fmt: attrgetter(*(f for f, _ in fields)) for fmt, fields in _FORBIDDEN.items()}
+ABSENT = {fmt: (None,) * len(fields) for fmt, fields in _FORBIDDEN.items()}
+classified_fields = attrgetter(*(f for f, _ in _NOT_ON_TOOLS))
+UNCLASSIFIED = (None,) * len(_NOT_ON_TOOLS)
 
 
 def classified(line: AnnotationLine) -> bool:
     """Whether a tool's line carries what only classifications carry (a rule of every tool)."""
-    return _CLASSIFIED(line) != _UNCLASSIFIED
+    return classified_fields(line) != UNCLASSIFIED
 
 
 def stray_data(fmt: str, data: TaskData) -> bool:
     """Whether a format's data has a field of another format's (a rule of every tool)."""
-    return _STRAY[fmt](data) != _ABSENT[fmt]
+    return STRAY[fmt](data) != ABSENT[fmt]
 
 
 def check_tool_classifications(ctx: _Line, tool: ToolSpec, line: AnnotationLine) -> None:
