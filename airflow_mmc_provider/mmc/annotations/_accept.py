@@ -24,7 +24,7 @@ from airflow_mmc_provider.mmc.annotations._tool_checks import (
     check_tool_classifications,
     classified_fields,
 )
-from airflow_mmc_provider.mmc.annotations.types import AnnotationLine, TaskData
+from airflow_mmc_provider.mmc.annotations.types import AnnotationLine, MessageItem, TaskData
 from airflow_mmc_provider.mmc.conversation.index import DocumentView
 from airflow_mmc_provider.mmc.ontology.index import ClassificationSpec, FeatureSpec, OntologyIndex, ToolSpec
 
@@ -59,56 +59,55 @@ def _tool_ok(tool: ToolSpec, line: AnnotationLine, conv: DocumentView | None, ve
     return _multi_ok(data, parent, conv)
 
 
+def _responses(conv: DocumentView, parent: str) -> dict[str, str | None] | None:
+    """The model responses of `parent` (message id -> model config name), None: no human message."""
+    responses = conv.prompts.get(parent)
+    return responses if responses is not None else conv.prompt_responses(parent)
+
+
 def _single_ok(data: TaskData, parent: str, conv: DocumentView | None) -> bool:
     message_id, model = data.message_id, data.model_config_name
     if not message_id or not model:
         return False
     if conv is None:
         return True
-    responses = conv.prompts.get(parent)
-    if responses is None:
-        responses = conv.prompt_responses(parent)
+    responses = _responses(conv, parent)
     return responses is not None and responses.get(message_id, _MISSING) == model
 
 
 def _multi_ok(data: TaskData, parent: str, conv: DocumentView | None) -> bool:
-    items = data.selected_messages
-    if items is None:
-        return False
-    chosen = {}
-    for item in items:
-        if item.order is not None:
-            return False
-        chosen[item.message_id] = item.model_config_name
-    if len(chosen) != len(items):  # a message twice
+    chosen = _listed(data.selected_messages, ranked=False)
+    if chosen is None:
         return False
     if conv is None:
         return all(chosen) and all(chosen.values())
-    responses = conv.prompts.get(parent)
-    if responses is None:
-        responses = conv.prompt_responses(parent)
+    responses = _responses(conv, parent)
     return responses is not None and chosen.items() <= responses.items()
 
 
 def _ranking_ok(data: TaskData, parent: str, conv: DocumentView | None) -> bool:
-    items = data.ranked_messages
-    if not items:
-        return False
-    ranked = {}
-    order = 0
-    for item in items:
-        order += 1
-        if item.order != order:  # best first is the usual order; others are checked in detail
-            return False
-        ranked[item.message_id] = item.model_config_name
-    if len(ranked) != order:  # a message twice
+    ranked = _listed(data.ranked_messages, ranked=True)
+    if not ranked:
         return False
     if conv is None:
         return all(ranked) and all(ranked.values())
-    responses = conv.prompts.get(parent)
-    if responses is None:
-        responses = conv.prompt_responses(parent)
-    return responses == ranked
+    return _responses(conv, parent) == ranked
+
+
+def _listed(items: list[MessageItem] | None, *, ranked: bool) -> dict[str, str] | None:
+    """{message id: model} of the listed messages, or None when they are missing, one is listed
+    twice, or an order is not where it should be: none for a selection, 1..n in the order listed
+    for a ranking (best first is the usual order; others are checked in detail)."""
+    if items is None:
+        return None
+    listed = {}
+    order = 0
+    for item in items:
+        order += 1
+        if item.order != (order if ranked else None):
+            return None
+        listed[item.message_id] = item.model_config_name
+    return listed if len(listed) == order else None
 
 
 def _classification_ok(

@@ -164,14 +164,14 @@ class AnnotationBatch:
                         yield from produced
                 continue
             if typed.uuid is not None:
-                if not accept(typed, number):
+                if not accept(typed, number, None, FROM_DOCUMENTS):
                     explain(typed, number, None, FROM_DOCUMENTS, "")
                 if not issues:
                     yield encode(typed)
                 continue
             canonical = encode(typed)  # == canonical_line, inlined
             uuid = hashed(canonical)
-            if not accept(typed, number, uuid):
+            if not accept(typed, number, uuid, FROM_DOCUMENTS):
                 explain(typed, number, uuid, FROM_DOCUMENTS, "")
             if not issues:
                 yield b"".join((canonical[:-1], key, uuid.encode(), close))

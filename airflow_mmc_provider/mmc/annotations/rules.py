@@ -253,13 +253,7 @@ class AnnotationValidator:
             return []
         return self._explain(line, line_no, uuid, document, origin)
 
-    def _confirm(
-        self,
-        line: AnnotationLine,
-        line_no: int | None = None,
-        uuid: str | None = None,
-        document: Any = FROM_DOCUMENTS,
-    ) -> bool:
+    def _confirm(self, line: AnnotationLine, line_no: int | None, uuid: str | None, document: Any) -> bool:
         """`check_line`'s fast path (private: callers see only what `check_line` reports): True
         after recording a line that passes every rule.
 
