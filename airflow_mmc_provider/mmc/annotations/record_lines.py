@@ -10,6 +10,11 @@ classifications per row). Anything that does not resolve plainly stops the trust
 record is read again *checked* (`_RecordReader`): every line through the validator's one entry
 point, every problem reported with its record field. So the messages are the validator's, and a
 record is never reported by the trusting read.
+
+The trusting read builds typed lines directly with the typed builders' constructors
+(`build.task_line`, `build.classification_line`: no dicts, no conversion), sharing one frozen
+`DataRowRef` per record and one answer object per plain option, and stamps a record's lines in
+one encoder call (`uuids.stamped_lines`): each line is encoded and hashed once.
 """
 
 from __future__ import annotations
