@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 from hypothesis import HealthCheck, given, settings
 
+from airflow_mmc_provider.mmc.annotations import build as typed
 from airflow_mmc_provider.mmc.annotations import ndjson as ann
 from airflow_mmc_provider.mmc.ontology import build_ontology
 from tests.specs import SEED_SPEC
@@ -77,42 +78,21 @@ def seed_annotations() -> list[Any]:
 
 
 def seed_ours(**where: str) -> list[dict[str, Any]]:
-    """The same six with our builders."""
-    line = ann.annotation_line
-    return [
-        line(
-            ann.message_ranking(
-                "Message ranking",
-                [("message-1", "model-config-1"), ("message-2", "model-config-2")],
-                parent_message_id="message-0",
-            ),
-            **where,
+    """The same six with our builders (typed, as dicts: what the batch takes from XCom)."""
+    label = typed.LabelLines(**where)  # type: ignore[arg-type]
+    pairs = [("message-1", "model-config-1"), ("message-2", "model-config-2")]
+    parent = "message-0"
+    built = [
+        label.message_ranking("Message ranking", pairs, parent_message_id=parent),
+        label.single_selection("Single message selection", pairs[0], parent_message_id=parent),
+        label.multi_selection("Multi message selection", pairs, parent_message_id=parent),
+        label.text("Provide a reason for your choice", "the answer to the text questions right here"),
+        label.checklist(
+            "checklist_convo", ["first_checklist_answer", "second_checklist_answer"], message_id="message-1"
         ),
-        line(
-            ann.single_selection(
-                "Single message selection", ("message-1", "model-config-1"), parent_message_id="message-0"
-            ),
-            **where,
-        ),
-        line(
-            ann.multi_selection(
-                "Multi message selection",
-                [("message-1", "model-config-1"), ("message-2", "model-config-2")],
-                parent_message_id="message-0",
-            ),
-            **where,
-        ),
-        line(
-            ann.text("Provide a reason for your choice", "the answer to the text questions right here"),
-            **where,
-        ),
-        line(
-            ann.checklist("checklist_convo", ["first_checklist_answer", "second_checklist_answer"]),
-            message_id="message-1",
-            **where,
-        ),
-        line(ann.radio("Choose the best response", "Response B"), **where),
+        label.radio("Choose the best response", "Response B"),
     ]
+    return [msgspec.to_builtins(line) for line in built]
 
 
 def test_the_seed_annotations_by_global_key_and_by_id() -> None:

@@ -1,6 +1,8 @@
 """The rules of a classification line and of answers at any depth: kinds, options, nesting,
 required nested classifications, message scope."""
 
+from typing import Any
+
 from airflow_mmc_provider.mmc.annotations._line import (
     _feature,
     _join,
@@ -23,6 +25,25 @@ from airflow_mmc_provider.mmc.ontology.index import (
 # --- classifications -----------------------------------------------------------------------------
 
 
+def text_ok(answer: object) -> bool:
+    """The rule of a text answer: a string with something besides whitespace."""
+    return type(answer) is str and bool(answer) and not answer.isspace()
+
+
+def scope_fault(spec: ClassificationSpec, message_id: str | None, message_ids: Any) -> str | None:
+    """The message-scope rule of a classification line: which part it breaks ("missing" and
+    "unknown" for a message-scoped one, "global" for a global one with a messageId), or None.
+    `message_ids` are the conversation's (None: unknown, not checked)."""
+    if spec.message_scoped:
+        if message_id is None:
+            return "missing"
+        if message_ids is not None and message_id not in message_ids:
+            return "unknown"
+    elif message_id is not None:
+        return "global"
+    return None
+
+
 def _check_classification(ctx: _Line, spec: ClassificationSpec, line: AnnotationLine) -> None:
     if line.message_evaluation_task is not None:
         ctx.add(
@@ -37,20 +58,20 @@ def _check_classification(ctx: _Line, spec: ClassificationSpec, line: Annotation
             'move them into answer ({"name": <option>, "classifications": [...]})',
         )
     message_id = line.message_id
-    if spec.message_scoped:
-        if message_id is None:
-            ctx.add(
-                "messageId",
-                f"{spec.name!r} is message-scoped, so the line needs messageId",
-                "give the id of the message it judges",
-            )
-        elif ctx.conv is not None and message_id not in ctx.conv.roles:
-            ctx.add(
-                "messageId",
-                f"message {message_id!r} is not in the conversation",
-                "use the id of a message of this data row's conversation",
-            )
-    elif message_id is not None:
+    fault = scope_fault(spec, message_id, ctx.conv.message_ids if ctx.conv is not None else None)
+    if fault == "missing":
+        ctx.add(
+            "messageId",
+            f"{spec.name!r} is message-scoped, so the line needs messageId",
+            "give the id of the message it judges",
+        )
+    elif fault == "unknown":
+        ctx.add(
+            "messageId",
+            f"message {message_id!r} is not in the conversation",
+            "use the id of a message of this data row's conversation",
+        )
+    elif fault == "global":
         ctx.add(
             "messageId",
             f"{spec.name!r} is a global classification and takes no messageId",
@@ -98,7 +119,7 @@ def _check_answer(
             return
         chosen: dict[str, int] = {}
         for index, item in enumerate(answer):
-            option = _check_option(ctx, spec, item, f"{field}[{index}]")
+            option = _check_option(ctx, spec, item, field, index)
             if option is not None:
                 if option.value in chosen:
                     ctx.add(
@@ -108,7 +129,7 @@ def _check_answer(
                     )
                 chosen.setdefault(option.value, index)
     elif kind == "text":
-        if type(answer) is str and answer and not answer.isspace():
+        if text_ok(answer):
             return
         got = "an empty string" if type(answer) is str else ("nothing" if answer is None else _kind(answer))
         ctx.add(_join(path, key), f"a text answer is a non-empty string, got {got}", "give the text")
@@ -127,20 +148,23 @@ def _answer_fix(spec: ClassificationSpec) -> str:
     return f'give [{{"name": <option>}}, ...] with options from {choices}'
 
 
-def _check_option(ctx: _Line, spec: ClassificationSpec, answer: AnswerObject, path: str) -> OptionSpec | None:
+def _check_option(
+    ctx: _Line, spec: ClassificationSpec, answer: AnswerObject, field: str, index: int | None = None
+) -> OptionSpec | None:
+    """The option `answer` chose (at `field`, or ``field[index]``, formatted only when needed)."""
     name = answer.name
-    if answer.schema_id is None and name is not None:
-        option = spec.choices.get(name)
-        if option is None:
-            option = _feature(ctx, name, None, spec.options_by_id, spec.choices, path, "option")
-    else:
-        option = _feature(ctx, name, answer.schema_id, spec.options_by_id, spec.choices, path, "option")
+    option = spec.choices.get(name) if answer.schema_id is None and name is not None else None
     if option is None:
-        return None
+        path = field if index is None else f"{field}[{index}]"
+        option = _feature(ctx, name, answer.schema_id, spec.options_by_id, spec.choices, path, "option")
+        if option is None:
+            return None
     nested = answer.classifications
     if nested is not None:
+        path = field if index is None else f"{field}[{index}]"
         _check_nested(ctx, option.nested, nested, f"{path}.classifications")
     elif ctx.required and option.nested.required:
+        path = field if index is None else f"{field}[{index}]"
         _missing_required(ctx, option.nested, f"{path}.classifications", set())
     return option
 
@@ -152,11 +176,14 @@ def _check_nested(ctx: _Line, scope: NestedScope, items: list[NestedClassificati
     seen: set[str] = set()
     for index, item in enumerate(items):
         item_path = f"{path}[{index}]"
-        spec = _feature(
-            ctx, item.name, item.schema_id, scope.by_id, scope.by_name, item_path, "nested classification"
-        )
+        name = item.name
+        spec = scope.by_name.get(name) if item.schema_id is None and name is not None else None
         if spec is None:
-            continue
+            spec = _feature(
+                ctx, name, item.schema_id, scope.by_id, scope.by_name, item_path, "nested classification"
+            )
+            if spec is None:
+                continue
         if spec.name in seen:
             ctx.add(
                 f"{item_path}.name",

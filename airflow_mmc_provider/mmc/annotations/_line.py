@@ -101,6 +101,32 @@ class _Line:
         return self.found
 
 
+class _Verdict(_Line):
+    """A `_Line` that only notes whether a rule failed, for the fast path (`_accept`): it runs
+    the detailed checks' rules that need no conversation with it, so each is written once. On a
+    valid line those checks format nothing; on an invalid one `_explain` runs them again, to say
+    what is wrong."""
+
+    __slots__ = ()
+
+    def __init__(self, required: bool) -> None:
+        self.required = required
+        self.conv = None
+        self.found = None
+
+    def add(self, field: str, message: str, fix: str) -> None:
+        self.found = _FAILED
+
+    def passed(self) -> bool:
+        """Whether no rule failed since the last call (and ready for the next line)."""
+        failed = self.found is not None
+        self.found = None
+        return not failed
+
+
+_FAILED: Final[list[ValidationIssue]] = []  # what a `_Verdict` notes: the contents never matter
+
+
 def _report_shape(ctx: _Line, error: LineShapeError) -> None:
     untyped = error.untyped
     if not isinstance(untyped, Mapping):

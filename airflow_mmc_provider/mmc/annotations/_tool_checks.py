@@ -4,6 +4,8 @@ Each rule is checked once, cheaply while the line is right, and formats its mess
 is not (the common case returns before anything is formatted).
 """
 
+from operator import attrgetter
+
 from airflow_mmc_provider.mmc.annotations._answer_checks import _check_nested, _missing_required
 from airflow_mmc_provider.mmc.annotations._line import (
     _MISSING,
@@ -16,6 +18,7 @@ from airflow_mmc_provider.mmc.annotations._line import (
 from airflow_mmc_provider.mmc.annotations.types import (
     AnnotationLine,
     MessageItem,
+    TaskData,
 )
 from airflow_mmc_provider.mmc.conversation.index import (
     ConversationIndex,
@@ -44,6 +47,30 @@ _FORBIDDEN = {  # (attribute, JSON name) of the data fields each format must not
     fmt: tuple((f, _camel(f)) for f in _DATA_FIELDS if f not in allowed)
     for fmt, allowed in _TASK_FIELDS.items()
 }
+_NOT_ON_TOOLS = (("answer", "answer"), ("answers", "answers"), ("message_id", "messageId"))
+# The same tables read in one C call each, for the rules below and the fast path alike:
+STRAY = {fmt: attrgetter(*(f for f, _ in fields)) for fmt, fields in _FORBIDDEN.items()}
+ABSENT = {fmt: (None,) * len(fields) for fmt, fields in _FORBIDDEN.items()}
+classified_fields = attrgetter(*(f for f, _ in _NOT_ON_TOOLS))
+UNCLASSIFIED = (None,) * len(_NOT_ON_TOOLS)
+
+
+def classified(line: AnnotationLine) -> bool:
+    """Whether a tool's line carries what only classifications carry (a rule of every tool)."""
+    return classified_fields(line) != UNCLASSIFIED
+
+
+def stray_data(fmt: str, data: TaskData) -> bool:
+    """Whether a format's data has a field of another format's (a rule of every tool)."""
+    return STRAY[fmt](data) != ABSENT[fmt]
+
+
+def check_tool_classifications(ctx: _Line, tool: ToolSpec, line: AnnotationLine) -> None:
+    """The classifications nested under a tool's line: known, answered once, required ones given."""
+    if line.classifications is not None:
+        _check_nested(ctx, tool.nested, line.classifications, "classifications")
+    elif ctx.required and tool.nested.required:
+        _missing_required(ctx, tool.nested, "classifications", set())
 
 
 def _check_tool(ctx: _Line, tool: ToolSpec, line: AnnotationLine) -> None:
@@ -54,22 +81,15 @@ def _check_tool(ctx: _Line, tool: ToolSpec, line: AnnotationLine) -> None:
             "use a message-ranking, message-single-selection or message-multi-selection tool",
         )
         return
-    if line.answer is not None or line.answers is not None or line.message_id is not None:
-        for field, value in (
-            ("answer", line.answer),
-            ("answers", line.answers),
-            ("messageId", line.message_id),
-        ):
-            if value is not None:
+    if classified(line):
+        for attribute, field in _NOT_ON_TOOLS:
+            if getattr(line, attribute) is not None:
                 ctx.add(
                     field,
                     f"{tool.name!r} is a {tool.tool} tool, which takes no {field}",
                     "remove it; message tools carry messageEvaluationTask",
                 )
-    if line.classifications is not None:
-        _check_nested(ctx, tool.nested, line.classifications, "classifications")
-    elif ctx.required and tool.nested.required:
-        _missing_required(ctx, tool.nested, "classifications", set())
+    check_tool_classifications(ctx, tool, line)
     task = line.message_evaluation_task
     if task is None:
         ctx.add(
@@ -88,9 +108,10 @@ def _check_tool(ctx: _Line, tool: ToolSpec, line: AnnotationLine) -> None:
         )
         return  # the data's fields follow from the format, so nothing more is meaningful
     data = task.data
-    for attribute, json_name in _FORBIDDEN[fmt]:
-        if getattr(data, attribute) is not None:
-            ctx.add(f"{_DATA}.{json_name}", f"{fmt} data has no {json_name}", "remove it")
+    if stray_data(fmt, data):
+        for attribute, json_name in _FORBIDDEN[fmt]:
+            if getattr(data, attribute) is not None:
+                ctx.add(f"{_DATA}.{json_name}", f"{fmt} data has no {json_name}", "remove it")
     parent = _parent(ctx, data.parent_message_id)
     if fmt == "message-single-selection":
         message_id, model = data.message_id, data.model_config_name

@@ -117,10 +117,7 @@ def multi_selection(
     classifications: Iterable[Annotation] = (),
 ) -> Annotation:
     """The message-multi-selection tool: the chosen responses (possibly none)."""
-    pairs, parent = message_pairs(messages, parent_message_id)
-    selected = [{"messageId": message_id, "modelConfigName": model} for message_id, model in pairs]
-    data = {"parentMessageId": parent, "selectedMessages": selected}
-    return _task(name, schema_id, "message-multi-selection", data, classifications)
+    return _listed(name, messages, parent_message_id, schema_id, classifications, ranked=False)
 
 
 def message_ranking(
@@ -132,13 +129,30 @@ def message_ranking(
     classifications: Iterable[Annotation] = (),
 ) -> Annotation:
     """The message-ranking tool: the responses best first (orders 1..n)."""
-    pairs, parent = message_pairs(best_first, parent_message_id)
-    ranked = [
-        {"messageId": message_id, "modelConfigName": model, "order": order}
-        for order, (message_id, model) in enumerate(pairs, start=1)
-    ]
-    data = {"parentMessageId": parent, "rankedMessages": ranked}
-    return _task(name, schema_id, "message-ranking", data, classifications)
+    return _listed(name, best_first, parent_message_id, schema_id, classifications, ranked=True)
+
+
+def _listed(
+    name: str | None,
+    refs: Iterable[MessageRef],
+    parent_message_id: str | None,
+    schema_id: str | None,
+    classifications: Iterable[Annotation],
+    *,
+    ranked: bool,
+) -> Annotation:
+    """A multi-selection or (`ranked`, orders 1..n) a ranking of `refs`."""
+    pairs, parent = message_pairs(refs, parent_message_id)
+    if ranked:
+        items = [
+            {"messageId": message_id, "modelConfigName": model, "order": order}
+            for order, (message_id, model) in enumerate(pairs, start=1)
+        ]
+        data = {"parentMessageId": parent, "rankedMessages": items}
+        return _task(name, schema_id, "message-ranking", data, classifications)
+    items = [{"messageId": message_id, "modelConfigName": model} for message_id, model in pairs]
+    data = {"parentMessageId": parent, "selectedMessages": items}
+    return _task(name, schema_id, "message-multi-selection", data, classifications)
 
 
 def annotation_line(

@@ -72,7 +72,8 @@ from airflow_mmc_provider.mmc.annotations.rules import FROM_DOCUMENTS, Annotatio
 from airflow_mmc_provider.mmc.annotations.types import AnnotationLine
 from airflow_mmc_provider.mmc.annotations.uuids import (
     ANNOTATION_NAMESPACE,
-    WITH_UUID,
+    CLOSE,
+    UUID_KEY,
     annotation_uuid,
     canonical_line,
     encoder,
@@ -130,8 +131,9 @@ class AnnotationBatch:
         path of a large import, so it keeps per-line calls to the minimum. A generator of inputs
         is read `READ_AHEAD` at a time (`_read_ahead`).
         """
-        convert, encode, hashed, with_uuid = msgspec.convert, encoder.encode, uuid_hash, WITH_UUID
-        accept, explain = self.validator.accept, self.validator.explain_line
+        convert, encode, hashed, key, close = msgspec.convert, encoder.encode, uuid_hash, UUID_KEY, CLOSE
+        # `check_line`, inlined: its fast path, then the detailed checks when that refuses
+        accept, explain = self.validator._confirm, self.validator._explain
         issues = self.validator.issues
         decode_record, record_lines = record_decoder.decode, self.records.lines
         for number, raw in enumerate(_read_ahead(inputs), start=1):
@@ -162,17 +164,17 @@ class AnnotationBatch:
                         yield from produced
                 continue
             if typed.uuid is not None:
-                if not accept(typed, number):
-                    explain(typed, number)
+                if not accept(typed, number, None, FROM_DOCUMENTS):
+                    explain(typed, number, None, FROM_DOCUMENTS, "")
                 if not issues:
                     yield encode(typed)
                 continue
             canonical = encode(typed)  # == canonical_line, inlined
             uuid = hashed(canonical)
-            if not accept(typed, number, uuid):
-                explain(typed, number, uuid=uuid)
+            if not accept(typed, number, uuid, FROM_DOCUMENTS):
+                explain(typed, number, uuid, FROM_DOCUMENTS, "")
             if not issues:
-                yield with_uuid % (canonical[:-1], uuid.encode())
+                yield b"".join((canonical[:-1], key, uuid.encode(), close))
 
     def finish(self) -> list[ValidationIssue]:
         if not self._finished:

@@ -10,6 +10,11 @@ classifications per row). Anything that does not resolve plainly stops the trust
 record is read again *checked* (`_RecordReader`): every line through the validator's one entry
 point, every problem reported with its record field. So the messages are the validator's, and a
 record is never reported by the trusting read.
+
+The trusting read builds typed lines directly with the typed builders' constructors
+(`build.task_line`, `build.classification_line`: no dicts, no conversion), sharing one frozen
+`DataRowRef` per record and one answer object per plain option, and stamps a record's lines in
+one encoder call (`uuids.stamped_lines`): each line is encoded and hashed once.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from airflow_mmc_provider.mmc.annotations.types import (
     NestedClassification,
     TaskData,
 )
-from airflow_mmc_provider.mmc.annotations.uuids import WITH_UUID, encoder, uuid_hash
+from airflow_mmc_provider.mmc.annotations.uuids import stamped_lines
 from airflow_mmc_provider.mmc.conversation import ConversationIds, global_key_for
 from airflow_mmc_provider.mmc.conversation.build import model_tag
 from airflow_mmc_provider.mmc.conversation.index import prompt_responses_of
@@ -50,7 +55,17 @@ class RecordLines:
     to the validator's `issues`, as the batch's own do.
     """
 
-    __slots__ = ("_plain", "_required", "_tags", "_usable", "ontology", "prefix", "tools", "validator")
+    __slots__ = (
+        "_lists",
+        "_plain",
+        "_required",
+        "_tags",
+        "_usable",
+        "ontology",
+        "prefix",
+        "tools",
+        "validator",
+    )
 
     def __init__(
         self, validator: AnnotationValidator, tools: Mapping[str, ToolSpec | str], prefix: str
@@ -64,6 +79,7 @@ class RecordLines:
         # (classification, option as answered) -> the option's answer without nested ones: the
         # lines are encoded as soon as they are built, so they can share these
         self._plain: dict[tuple[ClassificationSpec, str], AnswerObject] = {}
+        self._lists: dict[tuple[ClassificationSpec, tuple[str, ...]], list[AnswerObject]] = {}
         self._usable = {  # the tools a trusting read can fill: no required nested classification
             field: tool
             for field, tool in tools.items()
@@ -80,8 +96,8 @@ class RecordLines:
     def _trusted(self, record: AnnotationRecord, number: int | None) -> list[bytes]:
         """The record's lines when everything resolves plainly; raises `_Refused` otherwise.
 
-        The hot path of an import from records: written flat, with the ids of the turn's
-        responses compared with the document's in C (`_resolved`).
+        The hot path of an import from records: each field is resolved by the deterministic ids
+        alone and compared with the turn's responses in the document (read once, `_responses`).
         """
         key = record.key if type(record.key) is str else str(record.key)
         global_key = global_key_for(key, self.prefix)
@@ -90,76 +106,59 @@ class RecordLines:
             raise _REFUSED
         stem = ConversationIds(key).turn_prefix(turn)
         parent = stem + "prompt"
-        responses: dict[str, str | None] | None = None
-        documents = self.validator.documents
-        if documents is not None:
-            raw = documents.get(global_key)
-            if type(raw) is dict:  # one question of the document: no index, no cache
-                responses = prompt_responses_of(raw, parent)
-            elif raw is not None and (conv := self.validator.document_view(global_key)) is not None:
-                responses = conv.prompts.get(parent)
-                if responses is None:
-                    responses = conv.prompt_responses(parent)
-            if responses is None:
-                raise _REFUSED
+        responses = self._responses(global_key, parent)
         row = DataRowRef(global_key=global_key)
-        names: list[str] = []
         built: list[AnnotationLine] = []
-        tags = self._tags
         if record.ranking is not None:
-            tool = self._tool("ranking")
-            ranked = _resolved(stem, record.ranking, tags)
+            ranked = self._resolved(stem, record.ranking)
             if not ranked or (responses is not None and ranked != responses):
                 raise _REFUSED  # every response of the parent, each once with its model's name
             items = [
                 MessageItem(message_id=message_id, model_config_name=model, order=order)
                 for order, (message_id, model) in enumerate(ranked.items(), start=1)
             ]
-            names.append(tool.name)
-            built.append(
-                task_line(
-                    row,
-                    tool.name,
-                    "message-ranking",
-                    TaskData(parent_message_id=parent, ranked_messages=items),
-                )
-            )
+            data = TaskData(parent_message_id=parent, ranked_messages=items)
+            built.append(task_line(row, self._tool("ranking"), "message-ranking", data))
         if record.best is not None:
-            tool = self._tool("best")
-            chosen = _resolved(stem, [record.best], tags)
-            if responses is not None and not chosen.items() <= responses.items():
-                raise _REFUSED
-            data = TaskData(
-                parent_message_id=parent, message_id=next(iter(chosen)), model_config_name=record.best
-            )
-            names.append(tool.name)
-            built.append(task_line(row, tool.name, "message-single-selection", data))
+            model = record.best
+            message_id = self._response(stem, model, responses)
+            data = TaskData(parent_message_id=parent, message_id=message_id, model_config_name=model)
+            built.append(task_line(row, self._tool("best"), "message-single-selection", data))
         if record.good is not None:
-            tool = self._tool("good")
-            chosen = _resolved(stem, record.good, tags)
+            chosen = self._resolved(stem, record.good)
             if responses is not None and not chosen.items() <= responses.items():
                 raise _REFUSED
             items = [MessageItem(message_id=m, model_config_name=n) for m, n in chosen.items()]
-            names.append(tool.name)
-            built.append(
-                task_line(
-                    row,
-                    tool.name,
-                    "message-multi-selection",
-                    TaskData(parent_message_id=parent, selected_messages=items),
-                )
-            )
+            data = TaskData(parent_message_id=parent, selected_messages=items)
+            built.append(task_line(row, self._tool("good"), "message-multi-selection", data))
         if record.classifications:
-            self._classifications(record.classifications, row, stem, responses, names, built)
+            self._classifications(record.classifications, row, stem, responses, built)
         if record.prompt_classifications:
             features = self.ontology.features
             for name, value in record.prompt_classifications.items():
                 spec = features.get(name)
                 if type(spec) is not ClassificationSpec or not spec.message_scoped:
                     raise _REFUSED
-                names.append(name)
                 built.append(classification_line(row, name, self._answer(spec, value), parent))
-        return self._admitted(global_key, names, built, number)
+        return self._admitted(global_key, built, number)
+
+    def _responses(self, global_key: str, parent: str) -> dict[str, str | None] | None:
+        """The model responses of the turn's prompt in the data row's document (message id ->
+        model config name); None without documents, refused when the document has no such prompt."""
+        documents = self.validator.documents
+        if documents is None:
+            return None
+        responses: dict[str, str | None] | None = None
+        raw = documents.get(global_key)
+        if type(raw) is dict:  # one question of the document: no index, no cache
+            responses = prompt_responses_of(raw, parent)
+        elif raw is not None and (conv := self.validator.document_view(global_key)) is not None:
+            responses = conv.prompts.get(parent)
+            if responses is None:
+                responses = conv.prompt_responses(parent)
+        if responses is None:
+            raise _REFUSED
+        return responses
 
     def _classifications(
         self,
@@ -167,48 +166,66 @@ class RecordLines:
         row: DataRowRef,
         stem: str,
         responses: dict[str, str | None] | None,
-        names: list[str],
         built: list[AnnotationLine],
     ) -> None:
-        features, answer = self.ontology.features, self._answer
+        features, answer, response = self.ontology.features, self._answer, self._response
         for name, value in answers.items():
             spec = features.get(name)
             if type(spec) is not ClassificationSpec:
                 raise _REFUSED
             if not spec.message_scoped:
-                names.append(name)
                 built.append(classification_line(row, name, answer(spec, value), None))
                 continue
             if type(value) is not dict or not value:
                 raise _REFUSED
-            chosen = _resolved(stem, list(value), self._tags)
-            if responses is not None and not chosen.items() <= responses.items():
-                raise _REFUSED
-            for message_id, per_response in zip(chosen, value.values(), strict=True):
-                names.append(name)
+            for model, per_response in value.items():  # models of a JSON object: each once
+                message_id = response(stem, model, responses)
                 built.append(classification_line(row, name, answer(spec, per_response), message_id))
 
-    def _admitted(
-        self, key: str, names: list[str], built: list[AnnotationLine], number: int | None
-    ) -> list[bytes]:
+    def _admitted(self, key: str, built: list[AnnotationLine], number: int | None) -> list[bytes]:
         """The lines encoded with their uuids, once the import rules admit them all."""
-        encode, hashed, with_uuid = encoder.encode, uuid_hash, WITH_UUID
-        encoded: list[bytes] = []
-        uuids: list[str] = []
-        for typed in built:
-            canonical = encode(typed)
-            uuid = hashed(canonical)
-            encoded.append(with_uuid % (canonical[:-1], uuid.encode()))
-            uuids.append(uuid)
-        if not self.validator.admit(key, names, uuids, number):
+        encoded, uuids = stamped_lines(built)
+        if not self.validator.admit(key, built, uuids, number):
             raise _REFUSED
         return encoded
 
-    def _tool(self, field: str) -> ToolSpec:
+    def _tool(self, field: str) -> str:
+        """The name of the tool behind a record field, refused when a trusting read cannot fill it."""
         tool = self._usable.get(field)
         if tool is None:
             raise _REFUSED
-        return tool
+        return tool.name
+
+    def _tag(self, model: str) -> str:
+        """The tag of a model config name in message ids, refused for what is no model name."""
+        tag = self._tags.get(model)
+        if tag is None:
+            if type(model) is not str or not model:
+                raise _REFUSED
+            tag = self._tags[model] = model_tag(model)
+        return tag
+
+    def _response(self, stem: str, model: str, responses: dict[str, str | None] | None) -> str:
+        """The message id of `model`'s response in the turn whose ids start with `stem`, refused
+        when the document has no such response of the turn's prompt."""
+        tag = self._tags.get(model)
+        message_id = stem + (tag if tag is not None else self._tag(model))
+        if responses is not None and responses.get(message_id) != model:
+            raise _REFUSED
+        return message_id
+
+    def _resolved(self, stem: str, models: list[str]) -> dict[str, str]:
+        """Message id -> model of each of `models` in the turn whose ids start with `stem`, in
+        order, by the deterministic ids alone (the caller compares them with the turn's
+        responses); refused for a model listed twice."""
+        tags = self._tags
+        found = {}
+        for model in models:
+            tag = tags.get(model)
+            found[stem + (tag if tag is not None else self._tag(model))] = model
+        if len(found) != len(models):
+            raise _REFUSED
+        return found
 
     def _answer(self, spec: ClassificationSpec, value: Any) -> AnswerValue:
         kind = spec.type
@@ -220,9 +237,17 @@ class RecordLines:
             return self._option(spec, value)
         if kind != "checklist" or type(value) is not list or not value:
             raise _REFUSED
-        chosen = [self._option(spec, item) for item in value]
-        if len({option.name for option in chosen}) != len(chosen):
-            raise _REFUSED
+        try:  # options alone, the usual checklist answer: one shared list per choice of options
+            known = (spec, tuple(value))
+            chosen = self._lists.get(known)
+        except TypeError:  # an option with nested classifications (a dict)
+            known, chosen = None, None
+        if chosen is None:
+            chosen = [self._option(spec, item) for item in value]
+            if len({option.name for option in chosen}) != len(chosen):
+                raise _REFUSED
+            if known is not None:
+                self._lists[known] = chosen
         return chosen
 
     def _option(self, spec: ClassificationSpec, value: Any) -> AnswerObject:
@@ -262,23 +287,6 @@ class RecordLines:
         if self._required and scope.required and not all(r in nested for r in scope.required):
             raise _REFUSED
         return result
-
-
-def _resolved(stem: str, models: list[str], tags: dict[str, str]) -> dict[str, str]:
-    """Message id -> model of each of `models` in the turn whose ids start with `stem`, in order,
-    by the deterministic ids alone (the caller compares them with the turn's responses in the
-    document); refused for a model listed twice or not a non-empty string."""
-    found = {}
-    for model in models:
-        tag = tags.get(model)
-        if tag is None:
-            if type(model) is not str or not model:
-                raise _REFUSED
-            tag = tags[model] = model_tag(model)
-        found[stem + tag] = model
-    if len(found) != len(models):
-        raise _REFUSED
-    return found
 
 
 __all__ = ["RecordLines"]

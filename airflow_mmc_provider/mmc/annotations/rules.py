@@ -35,8 +35,8 @@ not tracked by the garbage collector, so types and unknown keys are checked in C
 compiled once into `mmc.ontology.index.OntologyIndex` and each conversation, lazily, into
 `mmc.conversation.index.ConversationIndex` (per human message its model responses, so a whole
 ranking or selection is compared with them in C). `check_line` is the one entry point: it first
-tries `accept`, a private fast path (`_accept`) that confirms a valid line with a fraction of the
-checks' work; only when it refuses do the checks (`explain_line`: `_tool_checks`,
+tries `_confirm`, a private fast path (`_accept`) that confirms a valid line with a fraction of the
+checks' work; only when it refuses do the checks (`_explain`: `_tool_checks`,
 `_answer_checks`) run, to say what is wrong. They are the definition: the fast path may refuse a
 valid line, never accept an invalid one, and messages are formatted only for lines with
 problems. Lines valid by construction (the record reader's) skip the line rules and go to
@@ -78,6 +78,7 @@ from airflow_mmc_provider.mmc.annotations._line import (
     _over_limit,
     _report_shape,
     _uuid,
+    _Verdict,
     line_issue,
 )
 from airflow_mmc_provider.mmc.annotations._tool_checks import _check_tool
@@ -156,7 +157,7 @@ class AnnotationValidator:
         self._uncheckable: set[str] = set()  # keys whose document is text but no JSON object
         self._uuids: dict[str, int | None] = {}  # uuids the lines carry -> first line
         self._rows: dict[str, _Row] = {}
-        # The data row of the last line `accept` looked up, its key, record and index (the last
+        # The data row of the last line `_confirm` looked up, its key, record and index (the last
         # two are read only once the first two are a line's):
         self._last_ref: DataRowRef | None = None
         self._last_key: str | None = None
@@ -164,6 +165,7 @@ class AnnotationValidator:
         self._last_conv: DocumentView | None = None
         self._context = _Line(self, None, "")  # reused line after line: lines are checked in turn
         self._fast = _fast_checks(self.ontology)
+        self._verdict = _Verdict(check_required)  # the fast path's, reused line after line
 
     def conversation(self, key: str) -> ConversationIndex | None:
         """The indexed document of a data row (None: not given, or text that is no JSON object).
@@ -247,22 +249,17 @@ class AnnotationValidator:
         (None: skip the conversation rules); `origin` names where the line came from (a field of
         a user record) and prefixes every field path.
         """
-        if self.accept(line, line_no, uuid, document):
+        if self._confirm(line, line_no, uuid, document):
             return []
-        return self.explain_line(line, line_no, uuid=uuid, document=document, origin=origin)
+        return self._explain(line, line_no, uuid, document, origin)
 
-    def accept(
-        self,
-        line: AnnotationLine,
-        line_no: int | None = None,
-        uuid: str | None = None,
-        document: Any = FROM_DOCUMENTS,
-    ) -> bool:
-        """`check_line`'s fast path: True after recording a line that passes every rule.
+    def _confirm(self, line: AnnotationLine, line_no: int | None, uuid: str | None, document: Any) -> bool:
+        """`check_line`'s fast path (private: callers see only what `check_line` reports): True
+        after recording a line that passes every rule.
 
-        False when `explain_line` has to run, to say what is wrong or to find that nothing is
+        False when `_explain` has to run, to say what is wrong or to find that nothing is
         (a fast path may refuse a valid line, never accept an invalid one); by then nothing is
-        recorded that `explain_line` would not record the same way. Most lines of an import are
+        recorded that `_explain` would not record the same way. Most lines of an import are
         valid, so this decides most of them without formatting anything.
         """
         entry = self._fast.get(line.name) if line.schema_id is None else None  # type: ignore[arg-type]
@@ -291,7 +288,7 @@ class AnnotationValidator:
         else:
             conv = None if document is None else as_conversation_index(document)
         feature, check = entry
-        if not check(feature, line, conv, self.check_required):
+        if not check(feature, line, conv, self._verdict):
             return False
         counts, generated, carried = row.counts, row.generated, self._uuids
         name = feature.name
@@ -310,31 +307,30 @@ class AnnotationValidator:
         counts[name] = count
         return True
 
-    def admit(self, key: str, names: list[str], uuids: list[str], line_no: int | None = None) -> bool:
+    def admit(
+        self, key: str, lines: list[AnnotationLine], uuids: list[str], line_no: int | None = None
+    ) -> bool:
         """The import rules for lines valid by construction (the record reader's): True after
         recording them, when none of their generated uuids is taken and no feature goes over
         its limit on data row `key`; False, recording nothing, otherwise (the lines are then
-        checked one by one, to say what is wrong). `names` are the lines' features, `uuids`
-        their generated uuids."""
+        checked one by one, to say what is wrong). `uuids` are the lines' generated uuids."""
         carried = self._uuids
         fresh: dict[str, int | None] = dict.fromkeys(uuids, line_no)
         if len(fresh) != len(uuids) or (carried and not carried.keys().isdisjoint(fresh)):
             return False
+        added: dict[str, int] = {}
+        for line in lines:
+            name = line.name or ""  # always named: built from the ontology's names
+            added[name] = added.get(name, 0) + 1
         row = self._rows.get(key)
         if row is None:  # the usual case: a data row's first lines
-            tally: dict[str, int] = {}
-            for name in names:
-                tally[name] = tally.get(name, 0) + 1
-            if len(names) > MAX_ANNOTATIONS_PER_FEATURE and max(tally.values()) > MAX_ANNOTATIONS_PER_FEATURE:
+            if len(lines) > MAX_ANNOTATIONS_PER_FEATURE and max(added.values()) > MAX_ANNOTATIONS_PER_FEATURE:
                 return False
-            self._rows[key] = _Row(line_no, False, tally, fresh)
+            self._rows[key] = _Row(line_no, False, added, fresh)
             return True
         counts, generated = row.counts, row.generated
         if not generated.keys().isdisjoint(fresh):
             return False
-        added: dict[str, int] = {}
-        for name in names:
-            added[name] = added.get(name, 0) + 1
         for name, count in added.items():
             if counts.get(name, 0) + count > MAX_ANNOTATIONS_PER_FEATURE:
                 return False
@@ -352,18 +348,12 @@ class AnnotationValidator:
             row = self._rows[key] = _Row(line_no, missing)
         return row, conv
 
-    def explain_line(
-        self,
-        line: AnnotationLine,
-        line_no: int | None = None,
-        *,
-        uuid: str | None = None,
-        document: Any = FROM_DOCUMENTS,
-        origin: str = "",
+    def _explain(
+        self, line: AnnotationLine, line_no: int | None, uuid: str | None, document: Any, origin: str
     ) -> list[ValidationIssue]:
         """`check_line` without its fast path: every rule in detail, formatting each problem.
 
-        The definition of the rules; `accept` only confirms lines these checks pass.
+        The definition of the rules; `_confirm` only confirms lines these checks pass.
         """
         ctx = self._context
         ctx.number = line_no

@@ -22,7 +22,9 @@ ANNOTATION_NAMESPACE: Final = uuid_module.uuid5(
 )
 _NAMESPACE_SHA1 = hashlib.sha1(ANNOTATION_NAMESPACE.bytes, usedforsecurity=False)
 encoder: Final = msgspec.json.Encoder()
-WITH_UUID: Final = b'%b,"uuid":"%b"}'  # the canonical line without its closing brace, and the uuid
+# what follows a canonical line without its closing brace: its uuid, then the closing brace
+UUID_KEY: Final = b',"uuid":"'
+CLOSE: Final = b'"}'
 _VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
@@ -45,9 +47,34 @@ def canonical_line(typed: AnnotationLine) -> tuple[bytes, str]:
     """
     if typed.uuid is not None:
         return encoder.encode(typed), typed.uuid
-    canonical = encoder.encode(typed)
+    return stamped(encoder.encode(typed))
+
+
+def stamped(canonical: bytes) -> tuple[bytes, str]:
+    """The canonical encoding of a line without uuid, with its deterministic uuid spliced in
+    (``uuid`` sorts last), and that uuid: what every way into a batch ends with, once a line."""
     uuid = uuid_hash(canonical)
-    return WITH_UUID % (canonical[:-1], uuid.encode()), uuid
+    return b"".join((canonical[:-1], UUID_KEY, uuid.encode(), CLOSE)), uuid
+
+
+def stamped_lines(built: list[AnnotationLine]) -> tuple[list[bytes], list[str]]:
+    """`stamped` for lines without uuids, encoded in one call (`Encoder.encode_lines`; compact
+    JSON has no raw newline, so the lines split where the encoder joined them).
+
+    The hot end of an import from records, written out: joining the parts is about a tenth
+    faster than ``bytes %`` formatting (``benchmarks/annotations.py``).
+    """
+    lines: list[bytes] = []
+    uuids: list[str] = []
+    copy, variant, key, close = _NAMESPACE_SHA1.copy, _VARIANT, UUID_KEY, CLOSE
+    for canonical in encoder.encode_lines(built).split(b"\n")[:-1]:
+        digest = copy()
+        digest.update(canonical)
+        h = digest.hexdigest()
+        uuid = f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant[h[16]]}{h[17:20]}-{h[20:32]}"
+        lines.append(b"".join((canonical[:-1], key, uuid.encode(), close)))
+        uuids.append(uuid)
+    return lines, uuids
 
 
 def uuid_hash(canonical: bytes) -> str:
@@ -58,7 +85,14 @@ def uuid_hash(canonical: bytes) -> str:
     digest = _NAMESPACE_SHA1.copy()
     digest.update(canonical)
     h = digest.hexdigest()
-    return "-".join((h[:8], h[8:12], "5" + h[13:16], _VARIANT[h[16]] + h[17:20], h[20:32]))
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
-__all__ = ["ANNOTATION_NAMESPACE", "annotation_uuid", "canonical_line", "uuid_hash"]
+__all__ = [
+    "ANNOTATION_NAMESPACE",
+    "annotation_uuid",
+    "canonical_line",
+    "stamped",
+    "stamped_lines",
+    "uuid_hash",
+]
