@@ -104,6 +104,9 @@ def test_ids_the_service_assigns_change_nothing_in_the_json() -> None:
             [replace(lb, data_row_id=row_id, label_id=f"c{rng.getrandbits(96):024x}") for lb in labels]
         )
     assert leaderboard_json(reassigned) == leaderboard_json(rows)
+    # ... nor the order it exports them in, were it by id: rows shuffled, labels of a row reversed
+    reordered = [labels[::-1] for labels in random.Random(2).sample(reassigned, len(reassigned))]
+    assert leaderboard_json(reordered) == leaderboard_json(rows)
     # The ids are still there for a caller who wants to open a sample in Labelbox, just not in the JSON.
     board = LeaderboardAccumulator(seed=5).add_labels(itertools.chain.from_iterable(reassigned)).leaderboard()
     sample = board.text_samples["reason"]["samples"][0]
