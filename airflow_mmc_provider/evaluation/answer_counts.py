@@ -76,8 +76,17 @@ class AnswerCounts:
                 answers[Answer(feature, path, kind, target, name)] += n
         self._tuples.clear()
 
-    def add_text(self, label: LabelRecord, answer: ClassificationAnswer, unknown_target: str) -> None:
-        """A free-text answer: counted as answered, and offered to its question's sample."""
+    def add_text(
+        self, row_key: str, label: LabelRecord, answer: ClassificationAnswer, unknown_target: str
+    ) -> None:
+        """A free-text answer: counted as answered, and offered to its question's sample.
+
+        Its place in the sample is drawn from names the user gave: the row's key (its global key,
+        `counter.conversation_key`), the rater's email, the message (ids derived from the record's
+        key), the question and the text; never from ids the service assigns (only a label
+        without a rater falls back to its label id). The sample shows the data row and label ids
+        too, as values to look the answer up by.
+        """
         target = tally_target(answer.scope, answer.model, unknown_target)
         self._answered_buffer.append(Question(answer.feature, answer.path, answer.kind, target))
         text = answer.text
@@ -87,7 +96,8 @@ class AnswerCounts:
         reservoir = self.texts.get(key)
         if reservoir is None:
             reservoir = self.texts[key] = TextReservoir(self.sample_size, self.seed)
-        identity = f"{label.data_row_id}\x1f{label.label_id}\x1f{answer.message_id or ''}\x1f{key}\x1f{text}"
+        rater = label.rater or label.label_id
+        identity = f"{row_key}\x1f{rater}\x1f{answer.message_id or ''}\x1f{key}\x1f{text}"
         priority = reservoir.admit(identity)
         if priority is None:
             return

@@ -27,8 +27,8 @@ _TIE_HANDLING = "half: a tie counts as half a win for each side (in the fit and 
 _SCALE = "rating = anchor + 400 * log10(strength / centre), centre = geometric mean of strengths (or the anchor model)"
 _FIT = "Bradley-Terry maximum likelihood (MAP with the prior), Newton's method on aggregated pair counts"
 _BOOTSTRAP_METHOD = (
-    "Poisson bootstrap over conversations (data rows): conversations hashed into buckets, "
-    "each bucket weighted by a discretised Poisson(1) per resample"
+    "Poisson bootstrap over conversations (data rows): conversations hashed into buckets by global "
+    "key, each bucket weighted by a discretised Poisson(1) per resample"
 )
 _AGREEMENT_METHOD = (
     "units are judgments several raters made on the same data row: 'preferred' = the top of a ranking or "

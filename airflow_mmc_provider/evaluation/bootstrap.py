@@ -6,10 +6,14 @@ prompt), so the unit of resampling is the conversation (data row).
 
 How, in one pass and with memory that grows with neither judgments nor conversations:
 
-1. **Buckets.** Each conversation goes to bucket ``hash(data_row_id) mod B`` (CRC-32 and a
-   multiplicative hash, so the assignment is stable across processes, runs and merges). A bucket
-   keeps the summed pair counts of its conversations: ``B x pairs`` integers at most, whatever the
-   size of the round.
+1. **Buckets.** Each conversation goes to bucket ``hash(global_key) mod B`` (CRC-32 and a
+   multiplicative hash, so the assignment is stable across processes, runs and merges). The key is
+   the data row's global key, the user's own name for the conversation, not the data row id that
+   Labelbox assigns anew on every upload: the same round uploaded again, or run against a fresh
+   service, falls into the same buckets and gets the same intervals (`counter.conversation_key`;
+   only an export line without a global key falls back to its data row id). A bucket keeps the
+   summed pair counts of its conversations: ``B x pairs`` integers at most, whatever the size of
+   the round.
 2. **Poisson weights.** Resample ``r`` gives bucket ``b`` the weight ``w[b][r]``, drawn once per
    (seed, bucket) from SHAKE-128, i.e. a pure function of (seed, bucket, r): the same data give the
    same intervals in any order, split over any number of accumulators. The weights follow a
@@ -69,7 +73,8 @@ _LANE_TYPES: dict[int, Literal["I", "Q"]] = {32: "I", 64: "Q"}
 
 
 def bucket_of(conversation_id: str, buckets: int) -> int:
-    """The bucket of a conversation, stable across processes (not Python's salted ``hash``).
+    """The bucket of a conversation (its global key), stable across processes (not Python's salted
+    ``hash``).
 
     CRC-32 of the UTF-8 id, spread by a 64-bit multiplicative (Fibonacci) hash: cheap enough to
     run once per row, and uniform for the near-identical ids (cuids, counters) exports contain.

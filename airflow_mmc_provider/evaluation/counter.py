@@ -59,10 +59,23 @@ from airflow_mmc_provider.evaluation.state import counts_from_state, counts_to_s
 from airflow_mmc_provider.evaluation.tallies import MESSAGE_TARGET, PROMPT_TARGET
 from airflow_mmc_provider.mmc.export import ExportRow, LabelRecord
 
-__all__ = ["Conversation", "LeaderboardAccumulator", "merge", "warn_workers"]
+__all__ = ["Conversation", "LeaderboardAccumulator", "conversation_key", "merge", "warn_workers"]
 
 # (bootstrap unit, the labels of one data row)
 Conversation = tuple[str, Sequence[LabelRecord]]
+
+
+def conversation_key(label: LabelRecord) -> str:
+    """The key a row is resampled and sampled by: its global key, the user's own name for it.
+
+    Everything random in a leaderboard (bootstrap buckets, text-sample priorities) is keyed by
+    names the user gave (global keys, model config names, rater emails), so the same round run
+    twice, or against a fresh service that assigns new data row and label ids, gives the same
+    leaderboard. Only an export line without a global key falls back to its data row id, which
+    Labelbox assigns anew on every upload: such rows are reproducible within one export only.
+    """
+    return label.global_key or label.data_row_id
+
 
 _CACHE_LIMIT: Final = 1 << 14  # entries per signature cache: ~1 KB each, cleared when full
 # Buffered outcomes are counted every this many rows. Small on purpose: buffered tuples that live
@@ -165,7 +178,7 @@ class LeaderboardAccumulator:
     def _labelled(self, rows: Iterable[ExportRow]) -> Iterator[Conversation]:
         for row in rows:
             if row.labels:
-                yield row.data_row_id, row.labels
+                yield conversation_key(row.labels[0]), row.labels  # as `add_label` keys them
             else:
                 self.rows_without_labels += 1
 
@@ -209,9 +222,9 @@ class LeaderboardAccumulator:
     def add_row(self, labels: Sequence[LabelRecord], *, conversation_id: str | None = None) -> None:
         """Add the labels of one data row (all from the same conversation).
 
-        ``conversation_id`` is the bootstrap unit, by default the data row id; pass e.g. the global
-        key when the same conversation was exported from several projects and should be resampled
-        as one.
+        ``conversation_id`` is the bootstrap unit and the key of the row's text samples, by default
+        its global key (`conversation_key`), so a conversation exported from several projects is
+        resampled as one; pass another stable key to group rows otherwise.
 
         This is the hot loop: each judgment becomes two flat signatures (`signatures`), each
         analysed once and cached, so a judgment costs two dictionary look-ups and a few C-level
@@ -221,9 +234,8 @@ class LeaderboardAccumulator:
         if not labels:
             return
         table = self._table
-        bucket = bucket_of(
-            conversation_id if conversation_id is not None else labels[0].data_row_id, table.buckets
-        )
+        row_key = conversation_id if conversation_id is not None else conversation_key(labels[0])
+        bucket = bucket_of(row_key, table.buckets)
         consensus = len(labels) > 1
         # (question, parent message) -> [last label number, order analysis, order analysis, ...]
         groups: dict[tuple[str, str], list[Any]] = {}
@@ -242,7 +254,7 @@ class LeaderboardAccumulator:
                 for answer in label.classifications:
                     kind = answer.kind
                     if kind == "text":
-                        self._answers.add_text(label, answer, unknown_target)
+                        self._answers.add_text(row_key, label, answer, unknown_target)
                     else:
                         row: AnswerTuple = (
                             answer.feature,

@@ -6,7 +6,8 @@
                  "comparisons", "win_rate"}, ...],              # best first
      "win_rates": {"models": [...], "win_rate": [[...]], "comparisons": [[...]]},
      "tallies": [{"question", "kind", "targets": {"<target>": {"answered", "answers": {...}}}}],
-     "text_samples": {"<question>": {"answers": n, "samples": [{"text", "data_row_id", ...}]}},
+     "text_samples": {"<question>": {"answers": n, "samples": [{"text", "global_key", "message_id",
+                                                               "model"}, ...]}},
      "agreement": {"preferred": {...}, "pairwise": {...}, "method": "..."},
      "position_bias": {"first_shown": {...}, "by_position": [...], "method": "..."},
      "counts": {"labels", "rows", "raters", "judgments": {...}, "comparisons", ...},
@@ -16,6 +17,12 @@
 when they never met. The matrix order is the leaderboard order. Tally targets are ``(global)``
 for global questions, the model config name for questions on a model response, ``(prompt)`` for
 questions on a human message, ``(message)`` when the conversation was not available.
+
+The JSON is a function of the labels' content alone: the same round run again, or against a fresh
+service that assigns new ids, gives the same bytes. So it holds no id the service assigns (data
+row and label ids, times): a text sample names its row by global key and its message by the id
+derived from the record's key. `Leaderboard.text_samples` keeps the data row and label ids of each
+sample for a caller who wants to open it in Labelbox.
 """
 
 from __future__ import annotations
@@ -100,7 +107,7 @@ class Leaderboard:
                 "comparisons": [list(r) for r in self.comparisons],
             },
             "tallies": self.tallies,
-            "text_samples": self.text_samples,
+            "text_samples": _without_service_ids(self.text_samples),
             "agreement": self.agreement,
             "position_bias": self.position_bias,
             "counts": self.counts,
@@ -109,6 +116,22 @@ class Leaderboard:
         if include_bootstrap:
             result["bootstrap"] = [list(sample) for sample in self.bootstrap]
         return _json_ready(result)
+
+
+# Sample fields Labelbox assigns anew on every upload: left out of the JSON (module docstring).
+_SERVICE_IDS = frozenset({"data_row_id", "label_id"})
+
+
+def _without_service_ids(text_samples: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        question: {
+            **section,
+            "samples": [
+                {k: v for k, v in sample.items() if k not in _SERVICE_IDS} for sample in section["samples"]
+            ],
+        }
+        for question, section in text_samples.items()
+    }
 
 
 def _json_ready(value: Any) -> Any:
