@@ -86,7 +86,7 @@ def answer(
     """An option of a radio or checklist answer, with the classifications nested under it."""
     if name is None:
         named(name, schema_id, "answer")
-    nested = _nested(classifications)
+    nested: Any = (list(classifications) or None) if classifications else None  # none: omitted
     return to_builtins(AnswerObject(name=name, schema_id=schema_id, classifications=nested))
 
 
@@ -206,15 +206,11 @@ def _task(
     """A message tool's line (`build.task_line`) not yet on a data row."""
     if name is None:
         named(name, schema_id, fmt)
-    line = task_line(_NOWHERE, name, fmt, data, schema_id, _nested(classifications))
+    nested: Any = (list(classifications) or None) if classifications else None
+    line = task_line(_NOWHERE, name, fmt, data, schema_id, nested)
     result: Annotation = to_builtins(line)
     del result[_DATA_ROW]
     return result
-
-
-def _nested(classifications: Iterable[Annotation]) -> Any:
-    """The classifications nested under an option or a tool, None when there are none."""
-    return (list(classifications) or None) if classifications else None
 
 
 __all__ = [
