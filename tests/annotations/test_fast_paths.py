@@ -40,7 +40,8 @@ def test_uuid_is_uuid5_of_any_text(name: str) -> None:
 
 MESSAGE_IDS = ("p0", "m1", "m2", "m3", "p4", "m5", "ghost")
 ids = st.sampled_from(MESSAGE_IDS)
-junk = st.one_of(st.none(), st.integers(), st.just(""), st.just([]), st.just({}), st.just("text"))
+# fresh containers (`builds`): a damage may write into the one it put in place
+junk = st.one_of(st.none(), st.integers(), st.just(""), st.builds(list), st.builds(dict), st.just("text"))
 
 
 @st.composite
@@ -53,9 +54,7 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
     for message_id in ("p0", "m1", "m2", "m3", "p4", "m5"):
         actor = "user" if message_id.startswith("p") else draw(st.sampled_from(["model-a", "model-b"]))
         message: dict[str, Any] = {"actorId": actor, "content": [{"type": "text", "content": "hi"}]}
-        kids = draw(st.lists(ids, max_size=3))
-        if kids or draw(st.booleans()):
-            message["childMessageIds"] = kids
+        message["childMessageIds"] = draw(st.lists(ids, max_size=3))  # left out: a damage
         messages[message_id] = message
     document = {"actors": actors, "messages": messages, "rootMessageIds": ["p0"]}
     for _ in range(draw(st.integers(0, 3))):
@@ -66,7 +65,7 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def _damage(draw: st.DrawFn, document: dict[str, Any]) -> None:
-    where = draw(st.sampled_from(["role", "metadata", "name", "actorId", "kids", "kid", "roots"]))
+    where = draw(st.sampled_from(["role", "metadata", "name", "actorId", "kids", "kid", "roots", "missing"]))
     actor = document["actors"][draw(st.sampled_from(sorted(document["actors"])))]
     message = document["messages"][draw(st.sampled_from(sorted(document["messages"])))]
     value = draw(junk)
@@ -83,6 +82,15 @@ def _damage(draw: st.DrawFn, document: dict[str, Any]) -> None:
     elif where == "kid":
         kids = message.get("childMessageIds")
         message["childMessageIds"] = [*(kids if isinstance(kids, list) else []), value]
+    elif where == "missing":  # a key left out
+        metadata = actor.get("metadata")
+        holders = [(actor, "role"), (actor, "metadata"), (message, "actorId"), (message, "childMessageIds")]
+        holder, key = draw(
+            st.sampled_from(
+                [*holders, *([(metadata, "modelConfigName")] if isinstance(metadata, dict) else [])]
+            )
+        )
+        holder.pop(key, None)
     else:
         document["rootMessageIds"] = draw(st.one_of(junk, st.lists(st.one_of(ids, junk), max_size=2)))
 
@@ -97,20 +105,25 @@ def _documented(document: dict[str, Any]) -> av.ConversationIndex:
     string), a model message's name its actor's ``modelConfigName`` (None likewise), its
     children and the roots are the string ids listed (none when the list is missing)."""
     actors = _object(document.get("actors"))
-    roles: dict[str, str | None] = {}
-    models: dict[str, str | None] = {}
-    children: dict[str, list[str]] = {}
-    for message_id, message in _object(document.get("messages")).items():
-        message = _object(message)
-        actor_id = message.get("actorId")
-        actor = _object(actors.get(actor_id)) if isinstance(actor_id, str) else {}
-        role = actor.get("role")
-        roles[message_id] = role if isinstance(role, str) else None
-        if role == "model":
-            name = _object(actor.get("metadata")).get("modelConfigName")
-            models[message_id] = name if isinstance(name, str) else None
-        children[message_id] = _strings(message.get("childMessageIds"))
-    return av.ConversationIndex(roles, models, children, _strings(document.get("rootMessageIds")))
+    messages = {message_id: _object(m) for message_id, m in _object(document.get("messages")).items()}
+    actor_of = {
+        message_id: _object(actors.get(m["actorId"])) if isinstance(m.get("actorId"), str) else {}
+        for message_id, m in messages.items()
+    }
+    return av.ConversationIndex(
+        roles={message_id: _text(actor.get("role")) for message_id, actor in actor_of.items()},
+        models={
+            message_id: _text(_object(actor.get("metadata")).get("modelConfigName"))
+            for message_id, actor in actor_of.items()
+            if actor.get("role") == "model"
+        },
+        children={message_id: _strings(m.get("childMessageIds")) for message_id, m in messages.items()},
+        roots=_strings(document.get("rootMessageIds")),
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _object(value: Any) -> dict[str, Any]:
@@ -182,7 +195,7 @@ def _issues(lines: list[dict[str, Any]], documents: dict[str, Any]) -> list[str]
     return [str(issue) for issue in found]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(documents(), st.data())
 def test_a_dict_document_is_judged_as_its_index_and_its_text(document: dict[str, Any], data: Any) -> None:
     """A row_data dict is read lazily by the fast path (only the prompts a line names) and in full
