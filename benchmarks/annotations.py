@@ -30,8 +30,8 @@ inside the timed call), and encoding. The variants:
 
 * typed builders: `typed_annotations.LabelLines` per data row (msgspec Structs, as the SDK's
   side builds pydantic models);
-* dict builders: the `annotations` builders and `annotation_line`, whose dicts the batch converts
-  to typed lines first;
+* dict builders: the `annotations` builders and `annotation_line` (each makes the typed piece and
+  gives its builtins: one builder family), whose dicts the batch converts to typed lines first;
 * ontology rules only: the typed builders, streamed, without the documents (the conversation
   rules are skipped), which is closer to what the SDK checks;
 * records: the same annotations as JSONL annotation records (one per data row, naming models),

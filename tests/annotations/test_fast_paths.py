@@ -1,7 +1,8 @@
-"""The speed-ups keep their promises: the uuid is uuid5's, the one-pass conversation index is the
-defensive one, and the fast routes of an import (a record read trusting, a line confirmed by
-`check_line`'s private fast path) give what the detailed routes give: the same bytes for what is
-valid, the same issues for what is not. Every test goes through the public seam (`check_line`,
+"""The speed-ups keep their promises: the uuid is uuid5's, the conversation index reads any
+document as documented however it is built, a document read lazily is judged as its full index,
+and the fast routes of an import (a record read trusting, a line confirmed by `check_line`'s
+private fast path) give what the detailed routes give: the same bytes for what is valid, the same
+issues for what is not. Every test goes through the public seam (`check_line`,
 `build_ndjson`, `collect_annotation_issues`): which route a line takes is the package's business."""
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from airflow_mmc_provider.mmc import annotation_validation as av
 from airflow_mmc_provider.mmc.annotations import ndjson as ann
 from airflow_mmc_provider.mmc.annotations.uuids import uuid_hash
 from airflow_mmc_provider.mmc.conversation import global_key_for, prompt_message_id, response_ref
+from airflow_mmc_provider.mmc.ontology import build_ontology
+from tests.specs import SCENARIO_SPEC
 
 from .neutral import Classification, Label, Option, Tool, ours, ours_typed
 from .scenario import valid_lines
@@ -35,8 +38,10 @@ def test_uuid_is_uuid5_of_any_text(name: str) -> None:
 
 # --- the conversation index -----------------------------------------------------------------------
 
-ids = st.sampled_from(["p0", "m1", "m2", "m3", "p4", "m5", "ghost"])
-junk = st.one_of(st.none(), st.integers(), st.just(""), st.just([]), st.just({}), st.just("text"))
+MESSAGE_IDS = ("p0", "m1", "m2", "m3", "p4", "m5", "ghost")
+ids = st.sampled_from(MESSAGE_IDS)
+# fresh containers (`builds`): a damage may write into the one it put in place
+junk = st.one_of(st.none(), st.integers(), st.just(""), st.builds(list), st.builds(dict), st.just("text"))
 
 
 @st.composite
@@ -49,9 +54,7 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
     for message_id in ("p0", "m1", "m2", "m3", "p4", "m5"):
         actor = "user" if message_id.startswith("p") else draw(st.sampled_from(["model-a", "model-b"]))
         message: dict[str, Any] = {"actorId": actor, "content": [{"type": "text", "content": "hi"}]}
-        kids = draw(st.lists(ids, max_size=3))
-        if kids or draw(st.booleans()):
-            message["childMessageIds"] = kids
+        message["childMessageIds"] = draw(st.lists(ids, max_size=3))  # left out: a damage
         messages[message_id] = message
     document = {"actors": actors, "messages": messages, "rootMessageIds": ["p0"]}
     for _ in range(draw(st.integers(0, 3))):
@@ -62,7 +65,7 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def _damage(draw: st.DrawFn, document: dict[str, Any]) -> None:
-    where = draw(st.sampled_from(["role", "metadata", "name", "actorId", "kids", "kid", "roots"]))
+    where = draw(st.sampled_from(["role", "metadata", "name", "actorId", "kids", "kid", "roots", "missing"]))
     actor = document["actors"][draw(st.sampled_from(sorted(document["actors"])))]
     message = document["messages"][draw(st.sampled_from(sorted(document["messages"])))]
     value = draw(junk)
@@ -79,6 +82,15 @@ def _damage(draw: st.DrawFn, document: dict[str, Any]) -> None:
     elif where == "kid":
         kids = message.get("childMessageIds")
         message["childMessageIds"] = [*(kids if isinstance(kids, list) else []), value]
+    elif where == "missing":  # a key left out
+        metadata = actor.get("metadata")
+        holders = [(actor, "role"), (actor, "metadata"), (message, "actorId"), (message, "childMessageIds")]
+        holder, key = draw(
+            st.sampled_from(
+                [*holders, *([(metadata, "modelConfigName")] if isinstance(metadata, dict) else [])]
+            )
+        )
+        holder.pop(key, None)
     else:
         document["rootMessageIds"] = draw(st.one_of(junk, st.lists(st.one_of(ids, junk), max_size=2)))
 
@@ -87,39 +99,134 @@ def _contents(index: av.ConversationIndex) -> tuple[Any, ...]:
     return index.roles, index.models, index.children, index.roots, index.prompts
 
 
+def _documented(document: dict[str, Any]) -> av.ConversationIndex:
+    """The index as the documentation reads a document, built through the public constructor:
+    each message's role is its actor's (None when the actor or its role is missing or no
+    string), a model message's name its actor's ``modelConfigName`` (None likewise), its
+    children and the roots are the string ids listed (none when the list is missing)."""
+    actors = _object(document.get("actors"))
+    messages = {message_id: _object(m) for message_id, m in _object(document.get("messages")).items()}
+    actor_of = {
+        message_id: _object(actors.get(m["actorId"])) if isinstance(m.get("actorId"), str) else {}
+        for message_id, m in messages.items()
+    }
+    return av.ConversationIndex(
+        roles={message_id: _text(actor.get("role")) for message_id, actor in actor_of.items()},
+        models={
+            message_id: _text(_object(actor.get("metadata")).get("modelConfigName"))
+            for message_id, actor in actor_of.items()
+            if actor.get("role") == "model"
+        },
+        children={message_id: _strings(m.get("childMessageIds")) for message_id, m in messages.items()},
+        roots=_strings(document.get("rootMessageIds")),
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _strings(value: Any) -> list[str]:
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
 @settings(max_examples=400, deadline=None)
 @given(documents())
-def test_the_one_pass_index_is_the_defensive_one_or_refuses(document: dict[str, Any]) -> None:
-    defensive = av.ConversationIndex._defensive(copy.deepcopy(document))
+def test_the_index_reads_any_document_as_documented(document: dict[str, Any]) -> None:
+    """Whichever way `from_row_data` indexes a document (in one pass when it is well formed), it
+    gives what the documented reading gives, for a dict and for its JSON text alike."""
+    expected = _documented(copy.deepcopy(document))
+    for given_as in (document, json.dumps(document)):
+        index = av.ConversationIndex.from_row_data(given_as)
+        assert _contents(index) == _contents(expected)
+        assert index.turns() == expected.turns()
+
+
+# --- a damaged document, as the validation reads it ------------------------------------------------
+
+NAMED = st.sampled_from(["model a", "model b", "model c"])
+
+
+@st.composite
+def lines_on(draw: st.DrawFn, key: str, document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Lines naming messages of `documents()` (or none), right or wrong for `document`: for every
+    message, a ranking of its children as a careless reader takes them (any child whose actor
+    names a model, whatever its role), which is right exactly when nothing on the way is
+    damaged; then drawn ones."""
+    line = ann.annotation_line
+    lines = [
+        line(ann.message_ranking("Rank", ranked, parent_message_id=parent), global_key=key)
+        for parent in MESSAGE_IDS
+        if (ranked := _careless(document, parent))
+    ]
+    pairs = st.tuples(ids, NAMED)
+    parent = draw(ids)
+    ranked = draw(st.lists(pairs, min_size=1, max_size=3, unique_by=lambda p: p[0]))
+    return [
+        *lines,
+        line(ann.message_ranking("Rank", ranked, parent_message_id=parent), global_key=key),
+        line(ann.single_selection("Best", draw(pairs), parent_message_id=parent), global_key=key),
+        line(ann.multi_selection("Good", ranked, parent_message_id=parent), global_key=key),
+        line(ann.radio("Response quality", "good"), global_key=key, message_id=draw(ids)),
+    ]
+
+
+ONTOLOGY = build_ontology(SCENARIO_SPEC)
+
+
+def _careless(document: dict[str, Any], parent: str) -> list[tuple[str, str]]:
     try:
-        fast = av.ConversationIndex._well_formed(document)
-    except (AttributeError, KeyError, TypeError):
-        return  # the defensive index is used
-    assert _contents(fast) == _contents(defensive)
-    assert fast.turns() == defensive.turns()
+        kids = document["messages"][parent]["childMessageIds"]
+        found = []
+        for kid in dict.fromkeys(k for k in kids if isinstance(k, str)):
+            actor = document["actors"][document["messages"][kid]["actorId"]]
+            found.append((kid, actor["metadata"]["modelConfigName"]))
+    except (LookupError, TypeError, AttributeError):
+        return []
+    return [(kid, name) for kid, name in found if isinstance(name, str)]
 
 
-@settings(max_examples=400, deadline=None)
-@given(documents(), st.lists(ids, min_size=1, max_size=4))
-def test_the_lazy_document_answers_as_the_full_index_or_refuses(
-    document: dict[str, Any], asked: list[str]
-) -> None:
-    """What the fast paths read of a document on demand is what the full index says, or None."""
-    full = av.ConversationIndex.from_row_data(copy.deepcopy(document))
-    view = av.RowDocument.of(document)
-    answered = 0
-    for parent in asked:
-        responses = view.prompt_responses(parent)
-        if responses is not None:
-            answered += 1
-            assert responses == full.prompts[parent]
-            assert view.prompts[parent] is responses
-    assert {m: m in view.message_ids for m in asked} == {m: m in full.roles for m in asked}
-    if isinstance(view, av.RowDocument):
-        assert _contents(view.index()) == _contents(full)
+def _issues(lines: list[dict[str, Any]], documents: dict[str, Any]) -> list[str]:
+    found = ann.collect_annotation_issues(lines, ONTOLOGY, documents, check_required=False)
+    return [str(issue) for issue in found]
 
 
-def test_the_lazy_document_reads_a_well_formed_prompt() -> None:
+@settings(max_examples=600, deadline=None)
+@given(documents(), st.data())
+def test_a_dict_document_is_judged_as_its_index_and_its_text(document: dict[str, Any], data: Any) -> None:
+    """A row_data dict is read lazily by the fast path (only the prompts a line names) and in full
+    by the detailed checks; its JSON text and its `ConversationIndex` are read in full by both.
+    Over documents damaged anywhere, the verdicts and every message agree."""
+    key = "conv"
+    lines = data.draw(lines_on(key, document))
+    as_text = _issues(lines, {key: json.dumps(document)})
+    assert _issues(lines, {key: av.ConversationIndex.from_row_data(copy.deepcopy(document))}) == as_text
+    assert _issues(lines, {key: document}) == as_text
+
+
+@settings(max_examples=300, deadline=None)
+@given(documents(), st.data())
+def test_the_fast_and_detailed_routes_accept_the_same_rankings(document: dict[str, Any], data: Any) -> None:
+    """A ranking listed best first is confirmed by the fast path; the same ranking listed worst
+    first (orders n..1, just as valid) is left to the detailed checks: over damaged documents
+    both are accepted, or both refused."""
+    key = "conv"
+    documents = {key: document}
+    for best_first in data.draw(lines_on(key, document)):
+        if best_first["name"] != "Rank":
+            continue
+        worst_first = copy.deepcopy(best_first)
+        worst_first["messageEvaluationTask"]["data"]["rankedMessages"].reverse()
+        assert bool(_issues([best_first], documents)) == bool(_issues([worst_first], documents))
+
+
+def test_a_document_is_judged_by_the_prompt_a_line_names() -> None:
+    """The responses of a prompt are its children written by model actors; a child that is no
+    message of the document, or a human message, is none; only human messages are parents."""
     document = {
         "actors": {
             "u": {"role": "human", "metadata": {}},
@@ -134,13 +241,16 @@ def test_the_lazy_document_reads_a_well_formed_prompt() -> None:
         },
         "rootMessageIds": ["p"],
     }
-    view = av.RowDocument.of(document)
-    assert isinstance(view, av.RowDocument)
-    assert view.prompt_responses("p") == {"a": "gpt", "b": "claude"}
-    assert view.prompt_responses("q") == {}
-    assert view.prompt_responses("a") is None  # a model message is no prompt
-    assert view.prompt_responses("nowhere") is None
-    assert "q" in view.message_ids and "nowhere" not in view.message_ids
+    line = ann.annotation_line
+    documents = {"k": document}
+    ranking = ann.message_ranking("Rank", [("b", "claude"), ("a", "gpt")], parent_message_id="p")
+    assert _issues([line(ranking, global_key="k")], documents) == []
+    for parent in ("q", "a", "nowhere"):
+        best = ann.single_selection("Best", ("a", "gpt"), parent_message_id=parent)
+        assert _issues([line(best, global_key="k")], documents), parent
+    scoped = ann.radio("Response quality", "good")
+    assert _issues([line(scoped, global_key="k", message_id="q")], documents) == []
+    assert _issues([line(scoped, global_key="k", message_id="nowhere")], documents)
 
 
 def test_prompts_list_the_model_responses_of_each_human_message() -> None:

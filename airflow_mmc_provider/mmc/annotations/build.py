@@ -9,7 +9,7 @@ option or a tool. Use these when one Python process builds a large import and ha
 and encoding as it is, while a dict line is converted first, and building dicts, then
 converting them, costs about as much as validating and encoding the line
 (``benchmarks/annotations.py``). Dicts stay the form for passing annotations between tasks
-(XCom takes JSON, not Structs)::
+(XCom takes JSON, not Structs), and `dicts` makes them from the same typed pieces::
 
     from airflow_mmc_provider.mmc import annotations as ann, typed_annotations as typed
 
@@ -357,9 +357,14 @@ def parent_of(explicit: str | None, known: str | None) -> str:
     return explicit
 
 
-def _identity(name: str | None, schema_id: str | None, what: str) -> None:
+def named(name: str | None, schema_id: str | None, what: str) -> None:
+    """The rule every builder applies to a feature (typed or dict): it is named, by name or id."""
     if name is None and schema_id is None:
         raise ValueError(f"{what}: give the feature's name or schema_id")
+
+
+def _identity(name: str | None, schema_id: str | None, what: str) -> None:
+    named(name, schema_id, what)
     if name is not None and type(name) is not str:
         raise TypeError(f"{what}: the name is a str, got {type(name).__name__}")
     if schema_id is not None and type(schema_id) is not str:

@@ -1,9 +1,13 @@
 """The builders of annotations as plain dicts: the form to pass between tasks (XCom takes JSON).
 
-The same annotations, arguments and lines as the typed builders of `build` (``msgspec.to_builtins``
-of a typed line is the dict `annotation_line` gives, keys aside); both share `build`'s rules for
-the parent of a comparison (`parent_of`, `message_pairs`). To build a large import in one
-process, use the typed ones: a dict line is converted to a typed one before it is checked::
+The typed builders of `build`, as dicts: each builder here makes the typed piece (the Structs of
+`types`, by `build`'s rules: `named`, `parent_of`, `message_pairs`, `task_line`) and gives its
+``msgspec.to_builtins``, and `annotation_line` places it on a data row under `AnnotationLine`'s
+own keys, so a format is written once, in `types`, and a field added there is in both families
+(a dict is about 1.5x as costly to build this way as by hand, a tenth of the batch's work on it:
+``benchmarks/annotations.py``). Unlike the typed builders, these check no argument's type: whatever
+they are given is passed on, for the batch to report with the rest. To build a large import in
+one process, use the typed ones: a dict line is converted to a typed one before it is checked::
 
     from airflow_mmc_provider.mmc import annotations as ann
     from airflow_mmc_provider.mmc.conversation import response_ref
@@ -34,13 +38,44 @@ Nested classifications go into `answer(...)`, to any depth.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
-from airflow_mmc_provider.mmc.annotations.build import MessageRef, message_pairs, parent_of
+from msgspec import to_builtins
+from msgspec.structs import fields
+
+from airflow_mmc_provider.mmc.annotations.build import (
+    MessageRef,
+    message_pairs,
+    named,
+    parent_of,
+    task_line,
+)
+from airflow_mmc_provider.mmc.annotations.types import (
+    AnnotationLine,
+    AnswerObject,
+    DataRowRef,
+    MessageItem,
+    NestedClassification,
+    TaskData,
+)
 from airflow_mmc_provider.mmc.conversation.document import ResponseRef
 
 Annotation = dict[str, Any]
 """An annotation or nested classification without its data row, as the builders return it."""
+
+
+def _json_names(struct: type) -> dict[str, str]:
+    """Field -> JSON key of a Struct of `types` (where the wire's names are written, once)."""
+    return {field.name: field.encode_name for field in fields(struct)}
+
+
+_LINE: Final = _json_names(AnnotationLine)
+_ROW: Final = _json_names(DataRowRef)
+_DATA_ROW, _MESSAGE_ID, _BENCHMARK, _UUID = (
+    _LINE[field] for field in ("data_row", "message_id", "is_benchmark_reference_label", "uuid")
+)
+_GLOBAL_KEY, _ROW_ID = _ROW["global_key"], _ROW["id"]
+_NOWHERE: Final = DataRowRef()  # a tool's line before `annotation_line` places it on a data row
 
 # --- builders ------------------------------------------------------------------------------------
 
@@ -49,44 +84,35 @@ def answer(
     name: str | None, classifications: Iterable[Annotation] = (), *, schema_id: str | None = None
 ) -> Annotation:
     """An option of a radio or checklist answer, with the classifications nested under it."""
-    result: Annotation = (
-        {"name": name} if schema_id is None and name is not None else _identity(name, schema_id, "answer")
-    )
-    if classifications:
-        nested = list(classifications)
-        if nested:
-            result["classifications"] = nested
-    return result
+    if name is None:
+        named(name, schema_id, "answer")
+    nested: Any = (list(classifications) or None) if classifications else None  # none: omitted
+    return to_builtins(AnswerObject(name=name, schema_id=schema_id, classifications=nested))
 
 
 def radio(name: str | None, choice: str | Annotation, *, schema_id: str | None = None) -> Annotation:
     """A radio classification: one option (its name, or an `answer(...)` with nested ones)."""
-    if schema_id is None and name is not None:
-        return {"name": name, "answer": {"name": choice} if type(choice) is str else choice}
-    result = _identity(name, schema_id, "radio")
-    result["answer"] = {"name": choice} if isinstance(choice, str) else choice
-    return result
+    if name is None:
+        named(name, schema_id, "radio")
+    option: Any = AnswerObject(name=choice) if type(choice) is str else choice  # a dict: as given
+    return to_builtins(NestedClassification(name=name, schema_id=schema_id, answer=option))
 
 
 def checklist(
     name: str | None, choices: Iterable[str | Annotation], *, schema_id: str | None = None
 ) -> Annotation:
     """A checklist classification: the chosen options (names, or `answer(...)`s)."""
-    answers = [{"name": c} if isinstance(c, str) else c for c in choices]
-    if schema_id is None and name is not None:
-        return {"name": name, "answer": answers}
-    result = _identity(name, schema_id, "checklist")
-    result["answer"] = answers
-    return result
+    if name is None:
+        named(name, schema_id, "checklist")
+    options: list[Any] = [AnswerObject(name=c) if type(c) is str else c for c in choices]
+    return to_builtins(NestedClassification(name=name, schema_id=schema_id, answer=options))
 
 
 def text(name: str | None, content: str, *, schema_id: str | None = None) -> Annotation:
     """A free-text classification."""
-    if schema_id is None and name is not None:
-        return {"name": name, "answer": content}
-    result = _identity(name, schema_id, "text")
-    result["answer"] = content
-    return result
+    if name is None:
+        named(name, schema_id, "text")
+    return to_builtins(NestedClassification(name=name, schema_id=schema_id, answer=content))
 
 
 def single_selection(
@@ -104,7 +130,7 @@ def single_selection(
     else:
         message_id, model = message  # type: ignore[misc]
         parent = parent_of(parent_message_id, None)
-    data = {"messageId": message_id, "modelConfigName": model, "parentMessageId": parent}
+    data = TaskData(message_id=message_id, model_config_name=model, parent_message_id=parent)
     return _task(name, schema_id, "message-single-selection", data, classifications)
 
 
@@ -117,7 +143,10 @@ def multi_selection(
     classifications: Iterable[Annotation] = (),
 ) -> Annotation:
     """The message-multi-selection tool: the chosen responses (possibly none)."""
-    return _listed(name, messages, parent_message_id, schema_id, classifications, ranked=False)
+    pairs, parent = message_pairs(messages, parent_message_id)
+    items = [MessageItem(message_id=message_id, model_config_name=model) for message_id, model in pairs]
+    data = TaskData(parent_message_id=parent, selected_messages=items)
+    return _task(name, schema_id, "message-multi-selection", data, classifications)
 
 
 def message_ranking(
@@ -129,30 +158,13 @@ def message_ranking(
     classifications: Iterable[Annotation] = (),
 ) -> Annotation:
     """The message-ranking tool: the responses best first (orders 1..n)."""
-    return _listed(name, best_first, parent_message_id, schema_id, classifications, ranked=True)
-
-
-def _listed(
-    name: str | None,
-    refs: Iterable[MessageRef],
-    parent_message_id: str | None,
-    schema_id: str | None,
-    classifications: Iterable[Annotation],
-    *,
-    ranked: bool,
-) -> Annotation:
-    """A multi-selection or (`ranked`, orders 1..n) a ranking of `refs`."""
-    pairs, parent = message_pairs(refs, parent_message_id)
-    if ranked:
-        items = [
-            {"messageId": message_id, "modelConfigName": model, "order": order}
-            for order, (message_id, model) in enumerate(pairs, start=1)
-        ]
-        data = {"parentMessageId": parent, "rankedMessages": items}
-        return _task(name, schema_id, "message-ranking", data, classifications)
-    items = [{"messageId": message_id, "modelConfigName": model} for message_id, model in pairs]
-    data = {"parentMessageId": parent, "selectedMessages": items}
-    return _task(name, schema_id, "message-multi-selection", data, classifications)
+    pairs, parent = message_pairs(best_first, parent_message_id)
+    items = [
+        MessageItem(message_id=message_id, model_config_name=model, order=order)
+        for order, (message_id, model) in enumerate(pairs, start=1)
+    ]
+    data = TaskData(parent_message_id=parent, ranked_messages=items)
+    return _task(name, schema_id, "message-ranking", data, classifications)
 
 
 def annotation_line(
@@ -172,48 +184,32 @@ def annotation_line(
     """
     if (global_key is None) == (data_row_id is None):
         raise ValueError("give exactly one of global_key and data_row_id")
-    line: dict[str, Any] = {
-        "dataRow": {"globalKey": global_key} if data_row_id is None else {"id": data_row_id},
-        **annotation,
-    }
+    # the fields of `AnnotationLine` that are the line's own, under their names in `types`
+    row = {_GLOBAL_KEY: global_key} if data_row_id is None else {_ROW_ID: data_row_id}
+    line: dict[str, Any] = {_DATA_ROW: row, **annotation}
     if message_id is not None:
-        line["messageId"] = message_id
+        line[_MESSAGE_ID] = message_id
     if benchmark_reference:
-        line["isBenchmarkReferenceLabel"] = True
+        line[_BENCHMARK] = True
     if uuid is not None:
-        line["uuid"] = uuid
+        line[_UUID] = uuid
     return line
-
-
-def _identity(name: str | None, schema_id: str | None, what: str) -> Annotation:
-    if schema_id is None:
-        if name is not None:
-            return {"name": name}
-        raise ValueError(f"{what}: give the feature's name or schema_id")
-    result: Annotation = {}
-    if name is not None:
-        result["name"] = name
-    if schema_id is not None:
-        result["schemaId"] = schema_id
-    return result
 
 
 def _task(
     name: str | None,
     schema_id: str | None,
     fmt: str,
-    data: dict[str, Any],
+    data: TaskData,
     classifications: Iterable[Annotation],
 ) -> Annotation:
-    if schema_id is None and name is not None:  # the usual case, without a call
-        result: Annotation = {"name": name, "messageEvaluationTask": {"format": fmt, "data": data}}
-    else:
-        result = _identity(name, schema_id, fmt)
-        result["messageEvaluationTask"] = {"format": fmt, "data": data}
-    if classifications:
-        nested = list(classifications)
-        if nested:
-            result["classifications"] = nested
+    """A message tool's line (`build.task_line`) not yet on a data row."""
+    if name is None:
+        named(name, schema_id, fmt)
+    nested: Any = (list(classifications) or None) if classifications else None
+    line = task_line(_NOWHERE, name, fmt, data, schema_id, nested)
+    result: Annotation = to_builtins(line)
+    del result[_DATA_ROW]
     return result
 
 

@@ -94,7 +94,8 @@ class ConversationIndex:
     @classmethod
     def _well_formed(cls, document: Mapping[str, Any]) -> ConversationIndex:
         """`_defensive`'s index in one pass, for a document of the documented shape; raises on
-        anything else (every type `_defensive` would filter is checked), so both agree.
+        anything else (every type `_defensive` would filter is checked), so both agree (held to
+        the documented reading, whichever of the two runs, by a property test of `from_row_data`).
 
         Every data row of an import is indexed once, so this pass is part of the import's cost.
         """
@@ -276,12 +277,14 @@ def stored_row_index(row_data: str | bytes) -> ConversationIndex | None:
 class RowDocument:
     """A row_data dict as the fast paths read it: only the messages a line names, on demand.
 
-    `accept` needs, per line, the model responses of one human message and whether a message
-    exists. Indexing the whole document for that (`ConversationIndex`) costs more than checking
-    the line itself; here each prompt's responses are read from the document the first time a
-    line names that prompt, and kept in `prompts`. Anything not shaped as documented gives None
-    (the fast path refuses, and the detailed checks run on the full `index()`), so an answer
-    here is always the full index's answer (held to that by a property test).
+    The fast path of the annotation rules (`annotations.rules`' `_confirm`, behind `check_line`)
+    needs, per line, the model responses of one human message and whether a message exists.
+    Indexing the whole document for that (`ConversationIndex`) costs more than checking the line
+    itself; here each prompt's responses are read from the document the first time a line names
+    that prompt, and kept in `prompts`. Anything not shaped as documented gives None (the fast
+    path refuses, and the detailed checks run on the full `index()`), so an answer here is always
+    the full index's answer (held to that by a property test of the validation's verdicts: a
+    dict document is judged as its index and its JSON text are).
     """
 
     __slots__ = ("_actors", "_document", "_index", "message_ids", "prompts")
