@@ -4,16 +4,20 @@ Reads export files (NDJSON at any `ObjectStoragePath`) in one streaming pass, co
 Bradley-Terry leaderboard with bootstrap intervals and the other round statistics
 (`airflow_mmc_provider.evaluation`), and writes `leaderboard.json`, `leaderboard.csv`,
 `win_rates.csv` and `report.html` to `output_dir`. Several exports (rounds) combine into one
-running leaderboard.
+running leaderboard: a folder is searched at any depth, so the round DAG's own layout
+(``<output_dir>/<project>/<round>/export.ndjson``, with the round's ``leaderboard/`` beside it)
+is read as it is written. Each export file is read once and each label counted once, however
+often the paths name them (a folder and a file in it, or two exports of the same round).
 """
 
 from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
 
@@ -23,9 +27,16 @@ if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
     from airflow_mmc_provider.evaluation import Leaderboard
+    from airflow_mmc_provider.mmc.export import LabelRecord
 
 
 _BLOCK_BYTES = 1 << 20
+_NAMED: Final = 5  # export files named in the log and in errors; the rest are counted
+_NOT_FOUND_FIX = (
+    "point export_paths at the folder the export task writes (the round DAG writes "
+    "<output_dir>/<project_name>/<batch_name>/export.ndjson: give <output_dir>/<project_name> for "
+    "every round), or run the export first"
+)
 _WORKERS_DEPRECATED = (
     "MmcLeaderboardOperator(workers=...) is deprecated and ignored: the labels are counted in the task's "
     "process. To spread a large round, count export parts or rounds in mapped tasks and merge their "
@@ -37,7 +48,9 @@ class MmcLeaderboardOperator(BaseOperator):
     """Compute a round's leaderboard from exported labels and write it for machines and people.
 
     :param export_paths: one path/URL or several (templated); typically the export task's `path`; a
-        directory stands for all the exports in it (a running leaderboard over rounds).
+        folder stands for every export in it at any depth (``*.ndjson``, not ``*.errors.ndjson``,
+        hidden files or ``output_dir``), read in path order: a running leaderboard over rounds.
+        A file named twice is read once; a label id met twice is counted once (logged).
     :param output_dir: where the JSON, CSV and HTML go (templated, any object storage).
     :param metadata: round metadata shown in the report, e.g. project and batch ids (templated).
     :param project_id: read labels of this project only (templated; default: every project in the file).
@@ -80,10 +93,12 @@ class MmcLeaderboardOperator(BaseOperator):
             warnings.warn(_WORKERS_DEPRECATED, DeprecationWarning, stacklevel=2)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        board = self._compute()
+        exports = self._find_exports()
+        self.log.info("Reading %s", exports.describe())
+        board, read = self._compute(exports.files)
         if not board.rows:
-            raise AirflowException(f"No comparable judgments in {self._paths()}; is the batch labelled?")
-        summary = self._write(board)
+            raise AirflowException(_no_judgments(exports, read, board.counts, self.project_id))
+        summary = self._write(board, exports.files)
         for row in board.rows:
             self.log.info(
                 "#%d %-24s %7.1f  [%7.1f, %7.1f]  %d comparisons",
@@ -97,27 +112,22 @@ class MmcLeaderboardOperator(BaseOperator):
         set_asset_extras(context, self.outlets, {k: v for k, v in summary.items() if k != "models"})
         return summary
 
-    def _paths(self) -> list[str]:
-        """The export files; a directory stands for every `*.ndjson` export in it (not error files)."""
+    def _find_exports(self) -> ExportFiles:
+        """The export files, checked before anything is read or written: a wrong folder or an
+        export that has not run yet fails here with the paths looked at, not later as "no judgments"."""
         from airflow_mmc_provider.operators.storage import as_storage_path
 
         given = self.export_paths
-        paths: list[str] = []
-        for item in given if isinstance(given, list | tuple) else [given]:
-            location = as_storage_path(item)
-            if location.is_dir():
-                paths.extend(
-                    str(p)
-                    for p in sorted(location.iterdir(), key=str)
-                    if p.name.endswith(".ndjson")
-                    and not p.name.endswith(".errors.ndjson")
-                    and not p.name.startswith(".")
-                )
-            else:
-                paths.append(str(location))
-        return paths
+        items = given if isinstance(given, list | tuple) else [given]
+        exports = find_exports(items, skip=[str(as_storage_path(self.output_dir))])
+        if not exports.files or exports.missing:
+            raise AirflowException(
+                f"No export files found: looked at {exports.searched_text()}; {_NOT_FOUND_FIX}"
+            )
+        return exports
 
-    def _compute(self) -> Leaderboard:
+    def _compute(self, files: Sequence[str]) -> tuple[Leaderboard, Counter[str]]:
+        """The leaderboard of the files, and what their readers read (for a helpful error)."""
         from airflow_mmc_provider.evaluation import LeaderboardAccumulator
         from airflow_mmc_provider.mmc.export import ExportReader
         from airflow_mmc_provider.operators.storage import as_storage_path
@@ -126,14 +136,24 @@ class MmcLeaderboardOperator(BaseOperator):
         options: dict[str, Any] = {"max_bad_lines": self.max_bad_lines}
         if self.project_id:
             options["project_ids"] = self.project_id
-        for path in self._paths():
+        once = OncePerLabel()
+        read: Counter[str] = Counter()
+        for path in files:
             with as_storage_path(path).open("rb") as handle:
                 # whole blocks, not lines: the reader decodes runs of lines in one call
                 blocks = iter(partial(handle.read, _BLOCK_BYTES), b"")
-                accumulator.add_labels(ExportReader.from_chunks(blocks, **options))
-        return accumulator.leaderboard(resamples=self.resamples)
+                reader = ExportReader.from_chunks(blocks, **options)
+                accumulator.add_labels(once(reader))
+            read.update(lines=reader.lines_read, rows=reader.rows_read, labels=reader.labels_read)
+        if once.skipped:
+            self.log.info(
+                "Skipped %d duplicate labels: their label ids were already counted from an earlier "
+                "export (the same round exported twice?)",
+                once.skipped,
+            )
+        return accumulator.leaderboard(resamples=self.resamples), read
 
-    def _write(self, board: Leaderboard) -> dict[str, Any]:
+    def _write(self, board: Leaderboard, exports: Sequence[str]) -> dict[str, Any]:
         from airflow_mmc_provider.evaluation import leaderboard_csv, win_rate_csv
         from airflow_mmc_provider.evaluation.report import render_html
         from airflow_mmc_provider.operators.storage import as_storage_path, atomic_write
@@ -144,7 +164,7 @@ class MmcLeaderboardOperator(BaseOperator):
             "leaderboard.json": json.dumps(data, indent=2).encode(),
             "leaderboard.csv": leaderboard_csv(board).encode(),
             "win_rates.csv": win_rate_csv(board).encode(),
-            "report.html": render_html(data, {**self.metadata, "exports": ", ".join(self._paths())}).encode(),
+            "report.html": render_html(data, {**self.metadata, "exports": ", ".join(exports)}).encode(),
         }
         for name, content in files.items():
             with atomic_write(out / name) as handle:
@@ -156,3 +176,100 @@ class MmcLeaderboardOperator(BaseOperator):
             "models": [row.to_dict() for row in board.rows],
             "counts": data.get("counts", {}),
         }
+
+
+def is_export(name: str) -> bool:
+    """An export's file name: NDJSON, not the errors stream beside it, not a hidden partial file."""
+    return name.endswith(".ndjson") and not name.endswith(".errors.ndjson") and not name.startswith(".")
+
+
+class ExportFiles(NamedTuple):
+    """The distinct export files of the given paths, and what each given path held."""
+
+    files: tuple[str, ...]  # in reading order: the given order, a folder's files by path
+    searched: tuple[str, ...]  # each given path with what it held, for the log and for errors
+    missing: tuple[str, ...]  # given paths that do not exist
+    repeated: int  # files named more than once (read once)
+
+    def searched_text(self) -> str:
+        return "; ".join(self.searched)
+
+    def describe(self) -> str:
+        """For the log: how many files, the first few by name, and what was given."""
+        named = ", ".join(self.files[:_NAMED])
+        more = f" and {len(self.files) - _NAMED} more" if len(self.files) > _NAMED else ""
+        again = f"; {self.repeated} named more than once, read once" if self.repeated else ""
+        return f"{len(self.files)} export files ({named}{more}) from {self.searched_text()}{again}"
+
+
+def find_exports(given: Iterable[Any], *, skip: Sequence[str] = ()) -> ExportFiles:
+    """Resolve paths, URLs and folders (searched at any depth, skipping `skip`) to export files.
+
+    A file is kept once under its resolved name (``ObjectStoragePath``'s `str`: a relative path,
+    an absolute one and a ``file://`` URL of the same file are one name), however often it is met.
+    """
+    from airflow_mmc_provider.operators.storage import as_storage_path, list_files
+
+    files: dict[str, None] = {}  # an ordered set
+    searched: list[str] = []
+    missing: list[str] = []
+    repeated = 0
+    for item in given:
+        location = as_storage_path(item)
+        if location.is_dir():
+            found = [str(path) for path in list_files(location, is_export, skip=skip)]
+            searched.append(f"{location} (folder: {len(found)} export files *.ndjson at any depth)")
+        elif location.exists():
+            found = [str(location)]
+            searched.append(f"{location} (file)")
+        else:
+            found = []
+            missing.append(str(location))
+            searched.append(f"{location} (does not exist)")
+        for name in found:
+            repeated += name in files
+            files[name] = None
+    return ExportFiles(tuple(files), tuple(searched), tuple(missing), repeated)
+
+
+class OncePerLabel:
+    """Passes each label id once across every stream it filters, counting the ones it drops.
+
+    Two exports of the same round (a re-export after late labels, or a copy) hold the same labels
+    under the same ids; counted twice, they would double those raters' weight. Memory: one id per
+    label read. Labels without an id are passed (nothing to recognise them by).
+    """
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.skipped = 0
+
+    def __call__(self, labels: Iterable[LabelRecord]) -> Iterator[LabelRecord]:
+        seen = self.seen
+        for label in labels:
+            key = label.label_id
+            if key in seen:
+                self.skipped += 1
+                continue
+            if key:
+                seen.add(key)
+            yield label
+
+
+def _no_judgments(
+    exports: ExportFiles, read: Counter[str], counts: dict[str, Any], project_id: str | None
+) -> str:
+    """Why export files that were found and read gave no leaderboard, and the likely fix."""
+    if not read["lines"]:
+        fix = "the export files are empty: check the export's batch and filters"
+    elif project_id and not read["rows"]:
+        fix = f"no row of project {project_id!r} in these exports: check project_id"
+    elif not read["labels"]:
+        fix = "the batch is not labelled yet: wait until it is (the round DAG's wait_for_labels), then export again"
+    else:
+        fix = "the labels hold no ranking or selection between two models: check the ontology's questions"
+    what = (
+        f"{read['lines']} lines, {read['rows']} rows, {read['labels']} labels, "
+        f"{counts.get('judgments_total', 0)} judgments"
+    )
+    return f"No comparable judgments in {exports.describe()} ({what}); {fix}"

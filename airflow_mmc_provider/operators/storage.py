@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
@@ -57,6 +57,22 @@ def iter_jsonl(path: str | os.PathLike[str] | ObjectStoragePath) -> Iterator[tup
                 raise JsonLinesError(
                     f"{location} line {number}: not valid JSON ({exc}); fix the line"
                 ) from None
+
+
+def list_files(
+    folder: ObjectStoragePath, keep: Callable[[str], bool], *, skip: Collection[str] = ()
+) -> list[ObjectStoragePath]:
+    """The files under `folder`, at any depth, whose name `keep` accepts, sorted by path.
+
+    Sorted so that a run reads its inputs in the same order on every store and every retry. Hidden
+    folders (partial uploads, tool caches) and the folders in `skip` (given as `str` of their
+    paths, e.g. an operator's own output folder beside its inputs) are not entered.
+    """
+    found: list[ObjectStoragePath] = []
+    for parent, folders, names in folder.walk():
+        folders[:] = [name for name in folders if not name.startswith(".") and str(parent / name) not in skip]
+        found.extend(parent / name for name in names if keep(name))
+    return sorted(found, key=str)
 
 
 @contextmanager
