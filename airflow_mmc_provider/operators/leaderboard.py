@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 
 _BLOCK_BYTES = 1 << 20
+_OWN_OUTPUT: Final = "leaderboard.json"  # marks a leaderboard's output folder: never read as input
 _NAMED: Final = 5  # export files named in the log and in errors; the rest are counted
 _NOT_FOUND_FIX = (
     "point export_paths at the folder the export task writes (the round DAG writes "
@@ -49,7 +50,8 @@ class MmcLeaderboardOperator(BaseOperator):
 
     :param export_paths: one path/URL or several (templated); typically the export task's `path`; a
         folder stands for every export in it at any depth (``*.ndjson``, not ``*.errors.ndjson``,
-        hidden files or ``output_dir``), read in path order: a running leaderboard over rounds.
+        hidden files, ``output_dir`` or other folders holding a ``leaderboard.json``), read in path
+        order: a running leaderboard over rounds.
         A file named twice is read once; a label id met twice is counted once (logged).
     :param output_dir: where the JSON, CSV and HTML go (templated, any object storage).
     :param metadata: round metadata shown in the report, e.g. project and batch ids (templated).
@@ -121,9 +123,12 @@ class MmcLeaderboardOperator(BaseOperator):
         items = given if isinstance(given, list | tuple) else [given]
         exports = find_exports(items, skip=[str(as_storage_path(self.output_dir))])
         if not exports.files or exports.missing:
-            raise AirflowException(
-                f"No export files found: looked at {exports.searched_text()}; {_NOT_FOUND_FIX}"
+            what = (
+                f"Export paths not found: {', '.join(exports.missing)}"
+                if exports.missing
+                else "No export files found"
             )
+            raise AirflowException(f"{what}; looked at {exports.searched_text()}; {_NOT_FOUND_FIX}")
         return exports
 
     def _compute(self, files: Sequence[str]) -> tuple[Leaderboard, Counter[str]]:
@@ -203,7 +208,8 @@ class ExportFiles(NamedTuple):
 
 
 def find_exports(given: Iterable[Any], *, skip: Sequence[str] = ()) -> ExportFiles:
-    """Resolve paths, URLs and folders (searched at any depth, skipping `skip`) to export files.
+    """Resolve paths, URLs and folders to export files; a folder is searched at any depth, except
+    `skip` and leaderboard output folders (a round's ``leaderboard/`` beside its export).
 
     A file is kept once under its resolved name (``ObjectStoragePath``'s `str`: a relative path,
     an absolute one and a ``file://`` URL of the same file are one name), however often it is met.
@@ -217,7 +223,9 @@ def find_exports(given: Iterable[Any], *, skip: Sequence[str] = ()) -> ExportFil
     for item in given:
         location = as_storage_path(item)
         if location.is_dir():
-            found = [str(path) for path in list_files(location, is_export, skip=skip)]
+            found = [
+                str(path) for path in list_files(location, is_export, skip=skip, skip_holding=_OWN_OUTPUT)
+            ]
             searched.append(f"{location} (folder: {len(found)} export files *.ndjson at any depth)")
         elif location.exists():
             found = [str(location)]

@@ -60,16 +60,24 @@ def iter_jsonl(path: str | os.PathLike[str] | ObjectStoragePath) -> Iterator[tup
 
 
 def list_files(
-    folder: ObjectStoragePath, keep: Callable[[str], bool], *, skip: Collection[str] = ()
+    folder: ObjectStoragePath,
+    keep: Callable[[str], bool],
+    *,
+    skip: Collection[str] = (),
+    skip_holding: str | None = None,
 ) -> list[ObjectStoragePath]:
     """The files under `folder`, at any depth, whose name `keep` accepts, sorted by path.
 
-    Sorted so that a run reads its inputs in the same order on every store and every retry. Hidden
-    folders (partial uploads, tool caches) and the folders in `skip` (given as `str` of their
-    paths, e.g. an operator's own output folder beside its inputs) are not entered.
+    Sorted so that a run reads its inputs in the same order on every store and every retry. Not
+    read: hidden folders (partial uploads, tool caches), the folders in `skip` (as `str` of their
+    paths, e.g. an operator's own output folder beside its inputs) and folders holding a file
+    named `skip_holding` (a tool's output folders wherever earlier runs put them), nor below them.
     """
     found: list[ObjectStoragePath] = []
     for parent, folders, names in folder.walk():
+        if skip_holding is not None and skip_holding in names:
+            folders.clear()
+            continue
         folders[:] = [name for name in folders if not name.startswith(".") and str(parent / name) not in skip]
         found.extend(parent / name for name in names if keep(name))
     return sorted(found, key=str)
