@@ -381,9 +381,10 @@ def _prompts(
     return prompts
 
 
-DocumentView = RowDocument | ConversationIndex
-"""A data row's document as the fast paths read it (both answer `prompts`, `prompt_responses`
-and `message_ids` alike)."""
+IndexedDocument = RowDocument | ConversationIndex
+"""A data row's document indexed as the fast paths read it, lazily or in full (both answer
+`prompts`, `prompt_responses` and `message_ids` alike). Not `types.DocumentView`, the decoded
+reading view of a document that the export reader decodes."""
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -392,7 +393,7 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 
 __all__ = [
     "ConversationIndex",
-    "DocumentView",
+    "IndexedDocument",
     "RowDocument",
     "as_conversation_index",
     "prompt_responses_of",
