@@ -5,7 +5,7 @@ reports. It evaluates the rules of `_tool_checks` and `_answer_checks`, not a co
 shape of a tool's line and of its data (`classified`, `stray_data`, their tables), the message scope
 (`scope_fault`) and every answer, option and nested classification (the checks themselves, run
 with a `_Verdict` that formats nothing). What it evaluates its own way is the conversation: a
-selection or ranking is compared with the parent's model responses (`DocumentView.prompts`, read
+selection or ranking is compared with the parent's model responses (`IndexedDocument.prompts`, read
 lazily from the document) as a whole, in C, where the checks walk the full index message by
 message -- a ranking's {message id: model} must equal them, a selection's be included in them.
 It may refuse a valid line (the checks then find nothing: a ranking not listed best first, say),
@@ -25,13 +25,13 @@ from airflow_mmc_provider.mmc.annotations._tool_checks import (
     classified_fields,
 )
 from airflow_mmc_provider.mmc.annotations.types import AnnotationLine, MessageItem, TaskData
-from airflow_mmc_provider.mmc.conversation.index import DocumentView
+from airflow_mmc_provider.mmc.conversation.index import IndexedDocument
 from airflow_mmc_provider.mmc.ontology.index import ClassificationSpec, FeatureSpec, OntologyIndex, ToolSpec
 
-FastCheck = Callable[[Any, AnnotationLine, "DocumentView | None", _Verdict], bool]
+FastCheck = Callable[[Any, AnnotationLine, "IndexedDocument | None", _Verdict], bool]
 
 
-def _tool_ok(tool: ToolSpec, line: AnnotationLine, conv: DocumentView | None, verdict: _Verdict) -> bool:
+def _tool_ok(tool: ToolSpec, line: AnnotationLine, conv: IndexedDocument | None, verdict: _Verdict) -> bool:
     """A line of `tool`: its data shaped for its format, its nested classifications right, and
     its messages responses of a human parent with their models' names (with a conversation)."""
     task = line.message_evaluation_task
@@ -59,13 +59,13 @@ def _tool_ok(tool: ToolSpec, line: AnnotationLine, conv: DocumentView | None, ve
     return _multi_ok(data, parent, conv)
 
 
-def _responses(conv: DocumentView, parent: str) -> dict[str, str | None] | None:
+def _responses(conv: IndexedDocument, parent: str) -> dict[str, str | None] | None:
     """The model responses of `parent` (message id -> model config name), None: no human message."""
     responses = conv.prompts.get(parent)
     return responses if responses is not None else conv.prompt_responses(parent)
 
 
-def _single_ok(data: TaskData, parent: str, conv: DocumentView | None) -> bool:
+def _single_ok(data: TaskData, parent: str, conv: IndexedDocument | None) -> bool:
     message_id, model = data.message_id, data.model_config_name
     if not message_id or not model:
         return False
@@ -75,7 +75,7 @@ def _single_ok(data: TaskData, parent: str, conv: DocumentView | None) -> bool:
     return responses is not None and responses.get(message_id, _MISSING) == model
 
 
-def _multi_ok(data: TaskData, parent: str, conv: DocumentView | None) -> bool:
+def _multi_ok(data: TaskData, parent: str, conv: IndexedDocument | None) -> bool:
     chosen = _listed(data.selected_messages, ranked=False)
     if chosen is None:
         return False
@@ -85,7 +85,7 @@ def _multi_ok(data: TaskData, parent: str, conv: DocumentView | None) -> bool:
     return responses is not None and chosen.items() <= responses.items()
 
 
-def _ranking_ok(data: TaskData, parent: str, conv: DocumentView | None) -> bool:
+def _ranking_ok(data: TaskData, parent: str, conv: IndexedDocument | None) -> bool:
     ranked = _listed(data.ranked_messages, ranked=True)
     if not ranked:
         return False
@@ -111,7 +111,7 @@ def _listed(items: list[MessageItem] | None, *, ranked: bool) -> dict[str, str] 
 
 
 def _classification_ok(
-    spec: ClassificationSpec, line: AnnotationLine, conv: DocumentView | None, verdict: _Verdict
+    spec: ClassificationSpec, line: AnnotationLine, conv: IndexedDocument | None, verdict: _Verdict
 ) -> bool:
     if line.message_evaluation_task is not None or line.classifications is not None:
         return False

@@ -152,7 +152,7 @@ class RecordLines:
         raw = documents.get(global_key)
         if type(raw) is dict:  # one question of the document: no index, no cache
             responses = prompt_responses_of(raw, parent)
-        elif raw is not None and (conv := self.validator.document_view(global_key)) is not None:
+        elif raw is not None and (conv := self.validator.indexed_document(global_key)) is not None:
             responses = conv.prompts.get(parent)
             if responses is None:
                 responses = conv.prompt_responses(parent)

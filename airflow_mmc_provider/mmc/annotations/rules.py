@@ -95,7 +95,7 @@ from airflow_mmc_provider.mmc.annotations.types import (
 )
 from airflow_mmc_provider.mmc.conversation.index import (
     ConversationIndex,
-    DocumentView,
+    IndexedDocument,
     RowDocument,
     as_conversation_index,
 )
@@ -153,7 +153,7 @@ class AnnotationValidator:
         self.issues: list[ValidationIssue] = []
         # An OrderedDict, not a dict: a dict whose oldest entry is deleted again and again finds
         # its next oldest by scanning past every deleted slot (3 us per eviction at 4,096 rows).
-        self._indexes: OrderedDict[str, DocumentView | None] = OrderedDict()
+        self._indexes: OrderedDict[str, IndexedDocument | None] = OrderedDict()
         self._uncheckable: set[str] = set()  # keys whose document is text but no JSON object
         self._uuids: dict[str, int | None] = {}  # uuids the lines carry -> first line
         self._rows: dict[str, _Row] = {}
@@ -162,7 +162,7 @@ class AnnotationValidator:
         self._last_ref: DataRowRef | None = None
         self._last_key: str | None = None
         self._last_row = _Row(None)
-        self._last_conv: DocumentView | None = None
+        self._last_conv: IndexedDocument | None = None
         self._context = _Line(self, None, "")  # reused line after line: lines are checked in turn
         self._fast = _fast_checks(self.ontology)
         self._verdict = _Verdict(check_required)  # the fast path's, reused line after line
@@ -173,10 +173,10 @@ class AnnotationValidator:
         Text that is not a JSON object (a row_data given by URL) cannot be checked, so its lines
         skip the conversation rules rather than fail for it.
         """
-        found = self.document_view(key)
+        found = self.indexed_document(key)
         return found.index() if type(found) is RowDocument else found  # type: ignore[return-value]
 
-    def document_view(self, key: str) -> DocumentView | None:
+    def indexed_document(self, key: str) -> IndexedDocument | None:
         """`conversation`, as the fast paths read it: a dict document stays a `RowDocument`."""
         indexes = self._indexes
         known = indexes.get(key, _MISSING)
@@ -184,7 +184,7 @@ class AnnotationValidator:
             indexes.move_to_end(key)  # the most recently used last
             return known
         raw = self.documents.get(key) if self.documents is not None else None
-        index: DocumentView | None = None
+        index: IndexedDocument | None = None
         if type(raw) is dict:
             index = RowDocument.of(raw)
         elif isinstance(raw, str | bytes):
@@ -339,9 +339,9 @@ class AnnotationValidator:
             counts[name] = counts.get(name, 0) + count
         return True
 
-    def _row_and_conversation(self, key: str, line_no: int | None) -> tuple[_Row, DocumentView | None]:
+    def _row_and_conversation(self, key: str, line_no: int | None) -> tuple[_Row, IndexedDocument | None]:
         """A data row's record (created by its first line) and its indexed document, if any."""
-        conv = self.document_view(key) if self.documents is not None else None
+        conv = self.indexed_document(key) if self.documents is not None else None
         row = self._rows.get(key)
         if row is None:
             missing = conv is None and self.documents is not None and key not in self._uncheckable

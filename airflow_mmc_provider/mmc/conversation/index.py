@@ -5,11 +5,20 @@ message's children are the competing model responses. The annotation rules, the 
 `document.document_response_refs` and the emulator (its raters, its export writer) ask the same
 questions of it: each message's role and model (config name and id), its children and its parent,
 its text, each human message's model responses, and the comparisons (turns) in order.
-`ConversationIndex` answers them, built in one pass; `RowDocument` is its lazy mode for the hot
-path of an import, which reads only the prompts a line names and builds the full index only when a
-check needs more. (The export reader reads the row_data of a whole export, decoded with the line
-into `types.DocumentView`, and asks only each response's model: `export.judgments` reads that view
-as it is rather than indexing every row.)
+`ConversationIndex` answers them, built in one pass. Two lazy forms answer the same questions
+where building it for every row would cost more than the work itself, each held to the index's
+answers by a property test: `RowDocument`, for the hot path of an import, reads only the prompts a
+line names from a dict document and builds the full index only when a check needs more;
+`ViewDocument`, for the export reader, reads the document decoded with the export line into
+`types.DocumentView` (content skipped, no dict made) message by message, for the parents a label
+names. `IndexedDocument` is either form as the import's fast paths take it.
+
+Every reading of a row_data graph is in this module: these three, and `prompt_responses_of`
+(`RowDocument`'s one question, asked once per record by the record reader). The others go through
+them: the emulator's raters and export writer through `stored_row_index`, the builders'
+`document.document_response_refs` through the index, the annotation rules through
+`IndexedDocument`, the export's judgments through `ViewDocument`. Outside it is only decoding:
+`types.DocumentView` (with `document.document_view`) is the typed reading of the wire format.
 
 Built defensively from the raw dict, so a document with problems still indexes (what is missing
 simply fails the checks that need it).
@@ -23,7 +32,11 @@ from typing import Any
 
 import msgspec
 
-from airflow_mmc_provider.mmc.conversation.types import ConversationDocument
+from airflow_mmc_provider.mmc.conversation.types import (
+    ActorMetadata,
+    ConversationDocument,
+    DocumentView,
+)
 
 
 class ConversationIndex:
@@ -320,6 +333,42 @@ class RowDocument:
         return responses
 
 
+_NO_METADATA = ActorMetadata()
+
+
+class ViewDocument:
+    """A document decoded into `types.DocumentView`, read per message on demand.
+
+    The export reader decodes each row's row_data with its line and asks it only about the
+    messages its labels name (a parent's children, and who wrote each: its model config name
+    and id when it is a model response); indexing every row in full would cost about as much as
+    decoding it. Each answer is `ConversationIndex.from_row_data`'s of the same document (held
+    to that by a property test), as `RowDocument`'s are for a dict.
+    """
+
+    __slots__ = ("_actors", "_messages")
+
+    def __init__(self, view: DocumentView) -> None:
+        self._actors = view.actors or {}
+        self._messages = view.messages or {}
+
+    def model_response(self, message_id: str) -> ActorMetadata | None:
+        """Who wrote a model response (its `models` name and `model_config_id`, in one look-up:
+        the export asks this of every child of every parent its labels name); None for any
+        other message, as the index's `roles` has it."""
+        message = self._messages.get(message_id)
+        actor_id = message.actor_id if message is not None else None
+        actor = self._actors.get(actor_id) if actor_id is not None else None
+        if actor is None or actor.role != "model":
+            return None
+        return actor.metadata if actor.metadata is not None else _NO_METADATA
+
+    def children(self, message_id: str) -> tuple[str, ...]:
+        """`ConversationIndex.children` of `message_id`, in document order (empty if unknown)."""
+        message = self._messages.get(message_id)
+        return (message.child_message_ids or ()) if message is not None else ()
+
+
 def prompt_responses_of(document: dict[str, Any], parent: str) -> dict[str, str | None] | None:
     """`RowDocument.prompt_responses` of a row_data dict, read once and kept nowhere: for a
     reader that asks each document one question (the record reader, one record per turn)."""
@@ -381,9 +430,10 @@ def _prompts(
     return prompts
 
 
-DocumentView = RowDocument | ConversationIndex
-"""A data row's document as the fast paths read it (both answer `prompts`, `prompt_responses`
-and `message_ids` alike)."""
+IndexedDocument = RowDocument | ConversationIndex
+"""A data row's document indexed as the fast paths read it, lazily or in full (both answer
+`prompts`, `prompt_responses` and `message_ids` alike). Not `types.DocumentView`, the decoded
+reading view of a document that the export reader decodes."""
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -392,8 +442,9 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 
 __all__ = [
     "ConversationIndex",
-    "DocumentView",
+    "IndexedDocument",
     "RowDocument",
+    "ViewDocument",
     "as_conversation_index",
     "prompt_responses_of",
     "stored_row_index",

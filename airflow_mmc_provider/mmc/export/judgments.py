@@ -1,8 +1,9 @@
 """The judgments of one label: export annotations resolved against the row's conversation.
 
-A response's model and display position come from the conversation (row_data v2, read through
-`mmc.conversation.types.DocumentView`) and the project's model configs; the rules are in the
-`reader` module docstring.
+A response's model and display position come from the conversation (row_data v2, decoded with the
+line into `mmc.conversation.types.DocumentView` and read through `conversation.index`, where every
+reading of a document lives) and the project's model configs; the rules are in the `reader` module
+docstring.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from typing import Any, Final, TypeVar
 
 import airflow_mmc_provider.mmc.export.wire as wire
-from airflow_mmc_provider.mmc.conversation.types import DocumentView
+from airflow_mmc_provider.mmc.conversation.index import ViewDocument
+from airflow_mmc_provider.mmc.conversation.types import ActorMetadata, DocumentView
 from airflow_mmc_provider.mmc.export.records import (
     ClassificationAnswer,
     MultiSelection,
@@ -41,13 +43,15 @@ class Problem(Exception):
 
 
 class RowConversation:
-    """The conversation of one row: message -> model, parent -> responses in display order."""
+    """The conversation of one row as the judgments ask it: message -> model, parent -> responses
+    in display order. The row's document is read through `ViewDocument` (the lazy form of
+    `ConversationIndex` over the view decoded with the line: a label reads a few messages of it)
+    and the project's model configs turn a config id into its name."""
 
-    __slots__ = ("_configs", "_responses", "actors", "messages")
+    __slots__ = ("_configs", "_document", "_responses")
 
     def __init__(self, document: DocumentView | None, configs: dict[str, wire.ModelConfig] | None) -> None:
-        self.actors = (document.actors or {}) if document is not None else {}
-        self.messages = (document.messages or {}) if document is not None else {}
+        self._document = ViewDocument(document if document is not None else _NO_DOCUMENT)
         self._configs = configs or {}
         self._responses: dict[str, tuple[Response, ...]] = {}
 
@@ -59,13 +63,12 @@ class RowConversation:
 
     def actor_model(self, message_id: str) -> str | None:
         """The model config name of a model response, None for human (or unknown) messages."""
-        message = self.messages.get(message_id)
-        if message is None or message.actor_id is None:
-            return None
-        actor = self.actors.get(message.actor_id)
-        if actor is None or actor.role != "model" or actor.metadata is None:
-            return None
-        return actor.metadata.model_config_name or self.config_name(actor.metadata.model_config_id)
+        actor = self._document.model_response(message_id)
+        return self._name(actor) if actor is not None else None
+
+    def _name(self, actor: ActorMetadata) -> str | None:
+        """A model actor's config name, else its config id's name in the project."""
+        return actor.model_config_name or self.config_name(actor.model_config_id)
 
     def model(self, message_id: str, name: str | None, config_id: str | None) -> str | None:
         return name or self.actor_model(message_id) or self.config_name(config_id)
@@ -73,24 +76,15 @@ class RowConversation:
     def responses(self, parent_id: str) -> tuple[Response, ...]:
         """The model responses to a message, in display order, with their positions."""
         cached = self._responses.get(parent_id)
-        if cached is not None:
-            return cached
-        parent = self.messages.get(parent_id)
-        found: list[Response] = []
-        if parent is not None:
-            for position, child in enumerate(parent.child_message_ids or ()):
-                if self._is_model(child):
-                    found.append(Response(child, self.actor_model(child), position))
-        result = tuple(found)
-        self._responses[parent_id] = result
-        return result
-
-    def _is_model(self, message_id: str) -> bool:
-        message = self.messages.get(message_id)
-        if message is None or message.actor_id is None:
-            return False
-        actor = self.actors.get(message.actor_id)
-        return actor is not None and actor.role == "model"
+        if cached is None:
+            found: list[Response] = []
+            document = self._document
+            for position, child in enumerate(document.children(parent_id)):
+                actor = document.model_response(child)
+                if actor is not None:
+                    found.append(Response(child, self._name(actor), position))
+            cached = self._responses[parent_id] = tuple(found)
+        return cached
 
     def position(self, parent_id: str, message_id: str) -> int | None:
         for response in self.responses(parent_id):
@@ -104,6 +98,9 @@ class RowConversation:
             self.model(ref.message_id, ref.model_config_name, ref.model_config_id),
             self.position(parent_id, ref.message_id),
         )
+
+
+_NO_DOCUMENT = DocumentView()
 
 
 def _feature_name(item: wire.ToolObject | wire.Classification) -> str:
