@@ -204,7 +204,7 @@ class ExportFiles(NamedTuple):
         named = ", ".join(self.files[:_NAMED])
         more = f" and {len(self.files) - _NAMED} more" if len(self.files) > _NAMED else ""
         again = f"; {self.repeated} named more than once, read once" if self.repeated else ""
-        return f"{len(self.files)} export files ({named}{more}) from {self.searched_text()}{again}"
+        return f"{_export_files(len(self.files))} ({named}{more}) from {self.searched_text()}{again}"
 
 
 def find_exports(given: Iterable[Any], *, skip: Sequence[str] = ()) -> ExportFiles:
@@ -226,7 +226,7 @@ def find_exports(given: Iterable[Any], *, skip: Sequence[str] = ()) -> ExportFil
             found = [
                 str(path) for path in list_files(location, is_export, skip=skip, skip_holding=_OWN_OUTPUT)
             ]
-            searched.append(f"{location} (folder: {len(found)} export files *.ndjson at any depth)")
+            searched.append(f"{location} (folder: {_export_files(len(found))} *.ndjson at any depth)")
         elif location.exists():
             found = [str(location)]
             searched.append(f"{location} (file)")
@@ -281,3 +281,7 @@ def _no_judgments(
         f"{counts.get('judgments_total', 0)} judgments"
     )
     return f"No comparable judgments in {exports.describe()} ({what}); {fix}"
+
+
+def _export_files(count: int) -> str:
+    return f"{count} export file" if count == 1 else f"{count} export files"
