@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
     from airflow_mmc_provider.evaluation import Leaderboard
-    from airflow_mmc_provider.mmc.export import LabelRecord
 
 
 _BLOCK_BYTES = 1 << 20
@@ -134,6 +133,7 @@ class MmcLeaderboardOperator(BaseOperator):
     def _compute(self, files: Sequence[str]) -> tuple[Leaderboard, Counter[str]]:
         """The leaderboard of the files, and what their readers read (for a helpful error)."""
         from airflow_mmc_provider.evaluation import LeaderboardAccumulator
+        from airflow_mmc_provider.evaluation.once import OncePerLabel
         from airflow_mmc_provider.mmc.export import ExportReader
         from airflow_mmc_provider.operators.storage import as_storage_path
 
@@ -238,30 +238,6 @@ def find_exports(given: Iterable[Any], *, skip: Sequence[str] = ()) -> ExportFil
             repeated += name in files
             files[name] = None
     return ExportFiles(tuple(files), tuple(searched), tuple(missing), repeated)
-
-
-class OncePerLabel:
-    """Passes each label id once across every stream it filters, counting the ones it drops.
-
-    Two exports of the same round (a re-export after late labels, or a copy) hold the same labels
-    under the same ids; counted twice, they would double those raters' weight. Memory: one id per
-    label read. Labels without an id are passed (nothing to recognise them by).
-    """
-
-    def __init__(self) -> None:
-        self.seen: set[str] = set()
-        self.skipped = 0
-
-    def __call__(self, labels: Iterable[LabelRecord]) -> Iterator[LabelRecord]:
-        seen = self.seen
-        for label in labels:
-            key = label.label_id
-            if key in seen:
-                self.skipped += 1
-                continue
-            if key:
-                seen.add(key)
-            yield label
 
 
 def _no_judgments(
