@@ -14,7 +14,7 @@ from airflow_mmc_provider.evaluation.assemble import DEFAULT_RESAMPLES
 from airflow_mmc_provider.evaluation.counter import LeaderboardAccumulator, merge, warn_workers
 from airflow_mmc_provider.evaluation.counts import DEFAULT_BUCKETS
 from airflow_mmc_provider.evaluation.leaderboard import Leaderboard
-from airflow_mmc_provider.evaluation.pairwise import KINDS
+from airflow_mmc_provider.evaluation.pairwise import KINDS, PerPrompt
 from airflow_mmc_provider.mmc.export import LabelRecord
 
 __all__ = ["DEFAULT_BUCKETS", "DEFAULT_RESAMPLES", "LeaderboardAccumulator", "compute_leaderboard", "merge"]
@@ -28,6 +28,7 @@ def compute_leaderboard(
     text_sample_size: int = 20,
     kinds: Collection[str] = KINDS,
     features: Collection[str] | None = None,
+    per_prompt: PerPrompt = "one",
     resamples: int = DEFAULT_RESAMPLES,
     confidence: float = 0.95,
     prior: float = 1.0,
@@ -42,7 +43,12 @@ def compute_leaderboard(
     """
     warn_workers(workers)
     accumulator = LeaderboardAccumulator(
-        seed=seed, buckets=buckets, text_sample_size=text_sample_size, kinds=kinds, features=features
+        seed=seed,
+        buckets=buckets,
+        text_sample_size=text_sample_size,
+        kinds=kinds,
+        features=features,
+        per_prompt=per_prompt,
     )
     accumulator.add_labels(labels)
     return accumulator.leaderboard(

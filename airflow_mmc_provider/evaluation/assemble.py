@@ -185,4 +185,5 @@ def _settings(
         },
         "kinds": list(config.kinds),
         "features": sorted(config.features) if config.features is not None else None,
+        "per_prompt": config.per_prompt,
     }

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final, Unpack
 
 from airflow_mmc_provider.evaluation.agreement import NominalAgreement
@@ -40,7 +40,7 @@ from airflow_mmc_provider.evaluation.counts import (
 )
 from airflow_mmc_provider.evaluation.leaderboard import Leaderboard
 from airflow_mmc_provider.evaluation.pair_table import PairTable
-from airflow_mmc_provider.evaluation.pairwise import KINDS, MULTI_SELECTION, RANKING, SINGLE_SELECTION
+from airflow_mmc_provider.evaluation.pairwise import KINDS, counted, use_kinds_of
 from airflow_mmc_provider.evaluation.signatures import (
     POSITION_BITS,
     POSITION_MAX,
@@ -77,6 +77,12 @@ def conversation_key(label: LabelRecord) -> str:
     return label.global_key or label.data_row_id
 
 
+# by kind index (`pairwise.counted` pairs each annotation with the index of its kind)
+_SIGNATURE_OF: Final[tuple[Callable[[Any], Judgment], ...]] = (
+    ranking_judgment,
+    single_judgment,
+    multi_judgment,
+)
 _CACHE_LIMIT: Final = 1 << 14  # entries per signature cache: ~1 KB each, cleared when full
 # Buffered outcomes are counted every this many rows. Small on purpose: buffered tuples that live
 # long enough to reach the oldest GC generation make CPython run full collections over the whole
@@ -100,14 +106,14 @@ class LeaderboardAccumulator:
 
     ``seed`` drives the bootstrap weights and the text samples; ``buckets`` is the number of
     bootstrap buckets; ``kinds`` / ``features`` restrict which judgments make comparisons (default:
-    rankings, single and multiple selections, every feature).
+    rankings, single and multiple selections, every feature); ``per_prompt`` (default ``"one"``)
+    counts each rater's preference on a prompt once: the ranking where there is one
+    (`pairwise.counted`, the rule the judgments table shares).
     """
 
     def __init__(self, **settings: Unpack[CounterSettings]) -> None:
         self.config = CounterConfig.of(**settings)  # checked, with the defaults, in one place
-        self._use_kinds = tuple(
-            kind in self.config.kinds for kind in (RANKING, SINGLE_SELECTION, MULTI_SELECTION)
-        )
+        self._use_kinds = use_kinds_of(self.config.kinds)
         self._table = PairTable(self.config.buckets)
         self._orders: dict[Signature, OrderAnalysis] = {}
         self._shown: dict[Signature, PositionAnalysis] = {}
@@ -243,7 +249,7 @@ class LeaderboardAccumulator:
         row_codes: list[int] = []  # pair keys of bucket 0, moved to this row's bucket once per row
         add_answer = self._answers.buffer.append
         features = self.config.features
-        use_rankings, use_single, use_multi = self._use_kinds
+        use_kinds, per_prompt, build = self._use_kinds, self.config.per_prompt, _SIGNATURE_OF
         judged = self._judgments
         unjudged = 0
         for number, label in enumerate(labels):
@@ -267,21 +273,9 @@ class LeaderboardAccumulator:
                         )
                         add_answer(row)
             found: list[Judgment] = []
-            if use_rankings:
-                for ranking in label.rankings:
-                    if features is None or ranking.feature in features:
-                        found.append(ranking_judgment(ranking))
-                        judged[0] += 1
-            if use_single:
-                for single in label.single_selections:
-                    if features is None or single.feature in features:
-                        found.append(single_judgment(single))
-                        judged[1] += 1
-            if use_multi:
-                for multi in label.multi_selections:
-                    if features is None or multi.feature in features:
-                        found.append(multi_judgment(multi))
-                        judged[2] += 1
+            for index, annotation in counted(label, use_kinds, features, per_prompt):
+                found.append(build[index](annotation))
+                judged[index] += 1
             if not found:
                 unjudged += 1
                 continue
@@ -412,6 +406,7 @@ class LeaderboardAccumulator:
             text_sample_size=config.text_sample_size,
             kinds=config.kinds,
             features=config.features,
+            per_prompt=config.per_prompt,
         )
         return result.add_counts(counts)
 

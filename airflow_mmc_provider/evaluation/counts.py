@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Final, NamedTuple, TypedDict
 
 from airflow_mmc_provider.evaluation.agreement import NominalAgreement
-from airflow_mmc_provider.evaluation.pairwise import KINDS
+from airflow_mmc_provider.evaluation.pairwise import KINDS, PER_PROMPT, PerPrompt
 from airflow_mmc_provider.evaluation.reservoir import TextReservoir
 
 __all__ = [
@@ -41,6 +41,7 @@ class CounterSettings(TypedDict, total=False):
     text_sample_size: int
     kinds: Collection[str]
     features: Collection[str] | None
+    per_prompt: PerPrompt
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,8 @@ class CounterConfig:
 
     ``seed`` drives the bootstrap weights and the text samples, ``buckets`` is the number of
     bootstrap buckets, ``kinds`` / ``features`` restrict which judgments make comparisons (None:
-    every feature).
+    every feature), ``per_prompt`` says whether each rater's preference on a prompt counts once
+    (``"one"``, the default) or every judgment counts (``"all"``): see `pairwise.counted`.
     """
 
     seed: int = 0
@@ -57,6 +59,7 @@ class CounterConfig:
     text_sample_size: int = 20
     kinds: tuple[str, ...] = KINDS
     features: frozenset[str] | None = None
+    per_prompt: PerPrompt = "one"
 
     @classmethod
     def of(
@@ -67,6 +70,7 @@ class CounterConfig:
         text_sample_size: int = 20,
         kinds: Collection[str] = KINDS,
         features: Collection[str] | None = None,
+        per_prompt: PerPrompt = "one",
     ) -> CounterConfig:
         """Checked and normalised settings (kinds in the order of `KINDS`, features as a set)."""
         if buckets < 1:
@@ -74,12 +78,18 @@ class CounterConfig:
         unknown = set(kinds) - set(KINDS)
         if unknown:
             raise ValueError(f"unknown judgment kinds {sorted(unknown)}; known: {list(KINDS)}")
+        if per_prompt not in PER_PROMPT:
+            raise ValueError(
+                f"per_prompt must be one of {list(PER_PROMPT)} ('one': each rater's preference on a "
+                f"prompt once; 'all': every judgment), got {per_prompt!r}"
+            )
         return cls(
             seed=seed,
             buckets=buckets,
             text_sample_size=text_sample_size,
             kinds=tuple(k for k in KINDS if k in set(kinds)),
             features=frozenset(features) if features is not None else None,
+            per_prompt=per_prompt,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -90,6 +100,7 @@ class CounterConfig:
             "text_sample_size": self.text_sample_size,
             "kinds": list(self.kinds),
             "features": sorted(self.features) if self.features is not None else None,
+            "per_prompt": self.per_prompt,
         }
 
 

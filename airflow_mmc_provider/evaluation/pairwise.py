@@ -11,6 +11,15 @@ Rules (one outcome per pair of responses to the same parent message):
 Pairs where a model is unknown (the export names neither the model nor the conversation) or where
 both responses come from the same model config are not outcomes; the accumulator counts them.
 
+Which judgments count (`counted`): by default (``per_prompt="one"``) one per label and parent
+message, i.e. each rater's preference on a prompt once: the ranking where there is one, else the
+single selection, else the multiple selection; among several judgments of one kind on one prompt,
+the question first in name order. An ontology that asks for a ranking, a best response and the
+acceptable responses of every prompt (the demo's) would otherwise count one rater's view of a
+prompt three times, weighting that rater and that prompt threefold in the fit and narrowing the
+intervals as if the three were independent. ``per_prompt="all"`` counts every judgment (the
+behaviour before this rule); ``kinds`` and ``features`` restrict what is eligible first.
+
 The *preferred* response of a judgment, used for rater agreement: the top of a ranking (all
 responses sharing the best order when it is tied), the selected response of a single selection,
 nothing for a multiple selection (a set of acceptable responses, not a preference).
@@ -18,27 +27,37 @@ nothing for a multiple selection (a set of acceptable responses, not a preferenc
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from typing import Final, NamedTuple
+from collections.abc import Callable, Collection, Iterator
+from typing import Any, Final, Literal, NamedTuple, TypeAlias
 
-from airflow_mmc_provider.mmc.export import LabelRecord
+from airflow_mmc_provider.mmc.export import LabelRecord, MultiSelection, Ranking, SingleSelection
 
 __all__ = [
     "KINDS",
     "MULTI_SELECTION",
+    "PER_PROMPT",
     "RANKING",
     "SINGLE_SELECTION",
     "Judgment",
     "Outcome",
+    "PerPrompt",
+    "counted",
     "judgments",
     "pairwise_outcomes",
     "raw_pairs",
+    "use_kinds_of",
 ]
 
 RANKING: Final = "ranking"
 SINGLE_SELECTION: Final = "single_selection"
 MULTI_SELECTION: Final = "multi_selection"
 KINDS: Final = (RANKING, SINGLE_SELECTION, MULTI_SELECTION)
+PerPrompt: TypeAlias = Literal["one", "all"]
+PER_PROMPT: Final[tuple[PerPrompt, ...]] = ("one", "all")  # "one" is the default (module docstring)
+
+# A judgment as the export gives it, with the index of its kind in `KINDS`.
+Annotation: TypeAlias = Ranking | SingleSelection | MultiSelection
+Counted: TypeAlias = tuple[int, Annotation]
 
 # (model a, model b, tie, position of a, position of b): a beats b unless tie.
 RawPair = tuple[str | None, str | None, bool, int | None, int | None]
@@ -75,42 +94,83 @@ class Judgment(NamedTuple):
     preferred: tuple[str | None, ...] | None
 
 
+def counted(
+    label: LabelRecord,
+    use_kinds: tuple[bool, bool, bool] = (True, True, True),
+    features: Collection[str] | None = None,
+    per_prompt: PerPrompt = "one",
+) -> list[Counted]:
+    """The judgments of a label that count, as (kind index, annotation), in kind order.
+
+    ``use_kinds`` says for each of `KINDS` whether it is eligible. This is the one definition of
+    what counts (module docstring): the counter, the reference outcomes and the judgments table
+    all call it.
+    """
+    found: list[Counted] = []
+    use_rankings, use_single, use_multi = use_kinds
+    if use_rankings:
+        found += [(0, r) for r in label.rankings if features is None or r.feature in features]
+    if use_single:
+        found += [(1, s) for s in label.single_selections if features is None or s.feature in features]
+    if use_multi:
+        found += [(2, m) for m in label.multi_selections if features is None or m.feature in features]
+    if per_prompt == "one" and len(found) > 1:
+        return _one_per_prompt(found)
+    return found
+
+
+def _one_per_prompt(found: list[Counted]) -> list[Counted]:
+    best: dict[str, Counted] = {}
+    for item in found:
+        kind, annotation = item
+        current = best.get(annotation.parent_message_id)
+        if current is None or (kind, annotation.feature) < (current[0], current[1].feature):
+            best[annotation.parent_message_id] = item
+    return [item for item in found if best[item[1].parent_message_id] is item]
+
+
+def use_kinds_of(kinds: Collection[str]) -> tuple[bool, bool, bool]:
+    """`counted`'s ``use_kinds`` for a collection of kind names."""
+    return (RANKING in kinds, SINGLE_SELECTION in kinds, MULTI_SELECTION in kinds)
+
+
 def judgments(
     label: LabelRecord,
     *,
     kinds: Collection[str] = KINDS,
     features: Collection[str] | None = None,
+    per_prompt: PerPrompt = "one",
 ) -> Iterator[Judgment]:
-    """The judgments of a label (optionally only some kinds or feature names)."""
-    if label.rankings and RANKING in kinds:
-        for ranking in label.rankings:
-            if features is not None and ranking.feature not in features:
-                continue
-            ranked = ranking.ranked
-            entries: list[Entry] = [(r.model, r.order, r.position) for r in ranked]
-            preferred: tuple[str | None, ...] | None = None
-            if ranked:
-                best = min(r.order for r in ranked)
-                top = [r.model for r in ranked if r.order == best]
-                preferred = (top[0],) if len(top) == 1 else tuple(sorted(top, key=_name_key))
-            yield Judgment(RANKING, ranking.feature, ranking.parent_message_id, entries, True, preferred)
-    if label.single_selections and SINGLE_SELECTION in kinds:
-        for single in label.single_selections:
-            if features is not None and single.feature not in features:
-                continue
-            sel = single.selected
-            entries = [(sel.model, 1, sel.position)]
-            entries.extend((alt.model, 2, alt.position) for alt in single.alternatives)
-            yield Judgment(
-                SINGLE_SELECTION, single.feature, single.parent_message_id, entries, False, (sel.model,)
-            )
-    if label.multi_selections and MULTI_SELECTION in kinds:
-        for multi in label.multi_selections:
-            if features is not None and multi.feature not in features:
-                continue
-            entries = [(s.model, 1, s.position) for s in multi.selected]
-            entries.extend((u.model, 2, u.position) for u in multi.unselected)
-            yield Judgment(MULTI_SELECTION, multi.feature, multi.parent_message_id, entries, False, None)
+    """The judgments of a label that count (`counted`), as rankings of entries."""
+    for kind, annotation in counted(label, use_kinds_of(kinds), features, per_prompt):
+        yield _JUDGMENT_OF[kind](annotation)
+
+
+def _ranking(ranking: Ranking) -> Judgment:
+    ranked = ranking.ranked
+    entries: list[Entry] = [(r.model, r.order, r.position) for r in ranked]
+    preferred: tuple[str | None, ...] | None = None
+    if ranked:
+        best = min(r.order for r in ranked)
+        top = [r.model for r in ranked if r.order == best]
+        preferred = (top[0],) if len(top) == 1 else tuple(sorted(top, key=_name_key))
+    return Judgment(RANKING, ranking.feature, ranking.parent_message_id, entries, True, preferred)
+
+
+def _single(single: SingleSelection) -> Judgment:
+    sel = single.selected
+    entries = [(sel.model, 1, sel.position)]
+    entries.extend((alt.model, 2, alt.position) for alt in single.alternatives)
+    return Judgment(SINGLE_SELECTION, single.feature, single.parent_message_id, entries, False, (sel.model,))
+
+
+def _multi(multi: MultiSelection) -> Judgment:
+    entries = [(s.model, 1, s.position) for s in multi.selected]
+    entries.extend((u.model, 2, u.position) for u in multi.unselected)
+    return Judgment(MULTI_SELECTION, multi.feature, multi.parent_message_id, entries, False, None)
+
+
+_JUDGMENT_OF: Final[tuple[Callable[[Any], Judgment], ...]] = (_ranking, _single, _multi)
 
 
 def raw_pairs(judgment: Judgment) -> Iterator[RawPair]:
@@ -136,10 +196,11 @@ def pairwise_outcomes(
     *,
     kinds: Collection[str] = KINDS,
     features: Collection[str] | None = None,
+    per_prompt: PerPrompt = "one",
 ) -> list[Outcome]:
-    """Every pairwise outcome of a label (see the module docstring for the rules)."""
+    """Every pairwise outcome of the judgments that count (see the module docstring for the rules)."""
     outcomes: list[Outcome] = []
-    for judgment in judgments(label, kinds=kinds, features=features):
+    for judgment in judgments(label, kinds=kinds, features=features, per_prompt=per_prompt):
         for a, b, tie, pa, pb in raw_pairs(judgment):
             if a is None or b is None or a == b:
                 continue

@@ -59,6 +59,8 @@ def counts_from_state(state: Mapping[str, Any]) -> RoundCounts:
         text_sample_size=int(raw["text_sample_size"]),
         kinds=raw["kinds"],
         features=raw["features"],
+        # states written before the rule counted every judgment
+        per_prompt=raw.get("per_prompt", "all"),
     )
     texts: dict[str, TextReservoir] = {}
     for question, text_state in state["texts"].items():

@@ -8,6 +8,7 @@ import io
 import json
 import random
 from collections import Counter
+from itertools import chain
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from airflow_mmc_provider.evaluation import (
     write_leaderboard_csv,
     write_win_rate_csv,
 )
+from airflow_mmc_provider.evaluation.pairwise import PerPrompt, judgments
 from airflow_mmc_provider.mmc.export import (
     ClassificationAnswer,
     LabelRecord,
@@ -102,14 +104,15 @@ def board(rows: list[list[LabelRecord]], **options: Any) -> dict[str, Any]:
 # --- the hot loop applies the reference rules ---------------------------------------------------
 
 
-def test_counts_equal_the_reference_outcomes() -> None:
+@pytest.mark.parametrize("per_prompt", ["one", "all"])
+def test_counts_equal_the_reference_outcomes(per_prompt: PerPrompt) -> None:
     rows = random_rows(1)
-    result = accumulate(rows).leaderboard(resamples=0)
+    result = accumulate(rows, per_prompt=per_prompt).leaderboard(resamples=0)
     wins: Counter[tuple[str, str]] = Counter()
     ties: Counter[frozenset[str]] = Counter()
     for labels in rows:
         for label in labels:
-            for outcome in pairwise_outcomes(label):
+            for outcome in pairwise_outcomes(label, per_prompt=per_prompt):
                 if outcome.tie:
                     ties[frozenset((outcome.winner, outcome.loser))] += 1
                 else:
@@ -131,14 +134,17 @@ def test_counts_equal_the_reference_outcomes() -> None:
     counts = result.counts
     assert counts["comparisons"] == sum(wins.values()) + sum(ties.values())
     assert counts["ties"] == sum(ties.values())
-    assert counts["unresolved_pairs"] > 0
     assert counts["labels"] == sum(len(labels) for labels in rows)
     assert counts["rows"] == len(rows)
-    assert counts["judgments_total"] == sum(
-        len(x.rankings) + len(x.single_selections) + len(x.multi_selections)
-        for labels in rows
-        for x in labels
-    )
+    every = sum(len(x.rankings) + len(x.single_selections) + len(x.multi_selections) for x in chain(*rows))
+    if per_prompt == "all":
+        assert counts["unresolved_pairs"] > 0
+        assert counts["judgments_total"] == every
+    else:  # one per label and prompt: fewer than every judgment, and never two on one prompt
+        prompts = sum(
+            len({j.parent_message_id for j in judgments(x, per_prompt="all")}) for x in chain(*rows)
+        )
+        assert counts["judgments_total"] == prompts < every
 
 
 def test_a_small_signature_cache_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:

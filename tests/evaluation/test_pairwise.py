@@ -75,7 +75,7 @@ def test_preferred_responses() -> None:
         singles=[R.single("c", ["a", "b", "c"])],
         multis=[R.multi(["a"], ["a", "b"])],
     )
-    assert [j.preferred for j in judgments(label)] == [("a", "b"), ("c",), None]
+    assert [j.preferred for j in judgments(label, per_prompt="all")] == [("a", "b"), ("c",), None]
 
 
 def test_kinds_and_features_filter() -> None:
@@ -83,7 +83,46 @@ def test_kinds_and_features_filter() -> None:
         rankings=[R.ranking(["a", "b"], feature="rank"), R.ranking(["b", "a"], feature="other rank")],
         singles=[R.single("b", ["a", "b"])],
     )
-    assert {o.feature for o in pairwise_outcomes(label, kinds=("ranking",))} == {"rank", "other rank"}
+    every = pairwise_outcomes(label, kinds=("ranking",), per_prompt="all")
+    assert {o.feature for o in every} == {"rank", "other rank"}
     assert pairwise_outcomes(label, features={"rank"}) == [
         Outcome("a", "b", False, "ranking", "rank", "row-prompt", 0, 1)
+    ]
+
+
+def test_by_default_a_raters_preference_on_a_prompt_counts_once() -> None:
+    # The demo ontology asks for a ranking, a best response and the acceptable ones on each
+    # prompt: one rater's view of the prompt, which must weigh once in the fit, not three times.
+    everything = {
+        "rankings": [R.ranking(["b", "a", "c"])],
+        "singles": [R.single("b", ["a", "b", "c"])],
+        "multis": [R.multi(["a", "b"], ["a", "b", "c"])],
+    }
+    label = R.label(**everything)
+    assert [j.kind for j in judgments(label)] == ["ranking"]
+    assert [j.kind for j in judgments(label, per_prompt="all")] == [
+        "ranking",
+        "single_selection",
+        "multi_selection",
+    ]
+    # without a ranking the single selection is the preference, and `kinds` narrows first
+    assert [
+        j.kind for j in judgments(R.label(singles=everything["singles"], multis=everything["multis"]))
+    ] == ["single_selection"]
+    assert [j.kind for j in judgments(label, kinds=("multi_selection",))] == ["multi_selection"]
+
+
+def test_once_per_prompt_keeps_each_prompt_and_picks_questions_by_name() -> None:
+    label = R.label(
+        rankings=[
+            R.ranking(["a", "b"], feature="style", row="r1"),
+            R.ranking(["b", "a"], feature="helpfulness", row="r1"),
+            R.ranking(["a", "b"], feature="style", row="r2"),
+        ]
+    )
+    # two prompts (parent messages r1-prompt and r2-prompt): one judgment each; on r1 the
+    # question first in name order, whatever order the export lists them in
+    assert [(j.parent_message_id, j.feature) for j in judgments(label)] == [
+        ("r1-prompt", "helpfulness"),
+        ("r2-prompt", "style"),
     ]
