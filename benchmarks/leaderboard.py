@@ -40,6 +40,7 @@ import tracemalloc
 from collections.abc import Iterator
 
 from airflow_mmc_provider.evaluation import LeaderboardAccumulator
+from airflow_mmc_provider.evaluation.pairwise import PER_PROMPT, PerPrompt
 from airflow_mmc_provider.mmc import export as records
 from airflow_mmc_provider.mmc.export import LabelRecord
 
@@ -155,9 +156,10 @@ def run(
     judgments: int,
     resamples: int,
     checkpoints: int = 0,
+    per_prompt: PerPrompt = "all",
 ) -> float:
     """One pass and the leaderboard; returns the total time."""
-    accumulator = LeaderboardAccumulator(seed=1)
+    accumulator = LeaderboardAccumulator(seed=1, per_prompt=per_prompt)
     add = accumulator.add_row
     fed = 0
     next_checkpoint = judgments // checkpoints if checkpoints else math.inf
@@ -203,18 +205,25 @@ def main() -> None:
     parser.add_argument(
         "--plain", action="store_true", help="judgments only: one label per row, no classifications"
     )
+    parser.add_argument(
+        "--per-prompt",
+        choices=PER_PROMPT,
+        default="all",
+        help="'all' (default here): count every judgment, so the figure is over all of them; "
+        "'one': the leaderboard's default, a rater's preference on a prompt once",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     pool = build_pool(args.pool, seed=7, plain=args.plain)
     print(f"pool of {len(pool):,} rows built in {time.perf_counter() - started:.2f} s (not timed below)")
     rss_before = _max_rss_mib()
-    single = run(pool, args.judgments, args.resamples)
+    single = run(pool, args.judgments, args.resamples, per_prompt=args.per_prompt)
     print(f"peak RSS: {_max_rss_mib():.1f} MiB (before the analytics, pool built: {rss_before:.1f} MiB)")
     print(f"total analytics: {single:.2f} s in 1 process (target < 10 s)")
     if args.memory:
         print("traced pass (tracemalloc makes it slower):")
         tracemalloc.start()
-        run(pool, args.judgments, args.resamples, checkpoints=4)
+        run(pool, args.judgments, args.resamples, checkpoints=4, per_prompt=args.per_prompt)
         tracemalloc.stop()
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final, Unpack
 
 from airflow_mmc_provider.evaluation.agreement import NominalAgreement
@@ -40,7 +40,7 @@ from airflow_mmc_provider.evaluation.counts import (
 )
 from airflow_mmc_provider.evaluation.leaderboard import Leaderboard
 from airflow_mmc_provider.evaluation.pair_table import PairTable
-from airflow_mmc_provider.evaluation.pairwise import KINDS, counted, use_kinds_of
+from airflow_mmc_provider.evaluation.pairwise import KINDS, one_per_prompt, use_kinds_of
 from airflow_mmc_provider.evaluation.signatures import (
     POSITION_BITS,
     POSITION_MAX,
@@ -77,12 +77,6 @@ def conversation_key(label: LabelRecord) -> str:
     return label.global_key or label.data_row_id
 
 
-# by kind index (`pairwise.counted` pairs each annotation with the index of its kind)
-_SIGNATURE_OF: Final[tuple[Callable[[Any], Judgment], ...]] = (
-    ranking_judgment,
-    single_judgment,
-    multi_judgment,
-)
 _CACHE_LIMIT: Final = 1 << 14  # entries per signature cache: ~1 KB each, cleared when full
 # Buffered outcomes are counted every this many rows. Small on purpose: buffered tuples that live
 # long enough to reach the oldest GC generation make CPython run full collections over the whole
@@ -249,7 +243,8 @@ class LeaderboardAccumulator:
         row_codes: list[int] = []  # pair keys of bucket 0, moved to this row's bucket once per row
         add_answer = self._answers.buffer.append
         features = self.config.features
-        use_kinds, per_prompt, build = self._use_kinds, self.config.per_prompt, _SIGNATURE_OF
+        use_rankings, use_single, use_multi = self._use_kinds
+        once = self.config.per_prompt == "one"
         judged = self._judgments
         unjudged = 0
         for number, label in enumerate(labels):
@@ -273,13 +268,25 @@ class LeaderboardAccumulator:
                         )
                         add_answer(row)
             found: list[Judgment] = []
-            for index, annotation in counted(label, use_kinds, features, per_prompt):
-                found.append(build[index](annotation))
-                judged[index] += 1
+            if use_rankings:
+                for ranking in label.rankings:
+                    if features is None or ranking.feature in features:
+                        found.append(ranking_judgment(ranking))
+            if use_single:
+                for single in label.single_selections:
+                    if features is None or single.feature in features:
+                        found.append(single_judgment(single))
+            if use_multi:
+                for multi in label.multi_selections:
+                    if features is None or multi.feature in features:
+                        found.append(multi_judgment(multi))
             if not found:
                 unjudged += 1
                 continue
+            if once and len(found) > 1:
+                found = one_per_prompt(found, _prompt_of)
             for feature, parent, order_key, position_key in found:
+                judged[order_key[0]] += 1  # the kind's index in KINDS leads the order signature
                 result = orders.get(order_key)
                 if result is None:
                     result = self._analyse_order(order_key)
@@ -434,6 +441,11 @@ class LeaderboardAccumulator:
         """The `Leaderboard` of the counts so far; ``options`` and their defaults: see
         `assemble.assemble_leaderboard` (resamples, confidence, prior, anchor, anchor_model)."""
         return assemble_leaderboard(self.counts(), **options)
+
+
+def _prompt_of(judgment: Judgment) -> tuple[str, int, str]:
+    """`pairwise.one_per_prompt`'s key of a signature: (parent message, kind index, question)."""
+    return judgment[1], judgment[2][0], judgment[0]
 
 
 def _copy(agreement: NominalAgreement) -> NominalAgreement:

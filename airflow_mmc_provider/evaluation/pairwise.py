@@ -28,7 +28,7 @@ nothing for a multiple selection (a set of acceptable responses, not a preferenc
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator
-from typing import Any, Final, Literal, NamedTuple, TypeAlias
+from typing import Any, Final, Literal, NamedTuple, TypeAlias, TypeVar
 
 from airflow_mmc_provider.mmc.export import LabelRecord, MultiSelection, Ranking, SingleSelection
 
@@ -43,6 +43,7 @@ __all__ = [
     "PerPrompt",
     "counted",
     "judgments",
+    "one_per_prompt",
     "pairwise_outcomes",
     "raw_pairs",
     "use_kinds_of",
@@ -115,18 +116,30 @@ def counted(
     if use_multi:
         found += [(2, m) for m in label.multi_selections if features is None or m.feature in features]
     if per_prompt == "one" and len(found) > 1:
-        return _one_per_prompt(found)
+        return one_per_prompt(found, _annotation_key)
     return found
 
 
-def _one_per_prompt(found: list[Counted]) -> list[Counted]:
-    best: dict[str, Counted] = {}
+T = TypeVar("T")
+
+
+def one_per_prompt(found: list[T], key: Callable[[T], tuple[str, int, str]]) -> list[T]:
+    """The rule of ``per_prompt="one"``: of the judgments on one prompt keep the one of the first
+    kind in `KINDS` order, then the first question by name; ``key`` gives (parent message id, kind
+    index, question) of an item. Shared by `counted` and the counter (which applies it to its
+    signatures), so the rule is written once."""
+    best: dict[str, tuple[tuple[int, str], T]] = {}
     for item in found:
-        kind, annotation = item
-        current = best.get(annotation.parent_message_id)
-        if current is None or (kind, annotation.feature) < (current[0], current[1].feature):
-            best[annotation.parent_message_id] = item
-    return [item for item in found if best[item[1].parent_message_id] is item]
+        parent, kind, feature = key(item)
+        current = best.get(parent)
+        if current is None or (kind, feature) < current[0]:
+            best[parent] = ((kind, feature), item)
+    return [item for item in found if best[key(item)[0]][1] is item]
+
+
+def _annotation_key(item: Counted) -> tuple[str, int, str]:
+    kind, annotation = item
+    return annotation.parent_message_id, kind, annotation.feature
 
 
 def use_kinds_of(kinds: Collection[str]) -> tuple[bool, bool, bool]:

@@ -17,7 +17,7 @@ import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, cast
 
 from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
 
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
     from airflow_mmc_provider.evaluation import Leaderboard
+    from airflow_mmc_provider.evaluation.counts import CounterSettings
+    from airflow_mmc_provider.evaluation.pairwise import PerPrompt
 
 
 _BLOCK_BYTES = 1 << 20
@@ -58,6 +60,16 @@ class MmcLeaderboardOperator(BaseOperator):
     :param resamples: bootstrap resamples for the intervals.
     :param seed: makes the intervals reproducible.
     :param max_bad_lines: malformed export lines tolerated (each is logged with its line number).
+    :param baseline_model: the model config name whose rating is fixed at 1000 (the scale's anchor;
+        default: the mean of all models is 1000). A model present in every round keeps ratings of
+        different rounds on one scale.
+    :param judgment_kinds: which judgments make comparisons: ``ranking``, ``single_selection``,
+        ``multi_selection`` (default: all three, subject to ``per_prompt``).
+    :param per_prompt: ``"one"`` (default): each rater's preference on a prompt counts once, the
+        ranking where there is one, else the single, else the multiple selection; ``"all"``:
+        every judgment counts (an ontology asking all three on each prompt then counts one rater's
+        view three times).
+    :param questions: count judgments of these question (feature) names only (default: all).
     :param workers: deprecated and ignored (removed in the next release): the labels are counted in
         the task's process. For large rounds, count export parts or rounds in mapped tasks and
         merge their states (``LeaderboardAccumulator.from_state`` and ``merge``).
@@ -77,6 +89,10 @@ class MmcLeaderboardOperator(BaseOperator):
         resamples: int = 1000,
         seed: int = 0,
         max_bad_lines: int = 0,
+        baseline_model: str | None = None,
+        judgment_kinds: Sequence[str] | None = None,
+        per_prompt: str = "one",
+        questions: Sequence[str] | None = None,
         workers: int = 1,
         **kwargs: Any,
     ) -> None:
@@ -88,6 +104,8 @@ class MmcLeaderboardOperator(BaseOperator):
         self.resamples = resamples
         self.seed = seed
         self.max_bad_lines = max_bad_lines
+        self.baseline_model = baseline_model
+        self.counting = _counting(judgment_kinds, per_prompt, questions)  # checked now, not at run time
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         if workers != 1:
@@ -137,7 +155,8 @@ class MmcLeaderboardOperator(BaseOperator):
         from airflow_mmc_provider.mmc.export import ExportReader
         from airflow_mmc_provider.operators.storage import as_storage_path
 
-        accumulator = LeaderboardAccumulator(seed=self.seed)
+        settings: CounterSettings = {**self.counting, "seed": self.seed}
+        accumulator = LeaderboardAccumulator(**settings)
         options: dict[str, Any] = {"max_bad_lines": self.max_bad_lines}
         if self.project_id:
             options["project_ids"] = self.project_id
@@ -156,7 +175,14 @@ class MmcLeaderboardOperator(BaseOperator):
                 "export (the same round exported twice?)",
                 once.skipped,
             )
-        return accumulator.leaderboard(resamples=self.resamples), read
+        if self.baseline_model is not None and self.baseline_model not in accumulator.models:
+            raise AirflowException(
+                f"baseline_model {self.baseline_model!r} made no comparison in these exports; models "
+                f"compared: {', '.join(accumulator.models) or 'none'}. Give one of them, or leave "
+                "baseline_model unset (the mean rating is then 1000)"
+            )
+        board = accumulator.leaderboard(resamples=self.resamples, anchor_model=self.baseline_model)
+        return board, read
 
     def _write(self, board: Leaderboard, exports: Sequence[str]) -> dict[str, Any]:
         from airflow_mmc_provider.evaluation import leaderboard_csv, win_rate_csv
@@ -181,6 +207,21 @@ class MmcLeaderboardOperator(BaseOperator):
             "models": [row.to_dict() for row in board.rows],
             "counts": data.get("counts", {}),
         }
+
+
+def _counting(
+    kinds: Sequence[str] | None, per_prompt: str, questions: Sequence[str] | None
+) -> CounterSettings:
+    """The counter's settings for which judgments count, checked when the DAG is parsed."""
+    from airflow_mmc_provider.evaluation.counts import CounterConfig
+
+    settings: CounterSettings = {"per_prompt": cast("PerPrompt", per_prompt)}
+    if kinds is not None:
+        settings["kinds"] = tuple(kinds)
+    if questions is not None:
+        settings["features"] = tuple(questions)
+    CounterConfig.of(**settings)  # raises ValueError naming the bad value and the choices
+    return settings
 
 
 def is_export(name: str) -> bool:

@@ -74,3 +74,79 @@ def test_each_outlet_event_carries_the_summary_without_the_models(export_file: P
     summary = operator.execute(context={"outlet_events": events})  # type: ignore[arg-type]
     assert summary["models"] and "models" not in events[boards].extra
     assert events[boards].extra == {k: v for k, v in summary.items() if k != "models"}
+
+
+def test_baseline_model_fixes_that_models_rating(export_file: Path, tmp_path: Path) -> None:
+    mean = run(export_file, tmp_path / "mean", workers=1)
+    models = [row["model"] for row in mean["models"]]
+    baseline = models[-1]
+    operator = MmcLeaderboardOperator(
+        task_id="anchored",
+        export_paths=str(export_file),
+        output_dir=str(tmp_path / "anchored"),
+        resamples=100,
+        seed=3,
+        baseline_model=baseline,
+    )
+    operator.execute(context={})  # type: ignore[arg-type]
+    anchored = json.loads((tmp_path / "anchored" / "leaderboard.json").read_text())
+    ratings = {row["model"]: row["rating"] for row in anchored["models"]}
+    assert ratings[baseline] == pytest.approx(1000.0)
+    assert anchored["settings"]["anchor_model"] == baseline
+    # the scale moves, the differences between models do not
+    before = {row["model"]: row["rating"] for row in mean["models"]}
+    assert ratings[models[0]] - ratings[baseline] == pytest.approx(before[models[0]] - before[baseline])
+
+
+def test_a_baseline_model_that_never_played_fails_naming_the_models(
+    export_file: Path, tmp_path: Path
+) -> None:
+    from airflow.providers.common.compat.sdk import AirflowException
+
+    operator = MmcLeaderboardOperator(
+        task_id="typo",
+        export_paths=str(export_file),
+        output_dir=str(tmp_path / "out"),
+        baseline_model="gtp-5",
+    )
+    with pytest.raises(
+        AirflowException, match=r"baseline_model 'gtp-5' made no comparison.*models compared: "
+    ):
+        operator.execute(context={})  # type: ignore[arg-type]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"per_prompt": "twice"}, r"per_prompt must be one of \['one', 'all'\]"),
+        ({"judgment_kinds": ["ranking", "likert"]}, r"unknown judgment kinds \['likert'\]"),
+    ],
+)
+def test_counting_options_are_checked_when_the_dag_is_parsed(options: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        MmcLeaderboardOperator(task_id="bad", export_paths="x", output_dir="y", **options)
+
+
+def test_counting_options_reach_the_counter(export_file: Path, tmp_path: Path) -> None:
+    operator = MmcLeaderboardOperator(
+        task_id="selections_only",
+        export_paths=str(export_file),
+        output_dir=str(tmp_path / "out"),
+        judgment_kinds=["single_selection"],
+    )
+    # the export holds rankings only: with selections only, nothing is comparable
+    from airflow.providers.common.compat.sdk import AirflowException
+
+    with pytest.raises(AirflowException, match="No comparable judgments"):
+        operator.execute(context={})  # type: ignore[arg-type]
+    ranked = MmcLeaderboardOperator(
+        task_id="all", export_paths=str(export_file), output_dir=str(tmp_path / "all"), per_prompt="all"
+    )
+    ranked.execute(context={})  # type: ignore[arg-type]
+    settings = json.loads((tmp_path / "all" / "leaderboard.json").read_text())["settings"]
+    assert settings["per_prompt"] == "all" and settings["kinds"] == [
+        "ranking",
+        "single_selection",
+        "multi_selection",
+    ]
