@@ -81,7 +81,7 @@ class AnswerCounts:
     ) -> None:
         """A free-text answer: counted as answered, and offered to its question's sample.
 
-        Its place in the sample is drawn from names the user gave: the row's key (its global key,
+        Its place in the sample is drawn from names the user gave: the row's key (the record's own key,
         `counter.conversation_key`), the rater's email, the message (ids derived from the record's
         key), the question and the text; never from ids the service assigns (only a label
         without a rater falls back to its label id). The sample shows the data row and label ids

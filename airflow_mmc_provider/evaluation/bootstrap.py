@@ -6,12 +6,14 @@ prompt), so the unit of resampling is the conversation (data row).
 
 How, in one pass and with memory that grows with neither judgments nor conversations:
 
-1. **Buckets.** Each conversation goes to bucket ``hash(global_key) mod B`` (CRC-32 and a
+1. **Buckets.** Each conversation goes to bucket ``hash(record key) mod B`` (CRC-32 and a
    multiplicative hash, so the assignment is stable across processes, runs and merges). The key is
-   the data row's global key, the user's own name for the conversation, not the data row id that
-   Labelbox assigns anew on every upload: the same round uploaded again, or run against a fresh
-   service, falls into the same buckets and gets the same intervals (`counter.conversation_key`;
-   only an export line without a global key falls back to its data row id). A bucket keeps the
+   the record's own key (the data row's external id), the user's name for the conversation, not
+   the data row id that Labelbox assigns anew on every upload: the same round uploaded again, or
+   run against a fresh service, falls into the same buckets and gets the same intervals, and one
+   prompt of a fixed evaluation set is in the same bucket in every round, so a change between
+   rounds is bootstrapped over the same prompts (`counter.conversation_key`; rows without an
+   external id fall back to the global key, then to the data row id). A bucket keeps the
    summed pair counts of its conversations: ``B x pairs`` integers at most, whatever the size of
    the round.
 2. **Poisson weights.** Resample ``r`` gives bucket ``b`` the weight ``w[b][r]``, drawn once per

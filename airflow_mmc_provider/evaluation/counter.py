@@ -66,15 +66,19 @@ Conversation = tuple[str, Sequence[LabelRecord]]
 
 
 def conversation_key(label: LabelRecord) -> str:
-    """The key a row is resampled and sampled by: its global key, the user's own name for it.
+    """The key a row is resampled and sampled by: the record's own key, the user's name for it.
 
     Everything random in a leaderboard (bootstrap buckets, text-sample priorities) is keyed by
-    names the user gave (global keys, model config names, rater emails), so the same round run
+    names the user gave (record keys, model config names, rater emails), so the same round run
     twice, or against a fresh service that assigns new data row and label ids, gives the same
-    leaderboard. Only an export line without a global key falls back to its data row id, which
-    Labelbox assigns anew on every upload: such rows are reproducible within one export only.
+    leaderboard. The record's key is the data row's external id (the conversation upload sets it
+    to the key, before any round or prefix is put in front to form the global key), so one prompt
+    of a fixed evaluation set falls into the same bucket in every round: the bootstrap of a
+    change between rounds resamples the same prompts together. Rows without an external id fall
+    back to their global key, and rows without either to their data row id, which Labelbox
+    assigns anew on every upload: such rows are reproducible within one export only.
     """
-    return label.global_key or label.data_row_id
+    return label.external_id or label.global_key or label.data_row_id
 
 
 _CACHE_LIMIT: Final = 1 << 14  # entries per signature cache: ~1 KB each, cleared when full
@@ -223,7 +227,7 @@ class LeaderboardAccumulator:
         """Add the labels of one data row (all from the same conversation).
 
         ``conversation_id`` is the bootstrap unit and the key of the row's text samples, by default
-        its global key (`conversation_key`), so a conversation exported from several projects is
+        the record's key (`conversation_key`), so a conversation exported from several projects is
         resampled as one; pass another stable key to group rows otherwise.
 
         This is the hot loop: each judgment becomes two flat signatures (`signatures`), each
