@@ -410,16 +410,7 @@ class LeaderboardAccumulator:
 
     @classmethod
     def from_counts(cls, counts: RoundCounts) -> LeaderboardAccumulator:
-        config = counts.config
-        result = cls(
-            seed=config.seed,
-            buckets=config.buckets,
-            text_sample_size=config.text_sample_size,
-            kinds=config.kinds,
-            features=config.features,
-            per_prompt=config.per_prompt,
-        )
-        return result.add_counts(counts)
+        return cls(**counts.config.settings()).add_counts(counts)
 
     def to_state(self) -> dict[str, Any]:
         """A JSON-ready, versioned snapshot (see `state`) that `from_state` restores."""

@@ -92,16 +92,21 @@ class CounterConfig:
             per_prompt=per_prompt,
         )
 
-    def as_dict(self) -> dict[str, Any]:
-        """The keyword arguments of `of` as plain JSON data."""
+    def settings(self) -> CounterSettings:
+        """The keyword arguments of `of` (and of a counter) that give these settings again."""
         return {
             "seed": self.seed,
             "buckets": self.buckets,
             "text_sample_size": self.text_sample_size,
-            "kinds": list(self.kinds),
-            "features": sorted(self.features) if self.features is not None else None,
+            "kinds": self.kinds,
+            "features": self.features,
             "per_prompt": self.per_prompt,
         }
+
+    def as_dict(self) -> dict[str, Any]:
+        """The keyword arguments of `of` as plain JSON data."""
+        features = sorted(self.features) if self.features is not None else None
+        return {**self.settings(), "kinds": list(self.kinds), "features": features}
 
 
 class PairCount(NamedTuple):

@@ -28,7 +28,7 @@ nothing for a multiple selection (a set of acceptable responses, not a preferenc
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator
-from typing import Any, Final, Literal, NamedTuple, TypeAlias, TypeVar
+from typing import Any, Final, Literal, NamedTuple, TypeAlias, TypedDict, TypeVar, Unpack
 
 from airflow_mmc_provider.mmc.export import LabelRecord, MultiSelection, Ranking, SingleSelection
 
@@ -38,6 +38,7 @@ __all__ = [
     "PER_PROMPT",
     "RANKING",
     "SINGLE_SELECTION",
+    "Counting",
     "Judgment",
     "Outcome",
     "PerPrompt",
@@ -147,6 +148,14 @@ def use_kinds_of(kinds: Collection[str]) -> tuple[bool, bool, bool]:
     return (RANKING in kinds, SINGLE_SELECTION in kinds, MULTI_SELECTION in kinds)
 
 
+class Counting(TypedDict, total=False):
+    """Which judgments count: the options of `judgments` and `pairwise_outcomes`."""
+
+    kinds: Collection[str]  # default: every kind of `KINDS`
+    features: Collection[str] | None  # default (None): every question
+    per_prompt: PerPrompt  # default "one" (module docstring)
+
+
 def judgments(
     label: LabelRecord,
     *,
@@ -204,16 +213,11 @@ def _name_key(name: str | None) -> str:
     return "" if name is None else name
 
 
-def pairwise_outcomes(
-    label: LabelRecord,
-    *,
-    kinds: Collection[str] = KINDS,
-    features: Collection[str] | None = None,
-    per_prompt: PerPrompt = "one",
-) -> list[Outcome]:
-    """Every pairwise outcome of the judgments that count (see the module docstring for the rules)."""
+def pairwise_outcomes(label: LabelRecord, **counting: Unpack[Counting]) -> list[Outcome]:
+    """Every pairwise outcome of the judgments that count (the rules: module docstring; the
+    options: `judgments`)."""
     outcomes: list[Outcome] = []
-    for judgment in judgments(label, kinds=kinds, features=features, per_prompt=per_prompt):
+    for judgment in judgments(label, **counting):
         for a, b, tie, pa, pb in raw_pairs(judgment):
             if a is None or b is None or a == b:
                 continue
