@@ -83,10 +83,10 @@ def join_responses(
     join.read_prompts(evaluation_set[1])
     for name, lines in responses:
         join.read_responses(name, lines)
-    if not join.models and not join.issues:
+    if not join.models:  # then every prompt lacks every response: one problem, not one per prompt
         report = IssueReport(subject="responses")
         report.add("", "no response lines were given", "point responses at this week's response files")
-        join.issues.extend(report.issues)
+        return JoinedRound(join.name, [], [], [], [*join.issues, *report.issues])
     return join.finish(allow_missing_responses)
 
 
@@ -148,7 +148,8 @@ class _Join:
                     f"the evaluation set holds prompts, but this line has {present[0]}",
                     "leave responses to the response files, or map the evaluation set with a prompts section",
                 )
-            return None if key is None or present else {**value, "responses": {}}
+            # a line with its own responses is still a prompt: its responses match it, it is not built
+            return None if key is None else {**value, "responses": {}}
         key = self._key(value, fields.key, "prompts.key", report)
         if key is None:
             return None
@@ -170,12 +171,15 @@ class _Join:
                 )
             if not _is_text(text):
                 _missing(report, fields.text.text, "responses.text", text)
-            if key is None or not isinstance(model, str) or not _is_text(text) or report.issues:
+            if key is None or not isinstance(model, str) or not model.strip():
                 continue
             self.models.setdefault(model, name)
-            self._answer(key, model, text, (name, number), report)
+            # A response with a problem still counts as given: its prompt is not also reported missing.
+            self._answer(key, model, text if not report.issues else None, (name, number), report)
 
-    def _answer(self, key: str, model: str, text: str, where: tuple[str, int], report: IssueReport) -> None:
+    def _answer(
+        self, key: str, model: str, text: str | None, where: tuple[str, int], report: IssueReport
+    ) -> None:
         found = self.records.get(key)
         if found is None:
             report.add(
@@ -192,13 +196,14 @@ class _Join:
                 "keep one response per model and key",
             )
             return
-        found[1]["responses"][model] = text
+        if text is not None:
+            found[1]["responses"][model] = text
 
     def finish(self, allow_missing: bool) -> JoinedRound:
         missing: list[tuple[str, str]] = []
-        for key, (number, record) in self.records.items():
+        for key, (number, _) in self.records.items():
             for model, first_file in self.models.items():
-                if model in record["responses"]:
+                if (key, model) in self.answered:
                     continue
                 missing.append((key, model))
                 if not allow_missing:

@@ -194,7 +194,7 @@ class _SpecReader:
             )
             return None
         if "path" in fields:
-            path = self._path(fields["path"], f"{where}.path")
+            path = self._path(fields.get("path"), f"{where}.path")
             return ModelName(path=path) if path else None
         if "from" in fields:
             if fields["from"] != "file_stem":
@@ -233,7 +233,7 @@ class _SpecReader:
         if fields is None:
             return None
         path, url = (
-            self._path(fields["path"], f"{where}.path"),
+            self._path(fields.get("path"), f"{where}.path"),
             self._path(fields.get("url", "url"), f"{where}.url"),
         )
         kind = None if fields.get("type") is None else self._path(fields["type"], f"{where}.type")
@@ -245,7 +245,7 @@ class _SpecReader:
         fields = {"path": spec} if isinstance(spec, str) else self._object(spec, where, known, {"path"})
         if fields is None:
             return None
-        path = self._path(fields["path"], f"{where}.path")
+        path = self._path(fields.get("path"), f"{where}.path")
         role = self._path(fields.get("role", "role"), f"{where}.role")
         text = self._path(fields.get("text", "content"), f"{where}.text")
         model = None if fields.get("model") is None else self._path(fields["model"], f"{where}.model")
