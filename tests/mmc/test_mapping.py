@@ -288,3 +288,15 @@ def test_a_record_format_evaluation_set_may_not_bring_its_own_responses():
 def test_no_response_lines_at_all_is_an_error():
     issue = only(problems(evaluation(), [("empty.jsonl", [b"", b"  "])], SPEC))
     assert "no response lines" in issue.message
+
+
+def test_the_readme_spec_is_a_valid_mapping():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Responses in your own shape", 1)[1]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    mapping = parse_mapping(parse_mapping_text(block))
+    assert (
+        mapping.prompts is not None
+        and mapping.prompts.history is not None
+        and mapping.responses.model.file_stem
+    )
