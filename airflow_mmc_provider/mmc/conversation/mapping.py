@@ -296,12 +296,11 @@ class _PromptReader:
         items = [] if found is MISSING else found if isinstance(found, list) else [found]
         files = []
         for index, item in enumerate(items):
-            url = item if isinstance(item, str) else spec.url.get(item)
-            if not isinstance(url, str):
-                _missing(self.report, f"{spec.path.text}.{index}.{spec.url.text}", "prompts.files.url", url)
-                continue
-            mime_type = None if spec.type is None or isinstance(item, str) else spec.type.get(item)
-            files.append({"uri": url, "mime_type": None if mime_type is MISSING else mime_type})
+            file = spec.file_of(item)
+            if file is None:
+                _missing(self.report, f"{spec.path.text}.{index}.{spec.url.text}", "prompts.files.url")
+            else:
+                files.append(file)
         return files
 
     def _history(self, value: dict[str, Any], spec: HistoryFields) -> list[dict[str, Any]]:
@@ -315,12 +314,8 @@ class _PromptReader:
             return []
         turns = []
         for index, item in enumerate(found):
-            role, text = spec.role.get(item), spec.text.get(item)
-            turn = {"role": None if role is MISSING else role, "text": None if text is MISSING else text}
-            model = MISSING if spec.model is None else spec.model.get(item)
-            if model is not MISSING:
-                turn["model"] = model
-            if role is MISSING:
+            turn = spec.turn_of(item)
+            if turn["role"] is None:
                 _missing(self.report, f"{spec.path.text}.{index}.{spec.role.text}", "prompts.history.role")
             turns.append(turn)
         return turns

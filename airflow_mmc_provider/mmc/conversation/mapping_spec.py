@@ -65,26 +65,52 @@ class FieldPath:
 
 @dataclass(frozen=True, slots=True)
 class FilesFields:
+    """Prompt files: the list (or single item) and, inside each item, the URL and MIME type."""
+
     path: FieldPath
     url: FieldPath
     type: FieldPath | None = None
 
+    def file_of(self, item: Any) -> dict[str, Any] | None:
+        """One item as the record's file (`FileRef` fields), or None when it has no URL.
+
+        A bare string item is the URL; without a MIME type the builder takes it from the extension.
+        """
+        url = item if isinstance(item, str) else self.url.get(item)
+        if not isinstance(url, str):
+            return None
+        mime_type = None if self.type is None or isinstance(item, str) else self.type.get(item)
+        return {"uri": url, "mime_type": None if mime_type is MISSING else mime_type}
+
 
 @dataclass(frozen=True, slots=True)
 class HistoryFields:
+    """Earlier messages: the list and, inside each message, role, text and the answering model."""
+
     path: FieldPath
     role: FieldPath
     text: FieldPath
     model: FieldPath | None = None
 
+    def turn_of(self, item: Any) -> dict[str, Any]:
+        """One message as the record's history turn (`HistoryTurn` fields); a missing role is None."""
+        role, text = self.role.get(item), self.text.get(item)
+        turn = {"role": None if role is MISSING else role, "text": None if text is MISSING else text}
+        model = MISSING if self.model is None else self.model.get(item)
+        if model is not MISSING:
+            turn["model"] = model
+        return turn
+
 
 @dataclass(frozen=True, slots=True)
 class PromptFields:
+    """Where an evaluation-set line keeps the prompt's parts; metadata maps field name -> path."""
+
     key: FieldPath
     text: FieldPath
+    metadata: dict[str, FieldPath] = field(default_factory=dict)
     files: FilesFields | None = None
     history: HistoryFields | None = None
-    metadata: dict[str, FieldPath] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +135,8 @@ class ModelName:
 
 @dataclass(frozen=True, slots=True)
 class ResponseFields:
+    """Where a response line keeps the key it answers, its model config name and its text."""
+
     key: FieldPath
     model: ModelName
     text: FieldPath
@@ -221,7 +249,7 @@ class _SpecReader:
         metadata = self._metadata(fields.get("metadata"))
         if not (key and text) or self.report.issues:
             return None
-        return PromptFields(key, text, files, history, metadata)
+        return PromptFields(key, text, metadata, files, history)
 
     def _files(self, spec: Any) -> FilesFields | None:
         where = "prompts.files"
