@@ -164,7 +164,8 @@ def test_file_stem_drops_the_folder_and_the_last_extension_only(name, stem):
 # --- joining -------------------------------------------------------------------------------------
 
 
-def test_one_jsonl_with_the_model_in_each_line_and_a_record_format_evaluation_set():
+@pytest.mark.parametrize("decoded", [False, True], ids=["jsonl", "dicts-from-xcom"])
+def test_one_jsonl_with_the_model_in_each_line_and_a_record_format_evaluation_set(decoded):
     spec = {"responses": {"key": "conv.id", "model": "model.name", "text": "choices.0.text"}}
     records = ({"key": 7, "prompt": "Hi", "metadata": {"category": "chat"}}, {"key": "k2", "prompt": "Yo"})
     harness = [
@@ -172,7 +173,8 @@ def test_one_jsonl_with_the_model_in_each_line_and_a_record_format_evaluation_se
         for key in (7, "k2")
         for model in ("m-a", "m-b")
     ]
-    joined = join_responses(("eval", lines(*records)), [("all.jsonl", lines(*harness))], spec)
+    evaluation_set = list(records) if decoded else lines(*records)
+    joined = join_responses(("eval", evaluation_set), [("all.jsonl", lines(*harness))], spec)
     payloads = list(mapped_payloads(joined))
     assert [p["global_key"] for p in payloads] == ["7", "k2"]
     assert joined.models == ["m-a", "m-b"]

@@ -129,13 +129,13 @@ class _Join:
             if record is None:
                 continue
             key = report.key or ""
-            if report.issues:
-                self.broken.add(key)
             first = self.records.setdefault(key, (number, record))[0]
             if first != number:
                 report.add(
                     "key", f"duplicate key {key!r}: line {first} has it too", "give each prompt its own key"
                 )
+            elif report.issues:
+                self.broken.add(key)
 
     def _prompt(self, value: Any, report: IssueReport) -> dict[str, Any] | None:
         fields = self.mapping.prompts
@@ -157,9 +157,10 @@ class _Join:
 
     def read_responses(self, name: str, lines: Iterable[Line]) -> None:
         fields = self.mapping.responses
+        model_of = fields.model.in_file(name)
         for number, value, report in self._lines(name, lines):
             key = self._key(value, fields.key, "responses.key", report)
-            model = fields.model.of(value, name)
+            model = model_of(value)
             text = fields.text.get(value)
             if model is MISSING or (isinstance(model, str) and not model.strip()):
                 _missing(report, fields.model.describe(), "responses.model")

@@ -29,7 +29,7 @@ whose name contains a dot cannot be reached. Null counts as missing.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -121,10 +121,12 @@ class ModelName:
     file_stem: bool = False
     value: str | None = None
 
-    def of(self, line: Any, source: str) -> Any:
+    def in_file(self, source: str) -> Callable[[Any], Any]:
+        """The model name of a line of file `source` (a file's stem is taken once, not per line)."""
         if self.path is not None:
-            return self.path.get(line)
-        return file_stem(source) if self.file_stem else self.value
+            return self.path.get
+        name = file_stem(source) if self.file_stem else self.value
+        return lambda _line: name
 
     def describe(self) -> str:
         """How issues name the source: the path, or where the name was taken from."""
