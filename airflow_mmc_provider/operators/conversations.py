@@ -22,10 +22,26 @@ class LabelboxUploadConversationsOperator(LabelboxUploadDataRowsOperator):
     with its line, key and field. Returns the dataset id, the global keys, and created / updated /
     failed counts.
 
+    With `responses` and `mapping`, the records are the team's own lines instead: `source` (or
+    `records`) is the fixed evaluation set and `responses` this week's response files, joined by
+    the declared `mapping` (`airflow_mmc_provider.mmc.conversation.mapping`); every problem of the
+    join is in the same one error, before anything is uploaded.
+
     :param global_key_prefix: prepended to every record key to form the global key (templated).
+    :param responses: response JSONL files: a path, a folder (its ``*.jsonl``), a glob, or a list
+        of them, at any `ObjectStoragePath` (templated).
+    :param mapping: the mapping spec, a dict or a YAML/JSON file path (templated).
+    :param allow_missing_responses: upload a prompt that some model did not answer (logged)
+        instead of failing, which is the default because a missing response is usually a harness
+        failure.
     """
 
-    template_fields: Sequence[str] = (*LabelboxUploadDataRowsOperator.template_fields, "global_key_prefix")
+    template_fields: Sequence[str] = (
+        *LabelboxUploadDataRowsOperator.template_fields,
+        "global_key_prefix",
+        "responses",
+        "mapping",
+    )
 
     def __init__(
         self,
@@ -34,14 +50,27 @@ class LabelboxUploadConversationsOperator(LabelboxUploadDataRowsOperator):
         records: list[Mapping[str, Any]] | None = None,
         source: str | ObjectStoragePath | None = None,
         global_key_prefix: str = "",
+        responses: str | ObjectStoragePath | list[str | ObjectStoragePath] | None = None,
+        mapping: Mapping[str, Any] | str | ObjectStoragePath | None = None,
+        allow_missing_responses: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(dataset_id=dataset_id, rows=records, source=source, **kwargs)
+        if (responses is None) != (mapping is None):
+            raise ValueError(
+                "Give `responses` and `mapping` together (or neither) to upload mapped responses"
+            )
         self.global_key_prefix = global_key_prefix
+        self.responses = responses
+        self.mapping = mapping
+        self.allow_missing_responses = allow_missing_responses
 
     def _iter_rows(self) -> Iterator[Any]:
         from airflow_mmc_provider.mmc.conversation import iter_payloads
 
+        if self.responses is not None:
+            yield from self._mapped_rows()
+            return
         if self.rows is not None:
             yield from iter_payloads(self.rows, global_key_prefix=self.global_key_prefix)
             return
@@ -52,6 +81,44 @@ class LabelboxUploadConversationsOperator(LabelboxUploadDataRowsOperator):
         yield from iter_payloads(
             iter_lines(path), global_key_prefix=self.global_key_prefix, subject=str(path)
         )
+
+    def _mapped_rows(self) -> Iterator[dict[str, Any]]:
+        """The evaluation set joined with the response files by the mapping, as upsert payloads."""
+        from airflow_mmc_provider.mmc.conversation.mapping import join_responses, mapped_payloads
+        from airflow_mmc_provider.operators.storage import (
+            as_storage_path,
+            expand_paths,
+            iter_lines,
+            load_mapping,
+        )
+
+        assert self.responses is not None and self.mapping is not None
+        if self.rows is not None:
+            evaluation_set: tuple[str, Any] = ("records", self.rows)
+        else:
+            assert self.source is not None
+            evaluation_set = (str(path := as_storage_path(self.source)), iter_lines(path))
+        files = expand_paths(self.responses)
+        joined = join_responses(
+            evaluation_set,
+            ((str(file), iter_lines(file)) for file in files),
+            load_mapping(self.mapping),
+            allow_missing_responses=self.allow_missing_responses,
+        )
+        self.log.info(
+            "Joined %d prompt(s) with %d response file(s), models: %s",
+            len(joined.records),
+            len(files),
+            ", ".join(joined.models),
+        )
+        if joined.missing:
+            from airflow_mmc_provider.operators._failures import listed
+
+            gaps = [f"key {key!r}: no response of model {model!r}" for key, model in joined.missing]
+            self.log.warning(
+                "Uploading without %d missing response(s):\n%s", len(gaps), listed(gaps, "unlisted")
+            )
+        yield from mapped_payloads(joined, global_key_prefix=self.global_key_prefix)
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_mmc_provider.mmc.errors import ValidationError

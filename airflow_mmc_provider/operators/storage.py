@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
@@ -57,6 +57,51 @@ def iter_jsonl(path: str | os.PathLike[str] | ObjectStoragePath) -> Iterator[tup
                 raise JsonLinesError(
                     f"{location} line {number}: not valid JSON ({exc}); fix the line"
                 ) from None
+
+
+def expand_paths(
+    paths: str | ObjectStoragePath | Sequence[str | ObjectStoragePath], suffix: str = ".jsonl"
+) -> list[ObjectStoragePath]:
+    """The files that paths name: a file as given, a folder's `suffix` files, a glob's matches.
+
+    A list is expanded item by item, in its order (each folder or glob sorted by path), so a
+    templated ``responses/{{ ds }}/*.jsonl`` reads the same files in the same order on every retry.
+    A folder or glob that matches nothing is an error naming it: an empty week is a harness failure.
+    """
+    items = [paths] if isinstance(paths, str | os.PathLike) or not isinstance(paths, Sequence) else paths
+    found: dict[str, ObjectStoragePath] = {}
+    for item in items:
+        text = str(item)
+        if any(char in text for char in _GLOB_CHARS):
+            matches = _glob(text)
+        else:
+            path = as_storage_path(item)
+            matches = sorted(path.glob(f"*{suffix}"), key=str) if path.is_dir() else [path]
+        if not matches:
+            raise FileNotFoundError(f"no {suffix} file at {text!r}; check the path and its templated parts")
+        found.update((str(match), match) for match in matches)
+    return list(found.values())
+
+
+_GLOB_CHARS = "*?["
+
+
+def _glob(pattern: str) -> list[ObjectStoragePath]:
+    """The matches of a glob, sorted; the folder part before the first wildcard is its root."""
+    first = min(pattern.index(char) for char in _GLOB_CHARS if char in pattern)
+    cut = pattern.rfind("/", 0, first)
+    root = (pattern[:cut] or "/") if cut >= 0 else "."
+    return sorted(as_storage_path(root).glob(pattern[cut + 1 :]), key=str)
+
+
+def load_mapping(spec: Mapping[str, Any] | str | ObjectStoragePath) -> Any:
+    """A mapping spec given inline (a dict) or as a YAML/JSON file at any storage path."""
+    if isinstance(spec, Mapping):
+        return dict(spec)
+    from airflow_mmc_provider.mmc.conversation.mapping import parse_mapping_text
+
+    path = as_storage_path(spec)
+    return parse_mapping_text(path.read_text(), source=str(path))
 
 
 def list_files(
