@@ -3,7 +3,9 @@
 Reads export files (NDJSON at any `ObjectStoragePath`) in one streaming pass, computes the
 Bradley-Terry leaderboard with bootstrap intervals and the other round statistics
 (`airflow_mmc_provider.evaluation`), and writes `leaderboard.json`, `leaderboard.csv`,
-`win_rates.csv` and `report.html` to `output_dir`. Several exports (rounds) combine into one
+`win_rates.csv`, `report.html` and the round's aggregate state `state.json` (the format:
+`evaluation.round_state`; what the cross-round leaderboard, `operators.rounds`, merges) to
+`output_dir`. Several exports (rounds) combine into one
 running leaderboard: a folder is searched at any depth, so the round DAG's own layout
 (``<output_dir>/<project>/<round>/export.ndjson``, with the round's ``leaderboard/`` beside it)
 is read as it is written. Each export file is read once and each label counted once, however
@@ -21,12 +23,14 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
 
-from airflow_mmc_provider.operators._xcom import set_asset_extras
+from airflow_mmc_provider.operators._xcom import push_keys, set_asset_extras
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
     from airflow_mmc_provider.evaluation import Leaderboard
+    from airflow_mmc_provider.evaluation.counts import RoundCounts
+    from airflow_mmc_provider.evaluation.round_state import RoundState
 
 
 _BLOCK_BYTES = 1 << 20
@@ -55,6 +59,10 @@ class MmcLeaderboardOperator(BaseOperator):
     :param output_dir: where the JSON, CSV and HTML go (templated, any object storage).
     :param metadata: round metadata shown in the report, e.g. project and batch ids (templated).
     :param project_id: read labels of this project only (templated; default: every project in the file).
+    :param round_key: the round's key in ``state.json`` (templated; default: ``metadata["batch_name"]``,
+        else the name of the folder holding the export files when they are all in one). With no
+        round key (exports of several folders, no batch name) no ``state.json`` is written: such a
+        running leaderboard is not one round.
     :param resamples: bootstrap resamples for the intervals.
     :param seed: makes the intervals reproducible.
     :param max_bad_lines: malformed export lines tolerated (each is logged with its line number).
@@ -63,7 +71,7 @@ class MmcLeaderboardOperator(BaseOperator):
         merge their states (``LeaderboardAccumulator.from_state`` and ``merge``).
     """
 
-    template_fields: Sequence[str] = ("export_paths", "output_dir", "metadata", "project_id")
+    template_fields: Sequence[str] = ("export_paths", "output_dir", "metadata", "project_id", "round_key")
     template_fields_renderers = {"metadata": "json"}
     ui_color = "#fff3d6"
 
@@ -74,6 +82,7 @@ class MmcLeaderboardOperator(BaseOperator):
         output_dir: str | ObjectStoragePath,
         metadata: Mapping[str, Any] | None = None,
         project_id: str | None = None,
+        round_key: str | None = None,
         resamples: int = 1000,
         seed: int = 0,
         max_bad_lines: int = 0,
@@ -85,6 +94,7 @@ class MmcLeaderboardOperator(BaseOperator):
         self.output_dir = output_dir
         self.metadata = dict(metadata or {})
         self.project_id = project_id
+        self.round_key = round_key
         self.resamples = resamples
         self.seed = seed
         self.max_bad_lines = max_bad_lines
@@ -96,10 +106,11 @@ class MmcLeaderboardOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         exports = self._find_exports()
         self.log.info("Reading %s", exports.describe())
-        board, read = self._compute(exports.files)
+        board, read, state = self._compute(exports.files)
         if not board.rows:
             raise AirflowException(_no_judgments(exports, read, board.counts, self.project_id))
         summary = self._write(board, exports.files)
+        self._write_state(state, summary)
         for row in board.rows:
             self.log.info(
                 "#%d %-24s %7.1f  [%7.1f, %7.1f]  %d comparisons",
@@ -110,6 +121,7 @@ class MmcLeaderboardOperator(BaseOperator):
                 row.ci_high,
                 row.comparisons,
             )
+        push_keys(context, summary, ["state"])  # what a cross-round task takes from mapped rounds
         set_asset_extras(context, self.outlets, {k: v for k, v in summary.items() if k != "models"})
         return summary
 
@@ -130,10 +142,13 @@ class MmcLeaderboardOperator(BaseOperator):
             raise AirflowException(f"{what}; looked at {exports.searched_text()}; {_NOT_FOUND_FIX}")
         return exports
 
-    def _compute(self, files: Sequence[str]) -> tuple[Leaderboard, Counter[str]]:
-        """The leaderboard of the files, and what their readers read (for a helpful error)."""
+    def _compute(self, files: Sequence[str]) -> tuple[Leaderboard, Counter[str], RoundState | None]:
+        """The leaderboard of the files, what their readers read (for a helpful error), and the
+        round's state (None without a round key)."""
         from airflow_mmc_provider.evaluation import LeaderboardAccumulator
+        from airflow_mmc_provider.evaluation.assemble import assemble_leaderboard
         from airflow_mmc_provider.evaluation.once import OncePerLabel
+        from airflow_mmc_provider.evaluation.round_state import QuestionsSeen
         from airflow_mmc_provider.mmc.export import ExportReader
         from airflow_mmc_provider.operators.storage import as_storage_path
 
@@ -141,14 +156,14 @@ class MmcLeaderboardOperator(BaseOperator):
         options: dict[str, Any] = {"max_bad_lines": self.max_bad_lines}
         if self.project_id:
             options["project_ids"] = self.project_id
-        once = OncePerLabel()
+        once, questions = OncePerLabel(), QuestionsSeen()
         read: Counter[str] = Counter()
         for path in files:
             with as_storage_path(path).open("rb") as handle:
                 # whole blocks, not lines: the reader decodes runs of lines in one call
                 blocks = iter(partial(handle.read, _BLOCK_BYTES), b"")
                 reader = ExportReader.from_chunks(blocks, **options)
-                accumulator.add_labels(once(reader))
+                accumulator.add_labels(questions(once(reader)))
             read.update(lines=reader.lines_read, rows=reader.rows_read, labels=reader.labels_read)
         if once.skipped:
             self.log.info(
@@ -156,7 +171,60 @@ class MmcLeaderboardOperator(BaseOperator):
                 "export (the same round exported twice?)",
                 once.skipped,
             )
-        return accumulator.leaderboard(resamples=self.resamples), read
+        counts = accumulator.counts()
+        state = self._round_state(files, counts, once.seen, questions.comparison_questions(counts))
+        return assemble_leaderboard(counts, resamples=self.resamples), read, state
+
+    def _round_state(
+        self,
+        files: Sequence[str],
+        counts: RoundCounts,
+        label_ids: Iterable[str],
+        questions: frozenset[tuple[str, str]],
+    ) -> RoundState | None:
+        from datetime import UTC, datetime
+
+        from airflow_mmc_provider.evaluation.round_state import RoundIdentity, RoundState
+
+        key = self._round_key(files)
+        if key is None:
+            return None
+        identity = RoundIdentity(
+            key=key,
+            project_id=_text(self.project_id or self.metadata.get("project_id")),
+            batch_id=_text(self.metadata.get("batch_id")),
+            batch_name=_text(self.metadata.get("batch_name")),
+            exports=tuple(files),
+            written_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        return RoundState(identity, counts, frozenset(i for i in label_ids if i), questions)
+
+    def _round_key(self, files: Sequence[str]) -> str | None:
+        """`round_key`, else the batch name, else the one folder holding every export file."""
+        from airflow_mmc_provider.operators.storage import as_storage_path
+
+        given = _text(self.round_key) or _text(self.metadata.get("batch_name"))
+        if given:
+            return given
+        folders = {as_storage_path(path).parent.name for path in files}
+        return folders.pop() if len(folders) == 1 else None
+
+    def _write_state(self, state: RoundState | None, summary: dict[str, Any]) -> None:
+        """``state.json`` beside the leaderboard: what the cross-round leaderboard merges."""
+        from airflow_mmc_provider.operators.storage import as_storage_path, atomic_write
+
+        if state is None:
+            self.log.info(
+                "No state.json written: the exports are not one round (several folders and no "
+                "round_key or metadata batch_name); give round_key to persist this round's state"
+            )
+            return
+        path = as_storage_path(self.output_dir) / "state.json"
+        with atomic_write(path) as handle:
+            handle.write(json.dumps(state.to_dict(), separators=(",", ":")).encode())
+        summary["state"] = str(path)
+        summary["round_key"] = state.key
+        self.log.info("Round %r: state of %d labels written to %s", state.key, len(state.label_ids), path)
 
     def _write(self, board: Leaderboard, exports: Sequence[str]) -> dict[str, Any]:
         from airflow_mmc_provider.evaluation import leaderboard_csv, win_rate_csv
@@ -257,6 +325,11 @@ def _no_judgments(
         f"{counts.get('judgments_total', 0)} judgments"
     )
     return f"No comparable judgments in {exports.describe()} ({what}); {fix}"
+
+
+def _text(value: Any) -> str | None:
+    """A templated value as text, None when empty (unset metadata, an XCom that rendered empty)."""
+    return str(value) if value not in (None, "") else None
 
 
 def _export_files(count: int) -> str:
