@@ -19,11 +19,12 @@ import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final
 
 from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
 
 from airflow_mmc_provider.operators._xcom import push_keys, set_asset_extras
+from airflow_mmc_provider.operators.storage import FoundFiles
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
@@ -256,16 +257,10 @@ def is_export(name: str) -> bool:
     return name.endswith(".ndjson") and not name.endswith(".errors.ndjson") and not name.startswith(".")
 
 
-class ExportFiles(NamedTuple):
+class ExportFiles(FoundFiles):
     """The distinct export files of the given paths, and what each given path held."""
 
-    files: tuple[str, ...]  # in reading order: the given order, a folder's files by path
-    searched: tuple[str, ...]  # each given path with what it held, for the log and for errors
-    missing: tuple[str, ...]  # given paths that do not exist
-    repeated: int  # files named more than once (read once)
-
-    def searched_text(self) -> str:
-        return "; ".join(self.searched)
+    __slots__ = ()
 
     def describe(self) -> str:
         """For the log: how many files, the first few by name, and what was given."""
@@ -276,36 +271,19 @@ class ExportFiles(NamedTuple):
 
 
 def find_exports(given: Iterable[Any], *, skip: Sequence[str] = ()) -> ExportFiles:
-    """Resolve paths, URLs and folders to export files; a folder is searched at any depth, except
-    `skip` and leaderboard output folders (a round's ``leaderboard/`` beside its export).
+    """Resolve paths, URLs and folders to export files (`storage.find_files`); a folder is
+    searched at any depth, except `skip` and leaderboard output folders (a round's
+    ``leaderboard/`` beside its export)."""
+    from airflow_mmc_provider.operators.storage import find_files
 
-    A file is kept once under its resolved name (``ObjectStoragePath``'s `str`: a relative path,
-    an absolute one and a ``file://`` URL of the same file are one name), however often it is met.
-    """
-    from airflow_mmc_provider.operators.storage import as_storage_path, list_files
-
-    files: dict[str, None] = {}  # an ordered set
-    searched: list[str] = []
-    missing: list[str] = []
-    repeated = 0
-    for item in given:
-        location = as_storage_path(item)
-        if location.is_dir():
-            found = [
-                str(path) for path in list_files(location, is_export, skip=skip, skip_holding=_OWN_OUTPUT)
-            ]
-            searched.append(f"{location} (folder: {_export_files(len(found))} *.ndjson at any depth)")
-        elif location.exists():
-            found = [str(location)]
-            searched.append(f"{location} (file)")
-        else:
-            found = []
-            missing.append(str(location))
-            searched.append(f"{location} (does not exist)")
-        for name in found:
-            repeated += name in files
-            files[name] = None
-    return ExportFiles(tuple(files), tuple(searched), tuple(missing), repeated)
+    found = find_files(
+        given,
+        is_export,
+        lambda count: f"{_export_files(count)} *.ndjson at any depth",
+        skip=skip,
+        skip_holding=_OWN_OUTPUT,
+    )
+    return ExportFiles(*found)
 
 
 def _no_judgments(

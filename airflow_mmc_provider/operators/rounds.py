@@ -116,32 +116,26 @@ class MmcCrossRoundLeaderboardOperator(BaseOperator):
     def _find_states(self) -> list[str]:
         """The distinct state files of `state_paths`; refused with every path looked at when a
         given path is missing or nothing is found, before anything is written."""
-        from airflow_mmc_provider.operators.storage import as_storage_path, list_files
+        from airflow_mmc_provider.operators.storage import as_storage_path, find_files
 
         skip = [str(as_storage_path(self.output_dir))]
-        files: dict[str, None] = {}
-        searched: list[str] = []
-        missing: list[str] = []
-        for item in _items(self.state_paths):
-            location = as_storage_path(item)
-            if location.is_dir():
-                found = [str(p) for p in list_files(location, lambda name: name == STATE_FILE, skip=skip)]
-                searched.append(f"{location} (folder: {_files(len(found))} at any depth)")
-            elif location.exists():
-                found = [str(location)]
-                searched.append(f"{location} (file)")
-            else:
-                found = []
-                missing.append(str(location))
-                searched.append(f"{location} (does not exist)")
-            files.update(dict.fromkeys(found))
-        if missing or not files:
+        found = find_files(
+            _items(self.state_paths),
+            lambda name: name == STATE_FILE,
+            lambda count: f"{_files(count)} at any depth",
+            skip=skip,
+        )
+        if found.missing or not found.files:
             what = (
-                f"Round state paths not found: {', '.join(missing)}" if missing else "No round states found"
+                f"Round state paths not found: {', '.join(found.missing)}"
+                if found.missing
+                else "No round states found"
             )
-            raise AirflowException(f"{what}; looked at {'; '.join(searched) or 'no path'}; {_NOT_FOUND_FIX}")
-        self.log.info("Reading %s from %s", _files(len(files)), "; ".join(searched))
-        return list(files)
+            raise AirflowException(
+                f"{what}; looked at {found.searched_text() or 'no path'}; {_NOT_FOUND_FIX}"
+            )
+        self.log.info("Reading %s from %s", _files(len(found.files)), found.searched_text())
+        return list(found.files)
 
     def _read(self, path: str) -> RoundState:
         from airflow_mmc_provider.evaluation.round_state import RoundState, RoundStateError
