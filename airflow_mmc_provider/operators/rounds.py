@@ -15,6 +15,21 @@ It writes no ``state.json``, so its output is never read back as a round, and it
 its own ``output_dir``. Scale-out is Airflow's: rounds (or export parts) are counted in mapped
 leaderboard tasks; their states are handed over by path (``state_paths=leaderboard.output``, the
 mapped tasks' summaries, or the ``state`` XCom) or found under a folder, and merged here.
+
+In a weekly DAG, after the round's own ``MmcLeaderboardOperator(..., round_key="{{ ds }}")``::
+
+    MmcCrossRoundLeaderboardOperator(
+        task_id="cross_round_leaderboard",
+        state_paths="{{ params.output_dir }}/{{ params.project_name }}",  # every round's state
+        output_dir="{{ params.output_dir }}/{{ params.project_name }}/cross-round",
+        families={"atlas-large-*": "atlas-large"},
+        reference_model="reference-model",  # a model (or family) present every week
+        outlets=[CROSS_ROUND_LEADERBOARD],
+    )
+
+It returns (and puts on each outlet's asset event) ``{"output_dir", "rounds": [round keys in
+order], "rounds_json", "trends", "leaderboard", "notes": [rounds given twice, replaced, questions
+left out]}``.
 """
 
 from __future__ import annotations
