@@ -36,7 +36,7 @@ fix (run the round's leaderboard task again; it writes version 2).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from airflow_mmc_provider.evaluation.counts import RoundCounts
@@ -73,14 +73,7 @@ class RoundIdentity:
     written_at: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "project_id": self.project_id,
-            "batch_id": self.batch_id,
-            "batch_name": self.batch_name,
-            "exports": list(self.exports),
-            "written_at": self.written_at,
-        }
+        return {**asdict(self), "exports": list(self.exports)}
 
 
 @dataclass(frozen=True, slots=True)

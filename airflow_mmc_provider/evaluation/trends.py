@@ -92,12 +92,22 @@ class Change(NamedTuple):
     difference: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
-    significant: bool | None = None
     not_comparable: str | None = None
 
     @classmethod
     def refused(cls, reason: str) -> Change:
         return cls(not_comparable=reason)
+
+    @property
+    def significant(self) -> bool | None:
+        """Whether the interval excludes 0 (None when there is no interval)."""
+        if self.ci_low is None or self.ci_high is None:
+            return None
+        return not self.ci_low <= 0.0 <= self.ci_high
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``change`` object of ``rounds.json`` (without ``previous_round``)."""
+        return {**self._asdict(), "significant": self.significant}
 
 
 def rating_change(
@@ -124,7 +134,7 @@ def rating_change(
     )
     alpha = (1.0 - confidence) / 2.0
     low, high = percentile(diffs, alpha), percentile(diffs, 1.0 - alpha)
-    return Change(point, low, high, not low <= 0.0 <= high)
+    return Change(point, low, high)
 
 
 @dataclass(frozen=True)
@@ -189,7 +199,7 @@ class CrossRoundView:
                 reference=(previous.reference.model, current.reference.model),
                 confidence=float(self.settings["confidence"]),
             )
-        return {"previous_round": key, **change._asdict()}
+        return {"previous_round": key, **change.to_dict()}
 
     def to_dict(self) -> dict[str, Any]:
         keys = [r.state.key for r in self.rounds]
