@@ -9,6 +9,11 @@ counted with the same seed resample the conversations of the same evaluation set
 paired bootstrap. With no reference model in both rounds the change is *not comparable*, with
 the reason, never a number.
 
+A family's entry in a round is its one version there (the change follows the family from one
+version to the next); with several versions in one round its entry has no number and says why:
+map each version to its own family to follow them apart. The previous round is the one before in
+round order; a family missing from it has no change ("not comparable", naming that round).
+
 `cross_round_view` computes, from round states (`round_state`, merged by `rounds`): each round's
 leaderboard on the reference scale, per model family (`families`) its entry in each round and the
 change against the previous round, the models present in some rounds only, and the pooled
@@ -18,8 +23,8 @@ leaderboard of all rounds' counts. `CrossRoundView.to_dict` is ``rounds.json``, 
      "definition": "<the move definition above>",
      "settings": {"reference_model", "families": {pattern: family}, "resamples", "confidence",
                   "seed", "anchor"},
-     "rounds": [{"key", "batch_name", "labels", "judgments", "models": [...], "reference": model|null,
-                 "scale": "..."}],                          # in round order (`rounds.round_order`)
+     "rounds": [{"key", "batch_name", "labels", "judgments", "models": [<leaderboard rows>],
+                 "reference": model|null, "scale": "..."}],  # in round order (`rounds.round_order`)
      "families": [{"family", "versions": [...], "rounds_present": [...], "missing_from": [...],
                    "rounds": [{"round", "versions", "model"|null, "rating", "ci_low", "ci_high",
                                "comparisons", "not_comparable"|null,
@@ -265,7 +270,7 @@ def _round_summary(current: RoundBoard, anchor: float) -> dict[str, Any]:
         "batch_name": current.state.round.batch_name,
         "labels": counts.get("labels"),
         "judgments": counts.get("judgments_total"),
-        "models": sorted(current.board.models),
+        "models": [row.to_dict() for row in current.board.rows],  # every model's rating, best first
         "reference": current.reference.model,
         "scale": _scale(current.reference, anchor),
     }

@@ -75,6 +75,8 @@ def test_a_family_moves_significantly_and_a_stable_model_does_not() -> None:
     data = result.to_dict()
     assert [r["key"] for r in data["rounds"]] == ["2026-04-07", "2026-04-14"]
     assert [r["scale"] for r in data["rounds"]] == ["rating(ref) = 1000 in every resample"] * 2
+    week_2 = {row["model"]: row for row in data["rounds"][1]["models"]}
+    assert set(week_2) == {"ref", "atlas-large-2026-04-14", "stable"} and week_2["ref"]["rating"] == 1000.0
     atlas = family(data, "atlas-large")
     assert atlas["versions"] == ["atlas-large-2026-04-07", "atlas-large-2026-04-14"]
     first, second = atlas["rounds"]
@@ -127,6 +129,8 @@ def test_a_family_with_two_versions_in_a_round_has_no_entry_number_and_no_change
     both = week("2026-04-14", {"ref": 0.0, "atlas-large-a": 1.0, "atlas-large-b": 0.5}, shown=3)
     atlas = family(view(WEEK_1, both).to_dict(), "atlas-large")["rounds"][1]
     assert atlas["versions"] == ["atlas-large-a", "atlas-large-b"] and atlas["rating"] is None
+    rated = {row["model"] for row in view(WEEK_1, both).to_dict()["rounds"][1]["models"]}
+    assert {"atlas-large-a", "atlas-large-b"} <= rated  # each version is still rated in its round
     assert atlas["not_comparable"].startswith(
         "2 versions in round '2026-04-14' (atlas-large-a, atlas-large-b)"
     )
