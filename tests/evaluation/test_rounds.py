@@ -202,3 +202,11 @@ def test_rounds_are_ordered_by_key_with_numbers_as_numbers() -> None:
 def test_nothing_to_merge_is_an_error() -> None:
     with pytest.raises(RoundStateError, match="No round states to merge"):
         merge_rounds([])
+
+
+def test_rounds_counted_with_other_kinds_pool_when_their_comparisons_came_from_one_question() -> None:
+    week1 = state_of("week-1", tallied_rows(1, "w1", ["Difficulty"]), kinds=["ranking"])
+    week2 = state_of("week-2", tallied_rows(2, "w2", ["Difficulty"]))
+    merged = merge_rounds([week1, week2])
+    assert merged.pooled.config.kinds == ("ranking", "single_selection", "multi_selection")
+    assert merged.pooled.judgments["ranking"] == 60 and merged.notes == ()
