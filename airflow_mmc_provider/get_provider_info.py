@@ -39,6 +39,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_mmc_provider.operators.exports",
                     "airflow_mmc_provider.operators.annotations",
                     "airflow_mmc_provider.operators.leaderboard",
+                    "airflow_mmc_provider.operators.rounds",
                 ],
             }
         ],

@@ -47,6 +47,7 @@ STARTS_PROCESSES = {
     "tests/export/test_one_definition.py::": "interpreter",  # edits a types module in a fresh Python
     "tests/operators/test_export_operators.py::": "emulator",  # its module fixture runs its own emulator
     "tests/provider/test_registration.py::test_airflow_": "airflow_cli",
+    "tests/dags/test_cross_round_dag.py::": "airflow_cli",
     "tests/report/test_report.py::test_report_renders_in_headless_chromium": "browser",
 }
 PROCESS_MARKERS = ("conformance", "slow", "emulator", "airflow_cli", "browser", "interpreter")

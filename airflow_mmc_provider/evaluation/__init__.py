@@ -20,6 +20,8 @@ bootstrap), `position_bias`, `agreement` (Krippendorff's alpha), `tallies`, `ass
 leaderboard); `pairwise` (extraction rules), `reservoir` (text samples), `stats` (tests and
 percentiles); presentation: `leaderboard` (result type), `tables` (CSV), `report` (HTML).
 `accumulator` keeps the old import path and `compute_leaderboard`, the one-call path.
+Across rounds: `round_state` (a round's persisted ``state.json``), `rounds` (merging round states),
+`families` (model identity across rounds) and `trends` (per-round, trend and pooled views).
 """
 
 from __future__ import annotations

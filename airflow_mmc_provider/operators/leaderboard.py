@@ -3,7 +3,9 @@
 Reads export files (NDJSON at any `ObjectStoragePath`) in one streaming pass, computes the
 Bradley-Terry leaderboard with bootstrap intervals and the other round statistics
 (`airflow_mmc_provider.evaluation`), and writes `leaderboard.json`, `leaderboard.csv`,
-`win_rates.csv` and `report.html` to `output_dir`. Several exports (rounds) combine into one
+`win_rates.csv`, `report.html` and the round's aggregate state `state.json` (the format:
+`evaluation.round_state`; what the cross-round leaderboard, `operators.rounds`, merges) to
+`output_dir`. Several exports (rounds) combine into one
 running leaderboard: a folder is searched at any depth, so the round DAG's own layout
 (``<output_dir>/<project>/<round>/export.ndjson``, with the round's ``leaderboard/`` beside it)
 is read as it is written. Each export file is read once and each label counted once, however
@@ -17,18 +19,20 @@ import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
 
-from airflow_mmc_provider.operators._xcom import set_asset_extras
+from airflow_mmc_provider.operators._xcom import push_keys, set_asset_extras
+from airflow_mmc_provider.operators.storage import FoundFiles
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
     from airflow_mmc_provider.evaluation import Leaderboard
-    from airflow_mmc_provider.evaluation.counts import CounterSettings
+    from airflow_mmc_provider.evaluation.counts import CounterSettings, RoundCounts
     from airflow_mmc_provider.evaluation.pairwise import PerPrompt
+    from airflow_mmc_provider.evaluation.round_state import RoundState
 
 
 _BLOCK_BYTES = 1 << 20
@@ -57,6 +61,10 @@ class MmcLeaderboardOperator(BaseOperator):
     :param output_dir: where the JSON, CSV and HTML go (templated, any object storage).
     :param metadata: round metadata shown in the report, e.g. project and batch ids (templated).
     :param project_id: read labels of this project only (templated; default: every project in the file).
+    :param round_key: the round's key in ``state.json`` (templated; default: ``metadata["batch_name"]``,
+        else the name of the folder holding the export files when they are all in one). With no
+        round key (exports of several folders, no batch name) no ``state.json`` is written: such a
+        running leaderboard is not one round.
     :param resamples: bootstrap resamples for the intervals.
     :param seed: makes the intervals reproducible.
     :param max_bad_lines: malformed export lines tolerated (each is logged with its line number).
@@ -75,7 +83,7 @@ class MmcLeaderboardOperator(BaseOperator):
         merge their states (``LeaderboardAccumulator.from_state`` and ``merge``).
     """
 
-    template_fields: Sequence[str] = ("export_paths", "output_dir", "metadata", "project_id")
+    template_fields: Sequence[str] = ("export_paths", "output_dir", "metadata", "project_id", "round_key")
     template_fields_renderers = {"metadata": "json"}
     ui_color = "#fff3d6"
 
@@ -86,6 +94,7 @@ class MmcLeaderboardOperator(BaseOperator):
         output_dir: str | ObjectStoragePath,
         metadata: Mapping[str, Any] | None = None,
         project_id: str | None = None,
+        round_key: str | None = None,
         resamples: int = 1000,
         seed: int = 0,
         max_bad_lines: int = 0,
@@ -101,6 +110,7 @@ class MmcLeaderboardOperator(BaseOperator):
         self.output_dir = output_dir
         self.metadata = dict(metadata or {})
         self.project_id = project_id
+        self.round_key = round_key
         self.resamples = resamples
         self.seed = seed
         self.max_bad_lines = max_bad_lines
@@ -114,10 +124,11 @@ class MmcLeaderboardOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         exports = self._find_exports()
         self.log.info("Reading %s", exports.describe())
-        board, read = self._compute(exports.files)
+        board, read, state = self._compute(exports.files)
         if not board.rows:
             raise AirflowException(_no_judgments(exports, read, board.counts, self.project_id))
         summary = self._write(board, exports.files)
+        self._write_state(state, summary)
         for row in board.rows:
             self.log.info(
                 "#%d %-24s %7.1f  [%7.1f, %7.1f]  %d comparisons",
@@ -128,6 +139,7 @@ class MmcLeaderboardOperator(BaseOperator):
                 row.ci_high,
                 row.comparisons,
             )
+        push_keys(context, summary, ["state"])  # what a cross-round task takes from mapped rounds
         set_asset_extras(context, self.outlets, {k: v for k, v in summary.items() if k != "models"})
         return summary
 
@@ -148,10 +160,13 @@ class MmcLeaderboardOperator(BaseOperator):
             raise AirflowException(f"{what}; looked at {exports.searched_text()}; {_NOT_FOUND_FIX}")
         return exports
 
-    def _compute(self, files: Sequence[str]) -> tuple[Leaderboard, Counter[str]]:
-        """The leaderboard of the files, and what their readers read (for a helpful error)."""
+    def _compute(self, files: Sequence[str]) -> tuple[Leaderboard, Counter[str], RoundState | None]:
+        """The leaderboard of the files, what their readers read (for a helpful error), and the
+        round's state (None without a round key)."""
         from airflow_mmc_provider.evaluation import LeaderboardAccumulator
+        from airflow_mmc_provider.evaluation.assemble import assemble_leaderboard
         from airflow_mmc_provider.evaluation.once import OncePerLabel
+        from airflow_mmc_provider.evaluation.round_state import QuestionsSeen
         from airflow_mmc_provider.mmc.export import ExportReader
         from airflow_mmc_provider.operators.storage import as_storage_path
 
@@ -160,14 +175,14 @@ class MmcLeaderboardOperator(BaseOperator):
         options: dict[str, Any] = {"max_bad_lines": self.max_bad_lines}
         if self.project_id:
             options["project_ids"] = self.project_id
-        once = OncePerLabel()
+        once, questions = OncePerLabel(), QuestionsSeen()
         read: Counter[str] = Counter()
         for path in files:
             with as_storage_path(path).open("rb") as handle:
                 # whole blocks, not lines: the reader decodes runs of lines in one call
                 blocks = iter(partial(handle.read, _BLOCK_BYTES), b"")
                 reader = ExportReader.from_chunks(blocks, **options)
-                accumulator.add_labels(once(reader))
+                accumulator.add_labels(questions(once(reader)))
             read.update(lines=reader.lines_read, rows=reader.rows_read, labels=reader.labels_read)
         if once.skipped:
             self.log.info(
@@ -175,14 +190,67 @@ class MmcLeaderboardOperator(BaseOperator):
                 "export (the same round exported twice?)",
                 once.skipped,
             )
-        if self.baseline_model is not None and self.baseline_model not in accumulator.models:
+        counts = accumulator.counts()
+        state = self._round_state(files, counts, once.seen, questions.comparison_questions(counts))
+        if self.baseline_model is not None and self.baseline_model not in counts.models:
             raise AirflowException(
                 f"baseline_model {self.baseline_model!r} made no comparison in these exports; models "
-                f"compared: {', '.join(accumulator.models) or 'none'}. Give one of them, or leave "
+                f"compared: {', '.join(counts.models) or 'none'}. Give one of them, or leave "
                 "baseline_model unset (the mean rating is then 1000)"
             )
-        board = accumulator.leaderboard(resamples=self.resamples, anchor_model=self.baseline_model)
-        return board, read
+        board = assemble_leaderboard(counts, resamples=self.resamples, anchor_model=self.baseline_model)
+        return board, read, state
+
+    def _round_state(
+        self,
+        files: Sequence[str],
+        counts: RoundCounts,
+        label_ids: Iterable[str],
+        questions: frozenset[tuple[str, str]],
+    ) -> RoundState | None:
+        from datetime import UTC, datetime
+
+        from airflow_mmc_provider.evaluation.round_state import RoundIdentity, RoundState
+
+        key = self._round_key(files)
+        if key is None:
+            return None
+        identity = RoundIdentity(
+            key=key,
+            project_id=_text(self.project_id or self.metadata.get("project_id")),
+            batch_id=_text(self.metadata.get("batch_id")),
+            batch_name=_text(self.metadata.get("batch_name")),
+            exports=tuple(files),
+            written_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        return RoundState(identity, counts, frozenset(i for i in label_ids if i), questions)
+
+    def _round_key(self, files: Sequence[str]) -> str | None:
+        """`round_key`, else the batch name, else the one folder holding every export file."""
+        from airflow_mmc_provider.operators.storage import as_storage_path
+
+        given = _text(self.round_key) or _text(self.metadata.get("batch_name"))
+        if given:
+            return given
+        folders = {as_storage_path(path).parent.name for path in files}
+        return folders.pop() if len(folders) == 1 else None
+
+    def _write_state(self, state: RoundState | None, summary: dict[str, Any]) -> None:
+        """``state.json`` beside the leaderboard: what the cross-round leaderboard merges."""
+        from airflow_mmc_provider.operators.storage import as_storage_path, atomic_write
+
+        if state is None:
+            self.log.info(
+                "No state.json written: the exports are not one round (several folders and no "
+                "round_key or metadata batch_name); give round_key to persist this round's state"
+            )
+            return
+        path = as_storage_path(self.output_dir) / "state.json"
+        with atomic_write(path) as handle:
+            handle.write(json.dumps(state.to_dict(), separators=(",", ":")).encode())
+        summary["state"] = str(path)
+        summary["round_key"] = state.key
+        self.log.info("Round %r: state of %d labels written to %s", state.key, len(state.label_ids), path)
 
     def _write(self, board: Leaderboard, exports: Sequence[str]) -> dict[str, Any]:
         from airflow_mmc_provider.evaluation import leaderboard_csv, win_rate_csv
@@ -229,16 +297,10 @@ def is_export(name: str) -> bool:
     return name.endswith(".ndjson") and not name.endswith(".errors.ndjson") and not name.startswith(".")
 
 
-class ExportFiles(NamedTuple):
+class ExportFiles(FoundFiles):
     """The distinct export files of the given paths, and what each given path held."""
 
-    files: tuple[str, ...]  # in reading order: the given order, a folder's files by path
-    searched: tuple[str, ...]  # each given path with what it held, for the log and for errors
-    missing: tuple[str, ...]  # given paths that do not exist
-    repeated: int  # files named more than once (read once)
-
-    def searched_text(self) -> str:
-        return "; ".join(self.searched)
+    __slots__ = ()
 
     def describe(self) -> str:
         """For the log: how many files, the first few by name, and what was given."""
@@ -249,36 +311,19 @@ class ExportFiles(NamedTuple):
 
 
 def find_exports(given: Iterable[Any], *, skip: Sequence[str] = ()) -> ExportFiles:
-    """Resolve paths, URLs and folders to export files; a folder is searched at any depth, except
-    `skip` and leaderboard output folders (a round's ``leaderboard/`` beside its export).
+    """Resolve paths, URLs and folders to export files (`storage.find_files`); a folder is
+    searched at any depth, except `skip` and leaderboard output folders (a round's
+    ``leaderboard/`` beside its export)."""
+    from airflow_mmc_provider.operators.storage import find_files
 
-    A file is kept once under its resolved name (``ObjectStoragePath``'s `str`: a relative path,
-    an absolute one and a ``file://`` URL of the same file are one name), however often it is met.
-    """
-    from airflow_mmc_provider.operators.storage import as_storage_path, list_files
-
-    files: dict[str, None] = {}  # an ordered set
-    searched: list[str] = []
-    missing: list[str] = []
-    repeated = 0
-    for item in given:
-        location = as_storage_path(item)
-        if location.is_dir():
-            found = [
-                str(path) for path in list_files(location, is_export, skip=skip, skip_holding=_OWN_OUTPUT)
-            ]
-            searched.append(f"{location} (folder: {_export_files(len(found))} *.ndjson at any depth)")
-        elif location.exists():
-            found = [str(location)]
-            searched.append(f"{location} (file)")
-        else:
-            found = []
-            missing.append(str(location))
-            searched.append(f"{location} (does not exist)")
-        for name in found:
-            repeated += name in files
-            files[name] = None
-    return ExportFiles(tuple(files), tuple(searched), tuple(missing), repeated)
+    found = find_files(
+        given,
+        is_export,
+        lambda count: f"{_export_files(count)} *.ndjson at any depth",
+        skip=skip,
+        skip_holding=_OWN_OUTPUT,
+    )
+    return ExportFiles(*found)
 
 
 def _no_judgments(
@@ -298,6 +343,11 @@ def _no_judgments(
         f"{counts.get('judgments_total', 0)} judgments"
     )
     return f"No comparable judgments in {exports.describe()} ({what}); {fix}"
+
+
+def _text(value: Any) -> str | None:
+    """A templated value as text, None when empty (unset metadata, an XCom that rendered empty)."""
+    return str(value) if value not in (None, "") else None
 
 
 def _export_files(count: int) -> str:

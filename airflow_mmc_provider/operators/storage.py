@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 
@@ -126,6 +126,54 @@ def list_files(
         folders[:] = [name for name in folders if not name.startswith(".") and str(parent / name) not in skip]
         found.extend(parent / name for name in names if keep(name))
     return sorted(found, key=str)
+
+
+class FoundFiles(NamedTuple):
+    """The distinct files of the given paths, and what each given path held (`find_files`)."""
+
+    files: tuple[str, ...]  # in reading order: the given order, a folder's files by path
+    searched: tuple[str, ...]  # each given path with what it held, for the log and for errors
+    missing: tuple[str, ...]  # given paths that do not exist
+    repeated: int  # files named more than once (kept once)
+
+    def searched_text(self) -> str:
+        return "; ".join(self.searched)
+
+
+def find_files(
+    given: Iterable[Any],
+    keep: Callable[[str], bool],
+    held: Callable[[int], str],
+    *,
+    skip: Collection[str] = (),
+    skip_holding: str | None = None,
+) -> FoundFiles:
+    """Resolve paths, URLs and folders to the files ``keep`` accepts; a folder is searched at any
+    depth (`list_files`), and ``held(count)`` says what it held, for the log and for errors.
+
+    A file is kept once under its resolved name (``ObjectStoragePath``'s `str`: a relative path,
+    an absolute one and a ``file://`` URL of the same file are one name), however often it is met.
+    """
+    files: dict[str, None] = {}  # an ordered set
+    searched: list[str] = []
+    missing: list[str] = []
+    repeated = 0
+    for item in given:
+        location = as_storage_path(item)
+        if location.is_dir():
+            found = [str(path) for path in list_files(location, keep, skip=skip, skip_holding=skip_holding)]
+            searched.append(f"{location} (folder: {held(len(found))})")
+        elif location.exists():
+            found = [str(location)]
+            searched.append(f"{location} (file)")
+        else:
+            found = []
+            missing.append(str(location))
+            searched.append(f"{location} (does not exist)")
+        for name in found:
+            repeated += name in files
+            files[name] = None
+    return FoundFiles(tuple(files), tuple(searched), tuple(missing), repeated)
 
 
 @contextmanager
