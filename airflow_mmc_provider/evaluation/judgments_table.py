@@ -22,12 +22,21 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from functools import partial
 from typing import IO, Any, Final, Literal, NamedTuple
 
+from airflow_mmc_provider.evaluation.once import OncePerLabel
 from airflow_mmc_provider.evaluation.pairwise import KINDS, judgments, pair_indices
 from airflow_mmc_provider.evaluation.style import ResponseStyle, response_style
-from airflow_mmc_provider.mmc.export import LabelRecord, MetadataValue
+from airflow_mmc_provider.mmc.export import (
+    ExportReader,
+    LabelRecord,
+    MetadataValue,
+    metadata_field_names,
+    split_lines,
+)
 
 __all__ = [
     "COLUMNS",
@@ -40,12 +49,14 @@ __all__ = [
     "judgment_rows",
     "table_columns",
     "table_formats",
+    "write_export_table",
     "write_tables",
 ]
 
 TABLE_VERSION: Final = 1
 METADATA_PREFIX: Final = "metadata."
 ROW_GROUP_ROWS: Final = 64 * 1024
+_READ_BYTES: Final = 1 << 20  # an export is read in blocks of this size (the reader decodes runs of lines)
 FORMATS: Final = ("csv", "parquet")
 PARQUET_EXTRA: Final = "pip install 'airflow-mmc-provider[parquet]'"
 
@@ -305,3 +316,29 @@ class _ParquetSink:
         if self._rows:
             self._write()
         self._writer.close()
+
+
+def write_export_table(
+    open_export: Callable[[], AbstractContextManager[IO[bytes]]],
+    outputs: Mapping[str, IO[bytes]],
+    *,
+    round_key: str | None = None,
+    project_ids: str | Collection[str] | None = None,
+    kinds: Collection[str] = KINDS,
+    features: Collection[str] | None = None,
+) -> int:
+    """The judgments table of one export file into ``outputs`` (format -> binary handle); the row count.
+
+    ``open_export`` opens the export anew (a path's ``open("rb")``): it is read twice, first for the
+    metadata field names the header needs (a pass that decodes nothing else), then for the rows,
+    so nothing of the export is held in memory. Each label id counts once, as in the leaderboard.
+    """
+    with open_export() as handle:
+        names = metadata_field_names(split_lines(iter(partial(handle.read, _READ_BYTES), b"")))
+    with open_export() as handle:
+        blocks = iter(partial(handle.read, _READ_BYTES), b"")
+        reader = ExportReader.from_chunks(blocks, project_ids=project_ids, row_content=True)
+        rows = judgment_rows(
+            OncePerLabel()(reader.labels()), names, round_key=round_key, kinds=kinds, features=features
+        )
+        return write_tables(rows, table_columns(names), outputs)

@@ -1,0 +1,147 @@
+"""A demo-like round on the emulator (the sample conversations, ontology and simulated raters, two
+labels per conversation): the export operator writes the judgments table beside the export, and it
+holds one row per comparison the leaderboard of that export counts."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import time
+from pathlib import Path
+
+import pytest
+from airflow.providers.common.compat.sdk import AirflowFailException
+
+from airflow_mmc_provider.client import LabelboxClient
+from airflow_mmc_provider.evaluation.judgments_table import COLUMNS, table_columns
+from airflow_mmc_provider.operators.batches import LabelboxCreateBatchOperator
+from airflow_mmc_provider.operators.conversations import LabelboxUploadConversationsOperator
+from airflow_mmc_provider.operators.datasets import LabelboxCreateDatasetOperator
+from airflow_mmc_provider.operators.exports import LabelboxExportOperator
+from airflow_mmc_provider.operators.leaderboard import MmcLeaderboardOperator
+from airflow_mmc_provider.operators.ontologies import LabelboxCreateOntologyOperator
+from airflow_mmc_provider.operators.projects import LabelboxCreateProjectOperator
+from tests.operators.test_round_operators import FakeTI
+
+DATA = Path(__file__).resolve().parents[2] / "example_dags" / "data"
+ROWS = 30
+SKILLS = {"atlas-large": 1.0, "dynamo-pro": 0.6, "borealis-7b": 0.0, "cirrus-mini": -0.7}
+
+
+def sample_records(prefix: str) -> list[dict]:
+    with (DATA / "conversations.jsonl").open() as lines:
+        records = [json.loads(line) for line in itertools.islice(lines, ROWS)]
+    return [{**r, "key": f"{prefix}/{r['key']}"} for r in records]
+
+
+@pytest.fixture
+def labelled_round(labelbox_conn, lb_emulator, unique_name):
+    """Project, conversations and a batch of two labels each, labelled by simulated raters."""
+    lb_emulator.set_raters({"seed": 7, "raters": 3, "skills": SKILLS, "noise": 0.6, "delay_seconds": 0})
+    common = {"labelbox_conn_id": labelbox_conn}
+    ontology_id = LabelboxCreateOntologyOperator(
+        task_id="o", ontology_name=f"{unique_name}-o", spec=str(DATA / "ontology.yaml"), **common
+    ).execute({})
+    project_id = LabelboxCreateProjectOperator(
+        task_id="p", project_name=f"{unique_name}-p", ontology_id=ontology_id, **common
+    ).execute({"ti": FakeTI()})
+    dataset_id = LabelboxCreateDatasetOperator(
+        task_id="d", dataset_name=f"{unique_name}-d", **common
+    ).execute({})
+    records = sample_records(unique_name)
+    upload = LabelboxUploadConversationsOperator(
+        task_id="u", dataset_id=dataset_id, records=records, poll_interval=0.1, **common
+    ).execute({})
+    batch = LabelboxCreateBatchOperator(
+        task_id="b",
+        project_id=project_id,
+        batch_name="round-1",
+        global_keys=upload["global_keys"],
+        consensus={"number_of_labels": 2, "coverage_percentage": 1.0},
+        **common,
+    ).execute({})
+    with LabelboxClient(lb_emulator.api_key, lb_emulator.graphql_url) as client:
+        deadline = time.monotonic() + 60
+        while client.projects.overview(project_id).done < ROWS:
+            assert time.monotonic() < deadline, "the simulated raters did not finish"
+            time.sleep(0.2)
+    return project_id, batch["id"], {r["key"]: r["metadata"] for r in records}
+
+
+def export_op(labelbox_conn: str, project_id: str, batch_id: str, destination: Path, **table: object):
+    return LabelboxExportOperator(
+        task_id="export",
+        project_id=project_id,
+        filters={"batch_ids": [batch_id]},
+        destination=str(destination),
+        labelbox_conn_id=labelbox_conn,
+        poll_interval=0.2,
+        **table,
+    )
+
+
+def test_the_export_writes_the_judgments_table_the_leaderboard_counts(
+    labelled_round, labelbox_conn, tmp_path
+):
+    project_id, batch_id, metadata = labelled_round
+    round_dir = tmp_path / "round-1"
+    operator = export_op(
+        labelbox_conn, project_id, batch_id, round_dir / "export.ndjson", judgments_table="auto"
+    )
+    summary = operator.execute({"ti": FakeTI()})  # type: ignore[arg-type]
+    MmcLeaderboardOperator(
+        task_id="board", export_paths=summary["path"], output_dir=str(round_dir / "leaderboard"), resamples=10
+    ).execute({})
+    board = json.loads((round_dir / "leaderboard" / "leaderboard.json").read_text())
+    counts = board["counts"]
+
+    with (round_dir / "judgments.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    header = list(rows[0])
+    assert header == [c.name for c in table_columns(["prompt_category", "source"])]
+    assert len(rows) == counts["comparisons"] == summary["judgments"] > 0
+    assert len({r["label_id"] for r in rows}) == counts["labels"] == 2 * ROWS
+    assert {r["round"] for r in rows} == {"round-1"}
+    for row in rows:  # each row carries its conversation's metadata, by global key
+        given = metadata[row["global_key"]]
+        assert {name: row[f"metadata.{name}"] for name in given} == given
+    assert all(int(r["length_a"]) > 0 and int(r["length_b"]) > 0 for r in rows)
+    assert {r["outcome"] for r in rows} <= {"a", "b", "tie"}
+    # the table's outcomes are the leaderboard's: the best model's wins, counted from the rows
+    best = board["models"][0]
+    winners = [(r["model_a"], r["model_b"])[r["outcome"] == "b"] for r in rows if r["outcome"] != "tie"]
+    assert best["model"] == "atlas-large" and winners.count("atlas-large") == best["wins"]
+
+    pq = pytest.importorskip("pyarrow.parquet")
+    table = pq.read_table(round_dir / "judgments.parquet")
+    assert table.num_rows == len(rows) and table.column_names == header
+    folder = summary["path"].rsplit("/", 1)[0]  # beside the export, named as the export's path is
+    assert summary["judgments_table"] == {fmt: f"{folder}/judgments.{fmt}" for fmt in ("csv", "parquet")}
+
+
+def test_csv_only_and_a_round_key(labelled_round, labelbox_conn, tmp_path):
+    project_id, batch_id, _ = labelled_round
+    operator = export_op(
+        labelbox_conn, project_id, batch_id, tmp_path / "e.ndjson", judgments_table="csv", round_key="week-1"
+    )
+    summary = operator.execute({"ti": FakeTI()})  # type: ignore[arg-type]
+    assert list(summary["judgments_table"]) == ["csv"] and not (tmp_path / "judgments.parquet").exists()
+    with (tmp_path / "judgments.csv").open(newline="") as handle:
+        reader = csv.reader(handle)
+        assert next(reader)[: len(COLUMNS)] == [c.name for c in COLUMNS]
+        assert {row[1] for row in reader} == {"week-1"}
+
+
+def test_parquet_without_pyarrow_fails_before_the_export_naming_the_extra(
+    labelbox_conn, monkeypatch, tmp_path
+):
+    import airflow_mmc_provider.evaluation.judgments_table as table
+
+    monkeypatch.setattr(table, "_pyarrow_installed", lambda: False)
+    operator = export_op(
+        labelbox_conn, "no-such-project", "b", tmp_path / "e.ndjson", judgments_table="parquet"
+    )
+    with pytest.raises(AirflowFailException, match=r"airflow-mmc-provider\[parquet\]"):
+        operator.execute({"ti": FakeTI()})  # type: ignore[arg-type]
+    assert not list(tmp_path.iterdir())
