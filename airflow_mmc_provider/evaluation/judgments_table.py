@@ -28,7 +28,7 @@ from functools import partial
 from typing import IO, Any, Final, Literal, NamedTuple
 
 from airflow_mmc_provider.evaluation.once import OncePerLabel
-from airflow_mmc_provider.evaluation.pairwise import KINDS, judgments, pair_indices
+from airflow_mmc_provider.evaluation.pairwise import KINDS, PerPrompt, judgments, pair_indices
 from airflow_mmc_provider.evaluation.style import ResponseStyle, response_style
 from airflow_mmc_provider.mmc.export import (
     ExportReader,
@@ -126,12 +126,14 @@ def judgment_rows(
     round_key: str | None = None,
     kinds: Collection[str] = KINDS,
     features: Collection[str] | None = None,
+    per_prompt: PerPrompt = "one",
 ) -> Iterator[Row]:
     """The table's rows of each label, in the column order of ``table_columns(metadata_names)``.
 
     ``metadata_names`` must be sorted (as `table_columns` and `mmc.export.metadata_field_names`
     give them). Labels read with ``row_content=True`` carry the metadata and response texts;
-    without it those cells are empty.
+    without it those cells are empty. ``kinds``, ``features`` and ``per_prompt`` choose the
+    judgments that count as the leaderboard's settings of the same names do (`pairwise.counted`).
     """
     names = tuple(metadata_names)
     styles: dict[str, ResponseStyle] = {}
@@ -154,7 +156,9 @@ def judgment_rows(
             label.rater,
             label.created_at,
         )
-        for number, judgment in enumerate(judgments(label, kinds=kinds, features=features), 1):
+        for number, judgment in enumerate(
+            judgments(label, kinds=kinds, features=features, per_prompt=per_prompt), 1
+        ):
             judged = (
                 f"{label.label_id}:{number}",
                 judgment.kind,
@@ -326,6 +330,7 @@ def write_export_table(
     project_ids: str | Collection[str] | None = None,
     kinds: Collection[str] = KINDS,
     features: Collection[str] | None = None,
+    per_prompt: PerPrompt = "one",
 ) -> int:
     """The judgments table of one export file into ``outputs`` (format -> binary handle); the row count.
 
@@ -338,7 +343,8 @@ def write_export_table(
     with open_export() as handle:
         blocks = iter(partial(handle.read, _READ_BYTES), b"")
         reader = ExportReader.from_chunks(blocks, project_ids=project_ids, row_content=True)
+        labels = OncePerLabel()(reader.labels())
         rows = judgment_rows(
-            OncePerLabel()(reader.labels()), names, round_key=round_key, kinds=kinds, features=features
+            labels, names, round_key=round_key, kinds=kinds, features=features, per_prompt=per_prompt
         )
         return write_tables(rows, table_columns(names), outputs)

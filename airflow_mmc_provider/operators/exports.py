@@ -123,6 +123,9 @@ class LabelboxExportOperator(_ExportStarter, LabelboxDeferrableOperator):
         None (default) writes none. Parquet without pyarrow fails before the export starts.
     :param judgments_table_name: the table's file name without extension (templated).
     :param round_key: the table's ``round`` column (templated); default: each data row's batch name.
+    :param judgment_kinds: the judgments the table counts, as `MmcLeaderboardOperator`'s
+        parameter of the same name (give both the same values, and the table's rows are the
+        leaderboard's comparisons); likewise ``per_prompt`` (default ``"one"``) and ``questions``.
     """
 
     template_fields: Sequence[str] = (
@@ -141,14 +144,26 @@ class LabelboxExportOperator(_ExportStarter, LabelboxDeferrableOperator):
         judgments_table: str | Sequence[str] | None = None,
         judgments_table_name: str = "judgments",
         round_key: str | None = None,
+        judgment_kinds: Sequence[str] | None = None,
+        per_prompt: str = "one",
+        questions: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
+        from airflow_mmc_provider.evaluation.pairwise import KINDS
+        from airflow_mmc_provider.operators.leaderboard import _counting
+
         super().__init__(**kwargs)
         self.destination = destination
         self.max_error_rows = max_error_rows
         self.judgments_table = judgments_table
         self.judgments_table_name = judgments_table_name
         self.round_key = round_key
+        counting = _counting(judgment_kinds, per_prompt, questions)  # checked when the DAG is parsed
+        self.counting: dict[str, Any] = {
+            "kinds": counting.get("kinds", KINDS),
+            "features": counting.get("features"),
+            "per_prompt": counting["per_prompt"],
+        }
 
     def execute(self, context: Context) -> dict[str, Any]:
         self._table_formats()  # a table that cannot be written fails before the export is started
@@ -216,7 +231,9 @@ class LabelboxExportOperator(_ExportStarter, LabelboxDeferrableOperator):
         paths = {fmt: export.parent / f"{self.judgments_table_name}.{fmt}" for fmt in formats}
         with ExitStack() as stack:
             outputs = {fmt: stack.enter_context(atomic_write(p)) for fmt, p in paths.items()}
-            rows = write_export_table(lambda: export.open("rb"), outputs, round_key=self.round_key)
+            rows = write_export_table(
+                lambda: export.open("rb"), outputs, round_key=self.round_key, **self.counting
+            )
         self.log.info(
             "Wrote the judgments table (%d comparisons) to %s", rows, ", ".join(map(str, paths.values()))
         )

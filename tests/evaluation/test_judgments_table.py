@@ -105,16 +105,27 @@ def written_csv(lines: list[bytes], **options: Any) -> list[dict[str, str]]:
     return rows
 
 
+def judgment_sizes(rows: list[dict[str, str]]) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    for row in rows:
+        sizes[row["judgment_id"]] = sizes.get(row["judgment_id"], 0) + 1
+    return sizes
+
+
 def test_one_row_per_comparison_the_leaderboard_counts() -> None:
     lines = export_lines()
+    # by default each rater's preference on a prompt counts once: the ranking where there is one
     rows = written_csv(lines)
     board = compute_leaderboard(labels(lines), seed=1, resamples=10).to_dict()
+    assert len(rows) == board["counts"]["comparisons"] == 3 + 3 + 1
+    assert judgment_sizes(rows) == {"label-1:1": 3, "label-2:1": 3, "label-3:1": 1}
+    assert {r["kind"] for r in rows} == {"ranking"}
+    # every judgment: the selections' pairs too, but never the unnamed model's
+    rows = written_csv(lines, per_prompt="all")
+    board = compute_leaderboard(labels(lines), seed=1, resamples=10, per_prompt="all").to_dict()
     assert len(rows) == board["counts"]["comparisons"] == 3 + 2 + 2 + 3 + 1 + 1
     assert board["counts"]["unresolved_pairs"] == 1
-    by_judgment: dict[str, int] = {}
-    for row in rows:
-        by_judgment[row["judgment_id"]] = by_judgment.get(row["judgment_id"], 0) + 1
-    assert by_judgment == {
+    assert judgment_sizes(rows) == {
         "label-1:1": 3,
         "label-1:2": 2,
         "label-1:3": 2,
@@ -155,7 +166,7 @@ def test_pairs_in_display_order_with_outcome_style_and_metadata() -> None:
     assert (won["round"], won["rater"], won["global_key"]) == ("week-1", "ann@example.com", "gk-row-1")
     last = [r for r in rows if r["label_id"] == "label-3"]
     assert (
-        len(last) == 2
+        len(last) == 1
         and last[0]["metadata.category"] == ""
         and last[0]["length_a"] == str(len(TEXTS["atlas"]))
     )
@@ -181,7 +192,7 @@ def test_parquet_has_the_csv_rows_typed_in_row_groups() -> None:
     names = metadata_field_names(lines)
     columns = table_columns(names)
     csv_out, parquet_out = io.BytesIO(), io.BytesIO()
-    rows = judgment_rows(labels(lines), names)
+    rows = judgment_rows(labels(lines), names, per_prompt="all")
     count = write_tables(rows, columns, {"csv": csv_out, "parquet": parquet_out}, row_group_rows=5)
     parquet_out.seek(0)
     parquet = pq.ParquetFile(parquet_out)

@@ -120,17 +120,31 @@ def test_the_export_writes_the_judgments_table_the_leaderboard_counts(
     assert summary["judgments_table"] == {fmt: f"{folder}/judgments.{fmt}" for fmt in ("csv", "parquet")}
 
 
-def test_csv_only_and_a_round_key(labelled_round, labelbox_conn, tmp_path):
+def test_csv_only_a_round_key_and_every_judgment_as_the_leaderboard_counts_them(
+    labelled_round, labelbox_conn, tmp_path
+):
     project_id, batch_id, _ = labelled_round
     operator = export_op(
-        labelbox_conn, project_id, batch_id, tmp_path / "e.ndjson", judgments_table="csv", round_key="week-1"
+        labelbox_conn,
+        project_id,
+        batch_id,
+        tmp_path / "e.ndjson",
+        judgments_table="csv",
+        round_key="week-1",
+        per_prompt="all",
     )
     summary = operator.execute({"ti": FakeTI()})  # type: ignore[arg-type]
     assert list(summary["judgments_table"]) == ["csv"] and not (tmp_path / "judgments.parquet").exists()
+    board = MmcLeaderboardOperator(
+        task_id="board", export_paths=summary["path"], output_dir=str(tmp_path / "lb"), per_prompt="all"
+    ).execute({})
     with (tmp_path / "judgments.csv").open(newline="") as handle:
-        reader = csv.reader(handle)
-        assert next(reader)[: len(COLUMNS)] == [c.name for c in COLUMNS]
-        assert {row[1] for row in reader} == {"week-1"}
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+    assert list(reader.fieldnames or ())[: len(COLUMNS)] == [c.name for c in COLUMNS]
+    assert {row["round"] for row in rows} == {"week-1"}
+    assert len(rows) == board["counts"]["comparisons"]
+    assert {row["kind"] for row in rows} == {"ranking", "single_selection", "multi_selection"}
 
 
 def test_parquet_without_pyarrow_fails_before_the_export_naming_the_extra(
