@@ -28,16 +28,12 @@ nothing for a multiple selection (a set of acceptable responses, not a preferenc
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator
-from typing import Any, Final, Literal, NamedTuple, TypeAlias, TypedDict, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, TypeAlias, TypedDict, TypeVar, Unpack
 
-from airflow_mmc_provider.mmc.export import (
-    LabelRecord,
-    MultiSelection,
-    RankedResponse,
-    Ranking,
-    Response,
-    SingleSelection,
-)
+from airflow_mmc_provider.mmc.export import LabelRecord, MultiSelection, Ranking, SingleSelection
+
+if TYPE_CHECKING:
+    from airflow_mmc_provider.mmc.export import RankedResponse, Response
 
 __all__ = [
     "KINDS",

@@ -15,14 +15,9 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_mmc_provider.client import LabelboxClient
 from airflow_mmc_provider.evaluation.judgments_table import COLUMNS, table_columns
-from airflow_mmc_provider.operators.batches import LabelboxCreateBatchOperator
-from airflow_mmc_provider.operators.conversations import LabelboxUploadConversationsOperator
-from airflow_mmc_provider.operators.datasets import LabelboxCreateDatasetOperator
 from airflow_mmc_provider.operators.exports import LabelboxExportOperator
 from airflow_mmc_provider.operators.leaderboard import MmcLeaderboardOperator
-from airflow_mmc_provider.operators.ontologies import LabelboxCreateOntologyOperator
-from airflow_mmc_provider.operators.projects import LabelboxCreateProjectOperator
-from tests.operators.test_round_operators import FakeTI
+from tests.operators.test_round_operators import FakeTI, set_up_round
 
 DATA = Path(__file__).resolve().parents[2] / "example_dags" / "data"
 ROWS = 30
@@ -39,34 +34,18 @@ def sample_records(prefix: str) -> list[dict]:
 def labelled_round(labelbox_conn, lb_emulator, unique_name):
     """Project, conversations and a batch of two labels each, labelled by simulated raters."""
     lb_emulator.set_raters({"seed": 7, "raters": 3, "skills": SKILLS, "noise": 0.6, "delay_seconds": 0})
-    common = {"labelbox_conn_id": labelbox_conn}
-    ontology_id = LabelboxCreateOntologyOperator(
-        task_id="o", ontology_name=f"{unique_name}-o", spec=str(DATA / "ontology.yaml"), **common
-    ).execute({})
-    project_id = LabelboxCreateProjectOperator(
-        task_id="p", project_name=f"{unique_name}-p", ontology_id=ontology_id, **common
-    ).execute({"ti": FakeTI()})
-    dataset_id = LabelboxCreateDatasetOperator(
-        task_id="d", dataset_name=f"{unique_name}-d", **common
-    ).execute({})
     records = sample_records(unique_name)
-    upload = LabelboxUploadConversationsOperator(
-        task_id="u", dataset_id=dataset_id, records=records, poll_interval=0.1, **common
-    ).execute({})
-    batch = LabelboxCreateBatchOperator(
-        task_id="b",
-        project_id=project_id,
-        batch_name="round-1",
-        global_keys=upload["global_keys"],
-        consensus={"number_of_labels": 2, "coverage_percentage": 1.0},
-        **common,
-    ).execute({})
+    consensus = {"number_of_labels": 2, "coverage_percentage": 1.0}
+    setup = set_up_round(
+        labelbox_conn, unique_name, str(DATA / "ontology.yaml"), records, consensus=consensus
+    )
+    project_id = setup["project_id"]
     with LabelboxClient(lb_emulator.api_key, lb_emulator.graphql_url) as client:
         deadline = time.monotonic() + 60
         while client.projects.overview(project_id).done < ROWS:
             assert time.monotonic() < deadline, "the simulated raters did not finish"
             time.sleep(0.2)
-    return project_id, batch["id"], {r["key"]: r["metadata"] for r in records}
+    return project_id, setup["batch"]["id"], {r["key"]: r["metadata"] for r in records}
 
 
 def export_op(labelbox_conn: str, project_id: str, batch_id: str, destination: Path, **table: object):
