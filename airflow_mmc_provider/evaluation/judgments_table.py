@@ -28,12 +28,14 @@ from functools import partial
 from typing import IO, Any, Final, Literal, NamedTuple
 
 from airflow_mmc_provider.evaluation.once import OncePerLabel
-from airflow_mmc_provider.evaluation.pairwise import KINDS, PerPrompt, judgments, pair_indices
+from airflow_mmc_provider.evaluation.pairwise import KINDS, Judgment, PerPrompt, judgments, pair_indices
 from airflow_mmc_provider.evaluation.style import ResponseStyle, response_style
 from airflow_mmc_provider.mmc.export import (
     ExportReader,
     LabelRecord,
     MetadataValue,
+    RankedResponse,
+    Response,
     metadata_field_names,
     split_lines,
 )
@@ -46,6 +48,7 @@ __all__ = [
     "TABLE_VERSION",
     "Column",
     "JudgmentsTableError",
+    "compared_pairs",
     "judgment_rows",
     "table_columns",
     "table_formats",
@@ -116,6 +119,7 @@ def table_columns(metadata_names: Iterable[str]) -> tuple[Column, ...]:
 
 
 Row = tuple[Any, ...]  # one value per column of `table_columns`, in order
+Shown = Response | RankedResponse  # a compared response: message id, model, display position
 _NO_STYLE: Final = (None, None, None, None)
 
 
@@ -144,38 +148,14 @@ def judgment_rows(
             styles, last_content = {}, content
         texts = content.response_texts if content is not None else {}
         metadata = tuple(_cell(content.metadata.get(n)) if content is not None else None for n in names)
-        head = (
-            TABLE_VERSION,
-            round_key if round_key is not None else label.batch_name,
-            label.project_id,
-            label.batch_id,
-            label.batch_name,
-            label.global_key,
-            label.data_row_id,
-            label.label_id,
-            label.rater,
-            label.created_at,
-        )
-        for number, judgment in enumerate(
-            judgments(label, kinds=kinds, features=features, per_prompt=per_prompt), 1
-        ):
-            judged = (
-                f"{label.label_id}:{number}",
-                judgment.kind,
-                judgment.feature,
-                judgment.parent_message_id,
-            )
-            responses = judgment.responses
-            for better, worse, tie in pair_indices(judgment):
-                a, b = responses[better], responses[worse]
-                if a.model is None or b.model is None or a.model == b.model:
-                    continue  # not a comparison (the counter counts these apart)
-                outcome = "tie" if tie else "a"
-                if a.position is not None and b.position is not None and b.position < a.position:
-                    a, b, outcome = b, a, "tie" if tie else "b"
+        head = _label_cells(label, round_key)
+        counted = judgments(label, kinds=kinds, features=features, per_prompt=per_prompt)
+        for number, judgment in enumerate(counted, 1):
+            judged = (*head, f"{label.label_id}:{number}", judgment.kind, judgment.feature)
+            for a, b, outcome in compared_pairs(judgment):
                 yield (
-                    *head,
                     *judged,
+                    judgment.parent_message_id,
                     a.model,
                     b.model,
                     outcome,
@@ -187,6 +167,37 @@ def judgment_rows(
                     *_style(b.message_id, texts, styles),
                     *metadata,
                 )
+
+
+def _label_cells(label: LabelRecord, round_key: str | None) -> Row:
+    """The cells every row of a label shares, `COLUMNS` from ``table_version`` to ``created_at``."""
+    return (
+        TABLE_VERSION,
+        round_key if round_key is not None else label.batch_name,
+        label.project_id,
+        label.batch_id,
+        label.batch_name,
+        label.global_key,
+        label.data_row_id,
+        label.label_id,
+        label.rater,
+        label.created_at,
+    )
+
+
+def compared_pairs(judgment: Judgment) -> Iterator[tuple[Shown, Shown, str]]:
+    """(response a, response b, outcome) of each comparison of a judgment, as the counter counts
+    them: pairs with an unknown or repeated model are left out; a is the one shown first when
+    both positions are known, else the preferred one; the outcome is a, b or tie."""
+    responses = judgment.responses
+    for better, worse, tie in pair_indices(judgment):
+        a, b = responses[better], responses[worse]
+        if a.model is None or b.model is None or a.model == b.model:
+            continue
+        if a.position is not None and b.position is not None and b.position < a.position:
+            yield b, a, "tie" if tie else "b"
+        else:
+            yield a, b, "tie" if tie else "a"
 
 
 def _style(
