@@ -149,21 +149,12 @@ class LabelboxExportOperator(_ExportStarter, LabelboxDeferrableOperator):
         questions: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
-        from airflow_mmc_provider.evaluation.pairwise import KINDS
-        from airflow_mmc_provider.operators.leaderboard import _counting
-
         super().__init__(**kwargs)
         self.destination = destination
         self.max_error_rows = max_error_rows
-        self.judgments_table = judgments_table
-        self.judgments_table_name = judgments_table_name
+        self.judgments_table, self.judgments_table_name = judgments_table, judgments_table_name
         self.round_key = round_key
-        counting = _counting(judgment_kinds, per_prompt, questions)  # checked when the DAG is parsed
-        self.counting: dict[str, Any] = {
-            "kinds": counting.get("kinds", KINDS),
-            "features": counting.get("features"),
-            "per_prompt": counting["per_prompt"],
-        }
+        self.counting = _table_counting(judgment_kinds, per_prompt, questions)  # checked at parse time
 
     def execute(self, context: Context) -> dict[str, Any]:
         self._table_formats()  # a table that cannot be written fails before the export is started
@@ -238,3 +229,18 @@ class LabelboxExportOperator(_ExportStarter, LabelboxDeferrableOperator):
             "Wrote the judgments table (%d comparisons) to %s", rows, ", ".join(map(str, paths.values()))
         )
         return {"judgments_table": {fmt: str(p) for fmt, p in paths.items()}, "judgments": rows}
+
+
+def _table_counting(
+    kinds: Sequence[str] | None, per_prompt: str, questions: Sequence[str] | None
+) -> dict[str, Any]:
+    """`write_export_table`'s counting options, checked as `MmcLeaderboardOperator` checks its own."""
+    from airflow_mmc_provider.evaluation.pairwise import KINDS
+    from airflow_mmc_provider.operators.leaderboard import _counting
+
+    counting = _counting(kinds, per_prompt, questions)
+    return {
+        "kinds": counting.get("kinds", KINDS),
+        "features": counting.get("features"),
+        "per_prompt": counting["per_prompt"],
+    }

@@ -138,3 +138,10 @@ def test_parquet_without_pyarrow_fails_before_the_export_naming_the_extra(
     with pytest.raises(AirflowFailException, match=r"airflow-mmc-provider\[parquet\]"):
         operator.execute({"ti": FakeTI()})  # type: ignore[arg-type]
     assert not list(tmp_path.iterdir())
+
+
+def test_counting_options_are_checked_when_the_dag_is_parsed() -> None:
+    with pytest.raises(ValueError, match="per_prompt must be one of"):
+        LabelboxExportOperator(
+            task_id="e", project_id="p", destination="x.ndjson", judgments_table="csv", per_prompt="every"
+        )
