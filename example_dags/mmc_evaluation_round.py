@@ -138,6 +138,7 @@ def mmc_evaluation_round() -> None:
         project_id=project.output,
         filters={"batch_ids": [batch.output["batch_id"]]},
         destination=f"{ROUND_DIR}/export.ndjson",
+        judgments_table="auto",  # <round>/judgments.csv, and judgments.parquet with pyarrow installed
         deferrable=True,
         poll_interval=2,
         outlets=[JUDGMENTS],

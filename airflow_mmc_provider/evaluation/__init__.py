@@ -18,7 +18,8 @@ Airflow mapped task each), `merge` them, or persist them with `to_state` / `from
 `ratings` (pair totals and the fit, with `bradley_terry`), `bootstrap` (conversation-level Poisson
 bootstrap), `position_bias`, `agreement` (Krippendorff's alpha), `tallies`, `assemble` (the
 leaderboard); `pairwise` (extraction rules), `reservoir` (text samples), `stats` (tests and
-percentiles); presentation: `leaderboard` (result type), `tables` (CSV), `report` (HTML).
+percentiles); presentation: `leaderboard` (result type), `tables` (CSV), `report` (HTML);
+`judgments_table` (one row per counted comparison, CSV / Parquet) with `style` (markdown counts).
 `accumulator` keeps the old import path and `compute_leaderboard`, the one-call path.
 Across rounds: `round_state` (a round's persisted ``state.json``), `rounds` (merging round states),
 `families` (model identity across rounds) and `trends` (per-round, trend and pooled views).

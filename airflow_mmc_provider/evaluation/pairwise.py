@@ -28,9 +28,12 @@ nothing for a multiple selection (a set of acceptable responses, not a preferenc
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator
-from typing import Any, Final, Literal, NamedTuple, TypeAlias, TypedDict, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, TypeAlias, TypedDict, TypeVar, Unpack
 
 from airflow_mmc_provider.mmc.export import LabelRecord, MultiSelection, Ranking, SingleSelection
+
+if TYPE_CHECKING:
+    from airflow_mmc_provider.mmc.export import RankedResponse, Response
 
 __all__ = [
     "KINDS",
@@ -45,6 +48,7 @@ __all__ = [
     "counted",
     "judgments",
     "one_per_prompt",
+    "pair_indices",
     "pairwise_outcomes",
     "raw_pairs",
     "use_kinds_of",
@@ -86,6 +90,7 @@ class Judgment(NamedTuple):
     A selection is a two-level ranking (selected: rank 1, the others: rank 2). ``ties`` says what
     equal ranks mean: a tie (rankings) or nothing (selections: two selected responses are not
     compared). ``preferred``: the models of the preferred response(s), None for multi selections.
+    ``responses``: the judged responses, one per entry in the same order (their message ids).
     """
 
     kind: str
@@ -94,6 +99,7 @@ class Judgment(NamedTuple):
     entries: list[Entry]
     ties: bool
     preferred: tuple[str | None, ...] | None
+    responses: tuple[Response | RankedResponse, ...] = ()
 
 
 def counted(
@@ -176,37 +182,49 @@ def _ranking(ranking: Ranking) -> Judgment:
         best = min(r.order for r in ranked)
         top = [r.model for r in ranked if r.order == best]
         preferred = (top[0],) if len(top) == 1 else tuple(sorted(top, key=_name_key))
-    return Judgment(RANKING, ranking.feature, ranking.parent_message_id, entries, True, preferred)
+    return Judgment(RANKING, ranking.feature, ranking.parent_message_id, entries, True, preferred, ranked)
 
 
 def _single(single: SingleSelection) -> Judgment:
     sel = single.selected
     entries = [(sel.model, 1, sel.position)]
     entries.extend((alt.model, 2, alt.position) for alt in single.alternatives)
-    return Judgment(SINGLE_SELECTION, single.feature, single.parent_message_id, entries, False, (sel.model,))
+    shown = (sel, *single.alternatives)
+    return Judgment(
+        SINGLE_SELECTION, single.feature, single.parent_message_id, entries, False, (sel.model,), shown
+    )
 
 
 def _multi(multi: MultiSelection) -> Judgment:
     entries = [(s.model, 1, s.position) for s in multi.selected]
     entries.extend((u.model, 2, u.position) for u in multi.unselected)
-    return Judgment(MULTI_SELECTION, multi.feature, multi.parent_message_id, entries, False, None)
+    shown = (*multi.selected, *multi.unselected)
+    return Judgment(MULTI_SELECTION, multi.feature, multi.parent_message_id, entries, False, None, shown)
 
 
 _JUDGMENT_OF: Final[tuple[Callable[[Any], Judgment], ...]] = (_ranking, _single, _multi)
 
 
+def pair_indices(judgment: Judgment) -> Iterator[tuple[int, int, bool]]:
+    """The compared pairs of a judgment as entry indices (better, worse, tie); the rules' one home."""
+    entries = judgment.entries
+    for i, (_, rank_a, _) in enumerate(entries):
+        for j in range(i + 1, len(entries)):
+            rank_b = entries[j][1]
+            if rank_a == rank_b:
+                if judgment.ties:
+                    yield (i, j, True)
+            elif rank_a < rank_b:
+                yield (i, j, False)
+            else:
+                yield (j, i, False)
+
+
 def raw_pairs(judgment: Judgment) -> Iterator[RawPair]:
     """The pairs of a judgment, the better response first; unresolved (None) and same-model pairs included."""
     entries = judgment.entries
-    for i, (model_a, rank_a, position_a) in enumerate(entries):
-        for model_b, rank_b, position_b in entries[i + 1 :]:
-            if rank_a == rank_b:
-                if judgment.ties:
-                    yield (model_a, model_b, True, position_a, position_b)
-            elif rank_a < rank_b:
-                yield (model_a, model_b, False, position_a, position_b)
-            else:
-                yield (model_b, model_a, False, position_b, position_a)
+    for i, j, tie in pair_indices(judgment):
+        yield (entries[i][0], entries[j][0], tie, entries[i][2], entries[j][2])
 
 
 def _name_key(name: str | None) -> str:

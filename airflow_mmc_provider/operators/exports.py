@@ -117,19 +117,47 @@ class LabelboxExportOperator(_ExportStarter, LabelboxDeferrableOperator):
     :param destination: an `ObjectStoragePath` or URL, e.g. ``s3://bucket/exports/{{ run_id }}.ndjson``
         (templated).
     :param max_error_rows: how many rows Labelbox may fail to export before the task fails.
+    :param judgments_table: also write the judgments table (one row per comparison the leaderboard
+        counts; README "Judgments table") beside the export as ``<judgments_table_name>.<format>``:
+        ``"auto"`` (CSV, and Parquet when pyarrow is installed), ``"csv"``, ``"parquet"`` or a list;
+        None (default) writes none. Parquet without pyarrow fails before the export starts.
+    :param judgments_table_name: the table's file name without extension (templated).
+    :param round_key: the table's ``round`` column (templated); default: each data row's batch name.
+    :param judgment_kinds: the judgments the table counts, as `MmcLeaderboardOperator`'s
+        parameter of the same name (give both the same values, and the table's rows are the
+        leaderboard's comparisons); likewise ``per_prompt`` (default ``"one"``) and ``questions``.
     """
 
-    template_fields: Sequence[str] = (*_ExportStarter.template_fields, "destination")
+    template_fields: Sequence[str] = (
+        *_ExportStarter.template_fields,
+        "destination",
+        "judgments_table_name",
+        "round_key",
+    )
     default_wait_timeout = 7200.0
 
     def __init__(
-        self, *, destination: str | ObjectStoragePath, max_error_rows: int = 0, **kwargs: Any
+        self,
+        *,
+        destination: str | ObjectStoragePath,
+        max_error_rows: int = 0,
+        judgments_table: str | Sequence[str] | None = None,
+        judgments_table_name: str = "judgments",
+        round_key: str | None = None,
+        judgment_kinds: Sequence[str] | None = None,
+        per_prompt: str = "one",
+        questions: Sequence[str] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.destination = destination
         self.max_error_rows = max_error_rows
+        self.judgments_table, self.judgments_table_name = judgments_table, judgments_table_name
+        self.round_key = round_key
+        self.counting = _table_counting(judgment_kinds, per_prompt, questions)  # checked at parse time
 
     def execute(self, context: Context) -> dict[str, Any]:
+        self._table_formats()  # a table that cannot be written fails before the export is started
         export_id = self._start(context)
         task = self.wait_for_task(export_id)
         if not task.succeeded:
@@ -162,6 +190,7 @@ class LabelboxExportOperator(_ExportStarter, LabelboxDeferrableOperator):
                 errors = client.exports.copy_to(export_id, handle, ERRORS)
             summary.update(error_rows=errors.lines, errors_path=str(errors_path))
         self.log.info("Exported %d rows (%d bytes) to %s", result.lines, result.bytes, path)
+        summary.update(self._write_judgments(path))
         set_asset_extras(context, self.outlets, summary)
         push_keys(context, summary, ("path", "rows", "bytes", "errors_path"))
         if summary["error_rows"] > self.max_error_rows:
@@ -170,3 +199,48 @@ class LabelboxExportOperator(_ExportStarter, LabelboxDeferrableOperator):
                 f"see {summary.get('errors_path')}"
             )
         return summary
+
+    def _table_formats(self) -> tuple[str, ...]:
+        from airflow_mmc_provider.evaluation.judgments_table import JudgmentsTableError, table_formats
+        from airflow_mmc_provider.operators._failures import fail_fast_on
+
+        if self.judgments_table is None:
+            return ()
+        with fail_fast_on(JudgmentsTableError):
+            return table_formats(self.judgments_table)
+
+    def _write_judgments(self, export: ObjectStoragePath) -> dict[str, Any]:
+        """The judgments table beside the export, each format in one pass: its paths and row count."""
+        from contextlib import ExitStack
+
+        from airflow_mmc_provider.evaluation.judgments_table import write_export_table
+        from airflow_mmc_provider.operators.storage import atomic_write
+
+        formats = self._table_formats()
+        if not formats:
+            return {}
+        paths = {fmt: export.parent / f"{self.judgments_table_name}.{fmt}" for fmt in formats}
+        with ExitStack() as stack:
+            outputs = {fmt: stack.enter_context(atomic_write(p)) for fmt, p in paths.items()}
+            rows = write_export_table(
+                lambda: export.open("rb"), outputs, round_key=self.round_key, **self.counting
+            )
+        self.log.info(
+            "Wrote the judgments table (%d comparisons) to %s", rows, ", ".join(map(str, paths.values()))
+        )
+        return {"judgments_table": {fmt: str(p) for fmt, p in paths.items()}, "judgments": rows}
+
+
+def _table_counting(
+    kinds: Sequence[str] | None, per_prompt: str, questions: Sequence[str] | None
+) -> dict[str, Any]:
+    """`write_export_table`'s counting options, checked as `MmcLeaderboardOperator` checks its own."""
+    from airflow_mmc_provider.evaluation.pairwise import KINDS
+    from airflow_mmc_provider.operators.leaderboard import _counting
+
+    counting = _counting(kinds, per_prompt, questions)
+    return {
+        "kinds": counting.get("kinds", KINDS),
+        "features": counting.get("features"),
+        "per_prompt": counting["per_prompt"],
+    }

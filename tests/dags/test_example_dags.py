@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import sqlite3
 from contextlib import closing
@@ -106,6 +107,9 @@ def test_whole_round_then_scheduled_export_then_running_leaderboard(
     assert board["counts"]["rows"] == 240
     assert (board_dir / "report.html").read_text().count("<svg") >= 3
     assert (board_dir / "leaderboard.csv").read_text().startswith("rank,model,rating")
+    # the round's judgments table: one row per comparison its leaderboard counts
+    with (board_dir.parent / "judgments.csv").open(newline="") as table:
+        assert sum(1 for _ in csv.DictReader(table)) == board["counts"]["comparisons"]
 
     # The scheduled export of the interval that holds the labelling, then the asset-driven leaderboard.
     exports = tmp_path / "exports"

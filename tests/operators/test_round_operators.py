@@ -53,20 +53,28 @@ def records(prefix: str, count: int = 4) -> list[dict]:
 @pytest.fixture
 def round_setup(labelbox_conn, unique_name):
     """Ontology, project, dataset, 4 conversations and a batch, through the operators."""
+    return set_up_round(labelbox_conn, unique_name, SPEC, records(unique_name))
+
+
+def set_up_round(
+    labelbox_conn: str, name: str, spec: object, conversations: list[dict], **batch_options: object
+) -> dict:
+    """A round set up through the operators, as the round DAG does: ontology, project, dataset,
+    the conversations uploaded, and their batch (``batch_options``: e.g. ``consensus``)."""
     ti = FakeTI()
     ontology_id = LabelboxCreateOntologyOperator(
-        task_id="o", ontology_name=f"{unique_name}-o", spec=SPEC, labelbox_conn_id=labelbox_conn
+        task_id="o", ontology_name=f"{name}-o", spec=spec, labelbox_conn_id=labelbox_conn
     ).execute({})
     project_id = LabelboxCreateProjectOperator(
-        task_id="p", project_name=f"{unique_name}-p", ontology_id=ontology_id, labelbox_conn_id=labelbox_conn
+        task_id="p", project_name=f"{name}-p", ontology_id=ontology_id, labelbox_conn_id=labelbox_conn
     ).execute({"ti": ti})
     dataset_id = LabelboxCreateDatasetOperator(
-        task_id="d", dataset_name=f"{unique_name}-d", labelbox_conn_id=labelbox_conn
+        task_id="d", dataset_name=f"{name}-d", labelbox_conn_id=labelbox_conn
     ).execute({})
     upload = LabelboxUploadConversationsOperator(
         task_id="u",
         dataset_id=dataset_id,
-        records=records(unique_name),
+        records=conversations,
         labelbox_conn_id=labelbox_conn,
         poll_interval=0.1,
     ).execute({})
@@ -76,6 +84,7 @@ def round_setup(labelbox_conn, unique_name):
         batch_name="round-1",
         global_keys=upload["global_keys"],
         labelbox_conn_id=labelbox_conn,
+        **batch_options,
     ).execute({})
     return {"ontology_id": ontology_id, "project_id": project_id, "upload": upload, "batch": batch, "ti": ti}
 

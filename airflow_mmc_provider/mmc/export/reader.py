@@ -46,6 +46,13 @@ e.g. ``("Context subject", "Car")`` for a question nested under the answer "Car"
 inherit their parent's scope. Classifications nested under a message tool get ``message`` scope
 on the tool's parent message and the tool's name as ``path``.
 
+Row content
+-----------
+``row_content=True`` also gives each row (and its labels) a `RowContent`: its metadata fields by
+name, and the text of each model response by message id (module `content`; off by default: the
+leaderboard needs neither). `metadata_field_names` names the fields of a whole export in a light
+pass, for a table whose header must come first.
+
 Errors
 ------
 Unknown keys are ignored (the service adds fields). A malformed line (not JSON, a known field of
@@ -67,16 +74,19 @@ import msgspec
 import airflow_mmc_provider.mmc.export.wire as wire
 from airflow_mmc_provider.mmc.conversation.types import DocumentView
 from airflow_mmc_provider.mmc.errors import ValidationIssue
+from airflow_mmc_provider.mmc.export.content import metadata_field_names, read_row_content
 from airflow_mmc_provider.mmc.export.judgments import LINE_FIX, LabelBuilder, Problem, RowConversation
 from airflow_mmc_provider.mmc.export.records import (
     ClassificationAnswer,
     ExportError,
     ExportRow,
     LabelRecord,
+    MetadataValue,
     MultiSelection,
     RankedResponse,
     Ranking,
     Response,
+    RowContent,
     RowDataLoader,
     SingleSelection,
 )
@@ -96,16 +106,19 @@ __all__ = [
     "ExportReader",
     "ExportRow",
     "LabelRecord",
+    "MetadataValue",
     "MultiSelection",
     "RankedResponse",
     "Ranking",
     "Response",
+    "RowContent",
     "RowDataLoader",
     "SingleSelection",
     "decode_line",
     "iter_chunk_rows",
     "iter_labels",
     "iter_rows",
+    "metadata_field_names",
     "parse_line",
     "split_lines",
 ]
@@ -129,8 +142,12 @@ def _build_rows(
     loader: RowDataLoader | None,
     skipped: dict[str, int],
     row_data_problem: Problem | None = None,
+    with_content: bool = False,
 ) -> list[ExportRow]:
-    """The rows of one decoded line (one per selected project); raises `Problem`."""
+    """The rows of one decoded line (one per selected project); raises `Problem`.
+
+    ``with_content``: also read the row's `RowContent` (metadata fields, response texts).
+    """
     projects = line.projects
     if not projects:
         return []
@@ -146,11 +163,12 @@ def _build_rows(
     data_row = line.data_row
     document = decode_document(data_row.row_data, loader)
     has_conversation = document is not None
+    content = read_row_content(line.metadata_fields, data_row.row_data) if with_content else None
     rows: list[ExportRow] = []
     for project_id, project in selected:
         details = _present(wire.ProjectDetails, project.project_details, _NO_DETAILS)
         labels = (
-            _build_labels(line, number, project_id, project, details, document, skipped)
+            _build_labels(line, number, project_id, project, details, document, skipped, content)
             if project.labels
             else ()
         )
@@ -167,6 +185,7 @@ def _build_rows(
                 data_row.external_id,
                 number,
                 has_conversation,
+                content,
             )
         )
     return rows
@@ -180,6 +199,7 @@ def _build_labels(
     details: wire.ProjectDetails,
     document: DocumentView | None,
     skipped: dict[str, int],
+    content: RowContent | None,
 ) -> tuple[LabelRecord, ...]:
     data_row = line.data_row
     model_configs = project.project_model_configs
@@ -213,6 +233,7 @@ def _build_labels(
                 external_id=data_row.external_id,
                 line=number,
                 has_conversation=document is not None,
+                content=content,
             )
         )
     return tuple(labels)
@@ -279,6 +300,7 @@ def parse_line(
     project_ids: str | Iterable[str] | None = None,
     row_data_loader: RowDataLoader | None = None,
     skipped: dict[str, int] | None = None,
+    row_content: bool = False,
 ) -> list[ExportRow]:
     """One export line -> its rows (one per selected project), or `ExportError` naming the line."""
     projects = _normalize_projects(project_ids)
@@ -288,7 +310,7 @@ def parse_line(
             decoded, problem = view_decoder.decode(line), None
         except msgspec.DecodeError as exc:
             decoded, problem = _without_row_data(line, exc)
-        return _build_rows(decoded, line_number, projects, row_data_loader, counts, problem)
+        return _build_rows(decoded, line_number, projects, row_data_loader, counts, problem, row_content)
     except msgspec.DecodeError as exc:
         field, message = _field_of(exc)
         issue = ValidationIssue(
@@ -394,7 +416,9 @@ class ExportReader:
     ``split_lines(chunks)``. ``project_ids`` keeps the given project(s) of each line (default: all).
     ``max_bad_lines``: see the module docstring (0 = raise at the first malformed line, N = skip up
     to N and keep them in ``issues``, None = never raise). ``first_line`` numbers lines when the
-    stream resumes mid-file.
+    stream resumes mid-file. ``row_content=True`` also reads each row's metadata fields and the
+    text of its model responses into `RowContent` (``row.content``, ``label.content``); off by
+    default, since the leaderboard's pass needs neither.
 
     After (or during) iteration: ``lines_read`` (non-blank lines), ``rows_read`` (data rows with at
     least one selected project), ``labels_read``, ``rows_without_labels``, ``bad_lines`` and
@@ -409,6 +433,7 @@ class ExportReader:
         max_bad_lines: int | None = 0,
         row_data_loader: RowDataLoader | None = None,
         first_line: int = 1,
+        row_content: bool = False,
     ) -> None:
         if max_bad_lines is not None and max_bad_lines < 0:
             raise ValueError("max_bad_lines must be >= 0 or None")
@@ -417,6 +442,7 @@ class ExportReader:
         self.max_bad_lines = max_bad_lines
         self.row_data_loader = row_data_loader
         self.first_line = first_line
+        self.row_content = row_content
         self.lines_read = 0
         self.rows_read = 0
         self.labels_read = 0
@@ -475,6 +501,7 @@ class ExportReader:
                     project_ids=self.project_ids,
                     row_data_loader=self.row_data_loader,
                     skipped=self.skipped,
+                    row_content=self.row_content,
                 )
             except ExportError as exc:
                 self._record(exc.issues)
@@ -483,6 +510,7 @@ class ExportReader:
         """The rows of each good line, runs of whole lines decoded in one call (see `_line_blocks`)."""
         number = self.first_line
         projects, loader, skipped = self.project_ids, self.row_data_loader, self.skipped
+        with_content = self.row_content
         for data, start, end in _line_blocks(chunks):
             count, decoded = _decode_block(data, start, end)
             if decoded is None:
@@ -495,7 +523,7 @@ class ExportReader:
             for line in decoded:
                 self.lines_read += 1
                 try:
-                    yield _build_rows(line, number, projects, loader, skipped)
+                    yield _build_rows(line, number, projects, loader, skipped, None, with_content)
                 except Problem as problem:
                     self._record([_problem_issue(problem, number, line.data_row.id)])
                 number += 1

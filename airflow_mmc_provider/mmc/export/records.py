@@ -96,11 +96,31 @@ class ClassificationAnswer(Struct, frozen=True, gc=False):
         return " > ".join((*self.path, self.feature)) if self.path else self.feature
 
 
+# A metadata field's value as the export gives it: text, number or datetime text; an enum's option
+# name. Anything else (a list, an object) is kept as its JSON text.
+MetadataValue = str | int | float | bool | None
+
+
+class RowContent(Struct, frozen=True, gc=False):
+    """What a data row holds besides its judgments, read only when asked for.
+
+    ``ExportReader(row_content=True)`` fills it (one shared instance per row, on the row and on
+    each of its labels); the leaderboard's pass leaves it None and never pays for it.
+    ``metadata``: each metadata field by name (``schema_name``, else its schema id) -> value.
+    ``response_texts``: each model response of the conversation by message id -> its text (the
+    text parts joined by newlines; files are not text). Empty when the conversation is not in the
+    line as JSON text (row_data uploaded by URL or given as an object).
+    """
+
+    metadata: dict[str, MetadataValue]
+    response_texts: dict[str, str]
+
+
 class LabelRecord(Struct, frozen=True, gc=False):
     """One label (one rater's work on one data row in one project) and its judgments.
 
     ``line`` is the 1-based export line. ``has_conversation`` tells whether row_data v2 was read
-    (alternatives and display positions come from it).
+    (alternatives and display positions come from it). ``content``: see `RowContent`.
     """
 
     data_row_id: str
@@ -119,6 +139,7 @@ class LabelRecord(Struct, frozen=True, gc=False):
     external_id: str | None = None
     line: int = 0
     has_conversation: bool = False
+    content: RowContent | None = None
 
     @property
     def judgment_count(self) -> int:
@@ -139,6 +160,7 @@ class ExportRow(Struct, frozen=True, gc=False):
     external_id: str | None = None
     line: int = 0
     has_conversation: bool = False
+    content: RowContent | None = None
 
 
 class ExportError(ValidationError):
