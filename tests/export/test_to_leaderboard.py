@@ -37,7 +37,8 @@ def test_export_lines_to_leaderboard() -> None:
     data = b"\n".join(L.ndjson(*export)) + b"\n"
     chunks = [data[i : i + 997] for i in range(0, len(data), 997)]
     reader = ExportReader(split_lines(chunks))
-    board = compute_leaderboard(reader, seed=3, resamples=200)
+    # every judgment counted: the ranking and the best-response selection of each label
+    board = compute_leaderboard(reader, seed=3, resamples=200, per_prompt="all")
     assert reader.lines_read == 60 and reader.labels_read == 80
     result = json.loads(json.dumps(board.to_dict(), allow_nan=False))
     assert [m["model"] for m in result["models"]] == ["gpt", "claude", "gemini"]
@@ -51,3 +52,7 @@ def test_export_lines_to_leaderboard() -> None:
     assert sum(v["answered"] for v in tallies["correct"].values()) == 80
     assert result["text_samples"]["reason"]["answers"] == 80
     assert len(result["text_samples"]["reason"]["samples"]) == 20
+    # by default a rater's preference on the prompt counts once: the ranking, not also the selection
+    default = compute_leaderboard(ExportReader(split_lines(chunks)), seed=3, resamples=0).counts
+    assert default["judgments"] == {"ranking": 80, "single_selection": 0, "multi_selection": 0}
+    assert default["comparisons"] == 80 * 3
