@@ -12,6 +12,8 @@ from airflow_mmc_provider.emulator.graphql.context import Resolvers, store_of
 from airflow_mmc_provider.emulator.graphql.datasets import dataset_node
 from airflow_mmc_provider.emulator.graphql.nodes import node_mapper
 from airflow_mmc_provider.emulator.graphql.paging import DEFAULT_PAGE, page_size
+from airflow_mmc_provider.emulator.graphql.projects import project_node
+from airflow_mmc_provider.emulator.labels import StoredLabel
 from airflow_mmc_provider.emulator.store import COMPLETE, DataRow
 
 GLOBAL_KEYS_JOB = "data-rows-for-global-keys"
@@ -78,6 +80,30 @@ def resolve_data_row_attachments(
     return attachments[start : start + page_size(first, DEFAULT_PAGE)]
 
 
+def resolve_data_row_labels(
+    row: Mapping[str, Any], info: GraphQLResolveInfo, skip: int | None = None, first: int | None = None
+) -> list[dict[str, Any]]:
+    """The row's labels in every project; an upload's guard reads whether a row was judged."""
+    store = store_of(info)
+    labels = store.labels_of_row(row["id"], skip=max(0, skip or 0), first=page_size(first, DEFAULT_PAGE))
+    return [_label_node(label) for label in labels]
+
+
+def _label_node(label: StoredLabel) -> dict[str, Any]:
+    return {
+        "id": label.id,
+        "createdAt": label.created_at,
+        "updatedAt": label.updated_at,
+        "secondsToLabel": label.seconds_to_create,
+        "_projectId": label.project_id,
+    }
+
+
+def resolve_label_project(label: Mapping[str, Any], info: GraphQLResolveInfo) -> dict[str, Any] | None:
+    project = store_of(info).get_project(label["_projectId"], include_deleted=True)
+    return project_node(project) if project else None
+
+
 def resolve_data_rows_for_global_keys(
     _: Any, info: GraphQLResolveInfo, where: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -115,5 +141,10 @@ RESOLVERS: Resolvers = {
         "dataRowsForGlobalKeys": resolve_data_rows_for_global_keys,
         "dataRowsForGlobalKeysResult": resolve_data_rows_for_global_keys_result,
     },
-    "DataRow": {"dataset": resolve_data_row_dataset, "attachments": resolve_data_row_attachments},
+    "DataRow": {
+        "dataset": resolve_data_row_dataset,
+        "attachments": resolve_data_row_attachments,
+        "labels": resolve_data_row_labels,
+    },
+    "Label": {"project": resolve_label_project},
 }
