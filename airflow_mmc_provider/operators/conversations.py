@@ -11,6 +11,8 @@ from airflow_mmc_provider.operators.data_rows import LabelboxUploadDataRowsOpera
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
+    from airflow_mmc_provider.client.row_changes import RowChanges
+
 
 class LabelboxUploadConversationsOperator(LabelboxUploadDataRowsOperator):
     """Build row_data v2 documents from conversation records and upsert them by global key.
@@ -22,10 +24,26 @@ class LabelboxUploadConversationsOperator(LabelboxUploadDataRowsOperator):
     with its line, key and field. Returns the dataset id, the global keys, and created / updated /
     failed counts.
 
-    :param global_key_prefix: prepended to every record key to form the global key (templated).
+    Existing rows are checked before anything is uploaded (`client.row_changes`): rows whose content
+    is unchanged are skipped (a re-run of the round is a no-op); a changed row that has labels or sits
+    in a batch is refused, and so is a row in another batch of `project_id` (a round-key collision).
+
+    :param global_key_prefix: prepended to every global key (templated).
+    :param round_key: the round: global key = prefix + round_key + "/" + record key (templated; no
+        "/" in it; empty: prefix + record key). The record key stays the external id.
+    :param project_id: and
+    :param batch_name: the round's project and batch (templated): rows sitting in another batch of
+        the project are refused.
+    :param allow_relabel: replace the content of rows that have labels or sit in a batch.
     """
 
-    template_fields: Sequence[str] = (*LabelboxUploadDataRowsOperator.template_fields, "global_key_prefix")
+    template_fields: Sequence[str] = (
+        *LabelboxUploadDataRowsOperator.template_fields,
+        "global_key_prefix",
+        "round_key",
+        "project_id",
+        "batch_name",
+    )
 
     def __init__(
         self,
@@ -34,31 +52,46 @@ class LabelboxUploadConversationsOperator(LabelboxUploadDataRowsOperator):
         records: list[Mapping[str, Any]] | None = None,
         source: str | ObjectStoragePath | None = None,
         global_key_prefix: str = "",
+        round_key: str = "",
+        project_id: str | None = None,
+        batch_name: str | None = None,
+        allow_relabel: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(dataset_id=dataset_id, rows=records, source=source, **kwargs)
         self.global_key_prefix = global_key_prefix
+        self.round_key = round_key
+        self.project_id, self.batch_name, self.allow_relabel = project_id, batch_name, allow_relabel
+
+    def _row_changes(self) -> RowChanges:
+        from airflow_mmc_provider.client.row_changes import UpsertGuard
+
+        guard = UpsertGuard(
+            self.project_id or None, self.batch_name or None, self.allow_relabel, str(self.round_key)
+        )
+        return self.client.row_changes(guard)
 
     def _iter_rows(self) -> Iterator[Any]:
         from airflow_mmc_provider.mmc.conversation import iter_payloads
 
         if self.rows is not None:
-            yield from iter_payloads(self.rows, global_key_prefix=self.global_key_prefix)
+            yield from iter_payloads(self.rows, **self._keys())
             return
         from airflow_mmc_provider.operators.storage import as_storage_path, iter_lines
 
         assert self.source is not None
         path = as_storage_path(self.source)
-        yield from iter_payloads(
-            iter_lines(path), global_key_prefix=self.global_key_prefix, subject=str(path)
-        )
+        yield from iter_payloads(iter_lines(path), **self._keys(), subject=str(path))
+
+    def _keys(self) -> dict[str, str]:
+        return {"global_key_prefix": str(self.global_key_prefix), "round_key": str(self.round_key)}
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_mmc_provider.mmc.errors import ValidationError
         from airflow_mmc_provider.operators._failures import fail_fast_on
 
         started = time.monotonic()
-        with fail_fast_on(ValidationError):
+        with fail_fast_on(ValidationError, ValueError):  # ValueError: a bad prefix or round key
             summary = super().execute(context)
         self.log.info("Conversations uploaded in %.1fs", time.monotonic() - started)
         return summary
