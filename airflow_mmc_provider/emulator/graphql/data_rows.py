@@ -12,7 +12,7 @@ from airflow_mmc_provider.emulator.graphql.context import Resolvers, store_of
 from airflow_mmc_provider.emulator.graphql.datasets import dataset_node
 from airflow_mmc_provider.emulator.graphql.nodes import node_mapper
 from airflow_mmc_provider.emulator.graphql.paging import DEFAULT_PAGE, page_size
-from airflow_mmc_provider.emulator.graphql.projects import project_node
+from airflow_mmc_provider.emulator.graphql.projects import resolve_project_of
 from airflow_mmc_provider.emulator.labels import StoredLabel
 from airflow_mmc_provider.emulator.store import COMPLETE, DataRow
 
@@ -28,6 +28,10 @@ data_row_node = node_mapper(
     extra=lambda row: {"mediaAttributes": {}},
 )
 
+
+label_node = node_mapper(
+    StoredLabel, renames={"seconds_to_create": "secondsToLabel"}, omitted=("annotations",)
+)
 
 _DATA_ROW_FILTER_COLUMNS = {"id": "id", "externalId": "external_id", "globalKey": "global_key"}
 
@@ -86,22 +90,7 @@ def resolve_data_row_labels(
     """The row's labels in every project; an upload's guard reads whether a row was judged."""
     store = store_of(info)
     labels = store.labels_of_row(row["id"], skip=max(0, skip or 0), first=page_size(first, DEFAULT_PAGE))
-    return [_label_node(label) for label in labels]
-
-
-def _label_node(label: StoredLabel) -> dict[str, Any]:
-    return {
-        "id": label.id,
-        "createdAt": label.created_at,
-        "updatedAt": label.updated_at,
-        "secondsToLabel": label.seconds_to_create,
-        "_projectId": label.project_id,
-    }
-
-
-def resolve_label_project(label: Mapping[str, Any], info: GraphQLResolveInfo) -> dict[str, Any] | None:
-    project = store_of(info).get_project(label["_projectId"], include_deleted=True)
-    return project_node(project) if project else None
+    return [label_node(label) for label in labels]
 
 
 def resolve_data_rows_for_global_keys(
@@ -146,5 +135,5 @@ RESOLVERS: Resolvers = {
         "attachments": resolve_data_row_attachments,
         "labels": resolve_data_row_labels,
     },
-    "Label": {"project": resolve_label_project},
+    "Label": {"project": resolve_project_of},
 }
