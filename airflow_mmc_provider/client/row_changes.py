@@ -13,7 +13,8 @@ upload goes through `RowChanges` before a byte is uploaded:
 
 Queries, all batched (wire reference 3.5, 7): the stored row_data and whether a row has a label come
 from one GraphQL request per `ROWS_PER_QUERY` rows, each row an aliased ``dataRow(where: {id})``
-with the SDK's ``DataRow.labels`` relationship (``labels(skip: 0, first: 1) {id}``); the batch of
+with the SDK's ``DataRow.labels`` relationship (``labels(where: {deleted: false} skip: 0 first: 1)
+{id}``, as the SDK's ORM asks it); the batch of
 each row in the project from one project export per `KEYS_PER_EXPORT` rows, filtered by global key,
 with project details (``project_details.batch_name``). Per 1,000 existing rows: 10 GraphQL requests,
 plus, with a project, one export (its start, the task polls, the stream header and chunk).
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from airflow_mmc_provider.client.errors import DataRowSpecError
+from airflow_mmc_provider.client.errors import DataRowSpecError, TaskFailedError
 
 if TYPE_CHECKING:
     from airflow_mmc_provider.client.exports import Exports
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 ROWS_PER_QUERY = 100
 KEYS_PER_EXPORT = 2000  # the export filter's limit on global keys (wire reference 7.2)
 SHOWN_KEYS = 5
-_ROW_FIELDS = "id globalKey rowData labels(skip: 0, first: 1) { id }"
+_ROW_FIELDS = "id globalKey rowData labels(where: {deleted: false} skip: 0 first: 1) { id }"
 
 
 class RowChangeError(DataRowSpecError):
@@ -135,7 +136,7 @@ class RowChanges:
             f"r{i}: dataRow(where: {{id: $id{i}}}) {{ {_ROW_FIELDS} }}" for i in range(len(data_row_ids))
         )
         variables = {f"id{i}": row_id for i, row_id in enumerate(data_row_ids)}
-        data = self._transport.execute(f"query GetDataRowsPyApi({params}) {{ {fields} }}", variables)
+        data = self._transport.execute(f"query GetDataRowsWithLabels({params}) {{ {fields} }}", variables)
         found: dict[str, StoredRow] = {}
         for i in range(len(data_row_ids)):
             node = data.get(f"r{i}")
@@ -158,7 +159,12 @@ class RowChanges:
                 filters={"global_keys": keys},
                 task_name="upload guard: batches of existing rows",
             )
-            self._tasks.wait(task_id, timeout=600, poll_interval=2.0)
+            task = self._tasks.wait(task_id, timeout=600, poll_interval=2.0)
+            if task.status != "COMPLETE":  # without it the guard cannot tell: stop, do not guess
+                raise TaskFailedError(
+                    f"the export reading which batches hold this upload's existing rows ended {task.status}",
+                    operation="exportDataRowsInProject",
+                )
             for line in self._exports.iter_lines(task_id):
                 found.update(_batch_of_line(msgspec.json.decode(line), self.guard.project_id))
         return found

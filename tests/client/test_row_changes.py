@@ -8,7 +8,9 @@ import pytest
 
 from airflow_mmc_provider.client import LabelboxClient
 from airflow_mmc_provider.client.batches import BatchRows
-from airflow_mmc_provider.client.row_changes import RowChangeError, UpsertGuard
+from airflow_mmc_provider.client.errors import TaskFailedError
+from airflow_mmc_provider.client.models import Task
+from airflow_mmc_provider.client.row_changes import RowChangeError, RowChanges, UpsertGuard
 from airflow_mmc_provider.client.transport import operation_name
 from tests.client.rows import chat_row
 
@@ -63,7 +65,7 @@ def test_unchanged_rows_are_checked_in_batched_requests_and_nothing_is_uploaded(
         r.global_key: r.id for r in first.succeeded
     }
     # per 1,000 existing rows: 10 row look-ups and one export, no upload and no upsert task
-    assert seen["GetDataRowsPyApi"] == ROWS // 100
+    assert seen["GetDataRowsWithLabels"] == ROWS // 100
     assert seen["exportDataRowsInProjectPyApi"] == 1
     assert seen["uploadFile"] == 0 and seen["UpsertDataRowsPyApi"] == 0
 
@@ -96,3 +98,21 @@ def test_a_changed_row_in_a_batch_is_refused_without_an_upload(client, batched_r
     assert (
         client.data_rows.row_data(first.succeeded[7].id)["messages"]["m"]["content"][0]["content"] == "Hello"
     )
+
+
+class FailingExports:
+    """An export that Labelbox fails: the guard must stop rather than guess which batches hold rows."""
+
+    def start(self, project_id, **kwargs):
+        return "export-task"
+
+
+class FailedTasks:
+    def wait(self, task_id, **kwargs):
+        return Task(id=task_id, status="FAILED")
+
+
+def test_a_failed_batch_export_stops_the_upload_instead_of_guessing():
+    changes = RowChanges(None, FailingExports(), FailedTasks(), UpsertGuard("proj", "round-2"))  # type: ignore[arg-type]
+    with pytest.raises(TaskFailedError, match="ended FAILED"):
+        changes.unchanged({"round-2/a": "row-a"}, iter([("round-2/a", {"doc": 1})]))

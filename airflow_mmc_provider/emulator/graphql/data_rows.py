@@ -30,7 +30,15 @@ data_row_node = node_mapper(
 
 
 label_node = node_mapper(
-    StoredLabel, renames={"seconds_to_create": "secondsToLabel"}, omitted=("annotations",)
+    StoredLabel,
+    renames={"seconds_to_create": "secondsToLabel"},
+    omitted=("annotations",),
+    extra=lambda label: {
+        "label": None,
+        "agreement": None,
+        "benchmarkAgreement": None,
+        "isBenchmarkReference": False,
+    },
 )
 
 _DATA_ROW_FILTER_COLUMNS = {"id": "id", "externalId": "external_id", "globalKey": "global_key"}
@@ -85,9 +93,15 @@ def resolve_data_row_attachments(
 
 
 def resolve_data_row_labels(
-    row: Mapping[str, Any], info: GraphQLResolveInfo, skip: int | None = None, first: int | None = None
+    row: Mapping[str, Any],
+    info: GraphQLResolveInfo,
+    where: Mapping[str, Any] | None = None,
+    skip: int | None = None,
+    first: int | None = None,
 ) -> list[dict[str, Any]]:
     """The row's labels in every project; an upload's guard reads whether a row was judged."""
+    if (where or {}).get("deleted"):
+        return []  # no label is ever deleted here
     store = store_of(info)
     labels = store.labels_of_row(row["id"], skip=max(0, skip or 0), first=page_size(first, DEFAULT_PAGE))
     return [label_node(label) for label in labels]
