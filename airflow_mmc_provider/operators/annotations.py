@@ -91,6 +91,7 @@ class LabelboxImportAnnotationsOperator(LabelboxDeferrableOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_mmc_provider.client.imports import part_name, split_parts
+        from airflow_mmc_provider.mmc.conversation import key_prefix
         from airflow_mmc_provider.mmc.errors import ValidationError
         from airflow_mmc_provider.operators._failures import fail_fast_on
         from airflow_mmc_provider.triggers.imports import LabelboxImportTrigger
@@ -100,8 +101,10 @@ class LabelboxImportAnnotationsOperator(LabelboxDeferrableOperator):
                 f"import_type must be 'model_assisted' or 'ground_truth', not {self.import_type!r}"
             )
         client = self.client
-        with fail_fast_on(ValidationError, ValueError):
-            lines = self._validated_lines(client)
+        with fail_fast_on(ValueError):  # a bad prefix or round key is the DAG's to fix, not a retry's
+            prefix = key_prefix(str(self.global_key_prefix), str(self.round_key))
+        with fail_fast_on(ValidationError):
+            lines = self._validated_lines(client, prefix)
         parts = list(split_parts(lines, self.max_part_bytes))
         base = _NAME_UNSAFE.sub("-", str(self.import_name)).strip("-")[:180]
         names = [part_name(base, i, len(parts)) for i in range(len(parts))]
@@ -143,11 +146,9 @@ class LabelboxImportAnnotationsOperator(LabelboxDeferrableOperator):
                 poll_interval=self.poll_interval,
             )
 
-    def _validated_lines(self, client: LabelboxClient) -> list[bytes]:
+    def _validated_lines(self, client: LabelboxClient, prefix: str) -> list[bytes]:
         from airflow_mmc_provider.mmc.annotations import iter_ndjson_lines
-        from airflow_mmc_provider.mmc.conversation import key_prefix
 
-        prefix = key_prefix(str(self.global_key_prefix), str(self.round_key))  # a bad round key fails here
         ontology = client.projects.ontology(self.project_id).normalized
         inputs = list(self._inputs())
         documents = self._documents(client, inputs, prefix)

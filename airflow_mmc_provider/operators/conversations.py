@@ -87,11 +87,14 @@ class LabelboxUploadConversationsOperator(LabelboxUploadDataRowsOperator):
         return {"global_key_prefix": str(self.global_key_prefix), "round_key": str(self.round_key)}
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_mmc_provider.mmc.conversation import key_prefix
         from airflow_mmc_provider.mmc.errors import ValidationError
         from airflow_mmc_provider.operators._failures import fail_fast_on
 
         started = time.monotonic()
-        with fail_fast_on(ValidationError, ValueError):  # ValueError: a bad prefix or round key
+        with fail_fast_on(ValueError):  # a bad prefix or round key is the DAG's to fix, not a retry's
+            key_prefix(**self._keys())
+        with fail_fast_on(ValidationError):
             summary = super().execute(context)
         self.log.info("Conversations uploaded in %.1fs", time.monotonic() - started)
         return summary

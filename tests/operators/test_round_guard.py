@@ -165,3 +165,5 @@ def test_a_round_key_of_an_earlier_round_collides_even_with_unchanged_rows(cycle
 def test_a_bad_round_key_fails_the_task_at_once(cycle):
     with pytest.raises(AirflowFailException, match=r"contains '/'.*'week-15'"):
         cycle.upload("week/15", conversations())
+    with pytest.raises(AirflowFailException, match="starts or ends with white space"):
+        cycle.label("round-1 ")
