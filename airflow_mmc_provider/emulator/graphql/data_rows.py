@@ -93,18 +93,14 @@ def resolve_data_row_attachments(
 
 
 def resolve_data_row_labels(
-    row: Mapping[str, Any],
-    info: GraphQLResolveInfo,
-    where: Mapping[str, Any] | None = None,
-    skip: int | None = None,
-    first: int | None = None,
+    row: Mapping[str, Any], info: GraphQLResolveInfo, where: Mapping[str, Any] | None = None, **page: Any
 ) -> list[dict[str, Any]]:
-    """The row's labels in every project; an upload's guard reads whether a row was judged."""
+    """The row's labels in every project (`page`: the SDK's skip and first); an upload's guard
+    reads whether a row was judged."""
     if (where or {}).get("deleted"):
         return []  # no label is ever deleted here
-    store = store_of(info)
-    labels = store.labels_of_row(row["id"], skip=max(0, skip or 0), first=page_size(first, DEFAULT_PAGE))
-    return [label_node(label) for label in labels]
+    skip, first = max(0, page.get("skip") or 0), page_size(page.get("first"), DEFAULT_PAGE)
+    return [label_node(label) for label in store_of(info).labels_of_row(row["id"], skip=skip, first=first)]
 
 
 def resolve_data_rows_for_global_keys(
