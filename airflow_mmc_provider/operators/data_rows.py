@@ -64,7 +64,7 @@ class LabelboxUploadDataRowsOperator(LabelboxDeferrableOperator):
         with fail_fast_on():
             upsert = self.client.data_rows.upsert(self.dataset_id, self._iter_rows(), self._row_changes())
         self.log.info(
-            "Uploaded %d data row(s) in %d chunk(s) to dataset %s (%d already existed, %d unchanged, "
+            "Uploaded %d data row(s) in %d chunk(s) to dataset %s (%d of them updates; %d unchanged, "
             "skipped); task %s",
             upsert.row_count,
             upsert.chunk_count,
