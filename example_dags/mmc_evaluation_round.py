@@ -8,8 +8,13 @@
 6. compute the leaderboard (Bradley-Terry with bootstrap intervals, win rates, tallies, agreement)
    and write JSON, CSV and an HTML report; both the export and the leaderboard are assets.
 
+A round is an identity: its data rows have global keys ``<global_key_prefix><round_key>/<key>``
+(`round_key` defaults to the batch name), so another round on the same prompts creates new rows and
+never touches this round's. The upload refuses, before anything is uploaded, rows that would change
+labelled or queued content or that sit in another round's batch of the project.
+
 Every create is get-or-create by name or global key, so a retried or re-run round creates nothing
-twice; every wait is deferrable. `setup_only=True` stops after step 3 (prepare now, label later).
+twice (unchanged rows are not even re-uploaded); every wait is deferrable. `setup_only=True` stops after step 3 (prepare now, label later).
 Point the `labelbox_default` connection at https://api.labelbox.com/graphql to run it for real.
 """
 
@@ -38,6 +43,7 @@ OUTPUT_DIR = str(Path(tempfile.gettempdir()) / "mmc-rounds")
 JUDGMENTS = Asset(uri="mmc://exports/judgments", name="mmc_round_judgments")
 LEADERBOARD = Asset(uri="mmc://leaderboards/round", name="mmc_round_leaderboard")
 ROUND_DIR = "{{ params.output_dir }}/{{ params.project_name }}/{{ params.batch_name }}"
+ROUND_KEY = "{{ params.round_key or params.batch_name }}"
 
 
 @dag(
@@ -58,8 +64,11 @@ ROUND_DIR = "{{ params.output_dir }}/{{ params.project_name }}/{{ params.batch_n
         "ontology_name": Param("mmc-sample-evaluation", type="string"),
         "project_name": Param("mmc-sample-round", type="string"),
         "dataset_name": Param("mmc-sample-conversations", type="string"),
-        "global_key_prefix": Param("", type="string", description="prepended to record keys"),
+        "global_key_prefix": Param("", type="string", description="prepended to every global key"),
         "batch_name": Param("round-1", type="string", description="unique within the project"),
+        "round_key": Param(
+            "", type="string", description="global keys are <prefix><round_key>/<key>; empty: the batch name"
+        ),
         "batch_priority": Param(5, type="integer", minimum=1, maximum=5),
         "consensus_labels": Param(1, type="integer", minimum=1, description="labels per conversation"),
         "setup_only": Param(False, type="boolean", description="stop after creating the batch"),
@@ -91,6 +100,9 @@ def mmc_evaluation_round() -> None:
         dataset_id=dataset.output,
         source="{{ params.conversations }}",
         global_key_prefix="{{ params.global_key_prefix }}",
+        round_key=ROUND_KEY,
+        project_id=project.output,
+        batch_name="{{ params.batch_name }}",
         deferrable=True,
     )
     batch = LabelboxCreateBatchOperator(
@@ -120,6 +132,7 @@ def mmc_evaluation_round() -> None:
         source="{{ params.prelabels }}",
         conversations="{{ params.conversations }}",
         global_key_prefix="{{ params.global_key_prefix }}",
+        round_key=ROUND_KEY,
         deferrable=True,
         poll_interval=2,
     )

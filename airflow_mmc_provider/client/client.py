@@ -20,6 +20,7 @@ from airflow_mmc_provider.client.imports import Imports
 from airflow_mmc_provider.client.models import DataRowUpsertReport, Organization, User
 from airflow_mmc_provider.client.ontologies import Ontologies
 from airflow_mmc_provider.client.projects import Projects
+from airflow_mmc_provider.client.row_changes import RowChanges, UpsertGuard
 from airflow_mmc_provider.client.tasks import Tasks
 from airflow_mmc_provider.client.transport import DEFAULT_ENDPOINT, RetryPolicy, Transport
 
@@ -81,6 +82,10 @@ class LabelboxClient:
     def organization(self) -> Organization:
         data = self.transport.execute("query GetOrganizationPyApi{organization{createdAt name id updatedAt}}")
         return Organization.from_graphql(data["organization"])
+
+    def row_changes(self, guard: UpsertGuard) -> RowChanges:
+        """The check of existing rows an upsert makes under `guard` (`DataRows.upsert(changes=)`)."""
+        return RowChanges(self.transport, self.exports, self.tasks, guard)
 
     def upsert_data_rows(
         self,

@@ -5,16 +5,18 @@ input fails before any byte is uploaded, and memory stays flat in the row count)
 keys are looked up so each row goes up as an update (`GKEY`) or a create (`AUTO`), the specs are
 cut into JSON-array chunks of at most 10 MB, uploaded a few at a time, described by a manifest,
 and handed to `upsertDataRows`. A repeat of the same rows therefore updates instead of
-duplicating, and Labelbox's own global-key uniqueness backs that up.
+duplicating, and Labelbox's own global-key uniqueness backs that up. Given `RowChanges`, existing
+rows are checked before the upload (`row_changes`): unchanged ones are left out (none left: no
+task is started), harmful changes refused.
 """
 
 from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import msgspec
 
@@ -28,6 +30,9 @@ from airflow_mmc_provider.client.models import (
 )
 from airflow_mmc_provider.client.tasks import TASK_FIELDS
 from airflow_mmc_provider.client.transport import Transport
+
+if TYPE_CHECKING:
+    from airflow_mmc_provider.client.row_changes import RowChanges
 
 MAX_CHUNK_BYTES = 10_000_000
 MAX_GLOBAL_KEY_LENGTH = 200
@@ -68,14 +73,25 @@ class DataRows:
 
     # --- submit ----------------------------------------------------------------------------------
 
-    def upsert(self, dataset_id: str, rows: Iterable[Mapping[str, Any]]) -> DataRowUpsert:
-        """Validate every row, upload them and start the upsert task; return without waiting."""
+    def upsert(
+        self, dataset_id: str, rows: Iterable[Mapping[str, Any]], changes: RowChanges | None = None
+    ) -> DataRowUpsert:
+        """Validate every row, upload them and start the upsert task; return without waiting.
+        With `changes`, existing rows are checked first (module docstring)."""
         resolver = MetadataResolver(self._transport)
         with tempfile.TemporaryFile() as spool:
             keys = spool_rows(rows, spool, resolve_metadata=resolver.resolve)
-            existing = self.existing_global_keys(keys)
+            ids = self.existing_data_rows(keys)
+            unchanged: dict[str, str] = {}
+            if changes is not None and ids:
+                spool.seek(0)
+                unchanged = changes.unchanged(ids, _row_data_of(spool, ids))
+            existing = set(ids) - unchanged.keys()
+            count = len(keys) - len(unchanged)
+            if count == 0:
+                return _nothing_to_upload(dataset_id, unchanged)
             spool.seek(0)
-            manifest_url, chunks = self._upload_chunks(dataset_id, spool, existing, len(keys))
+            manifest_url, chunks = self._upload_chunks(dataset_id, spool, existing, count, unchanged)
         query = (
             "mutation UpsertDataRowsPyApi($manifestUri: String!) { upsertDataRows(data: "
             f"{{ manifestUri: $manifestUri }}) {{ {TASK_FIELDS} }} }}"
@@ -85,18 +101,24 @@ class DataRows:
         return DataRowUpsert(
             dataset_id=dataset_id,
             task_id=data["upsertDataRows"]["id"],
-            row_count=len(keys),
+            row_count=count,
             chunk_count=chunks,
             existing_global_keys=tuple(sorted(existing)),
+            unchanged_global_keys=tuple(unchanged),
+            unchanged_data_row_ids=tuple(unchanged.values()),
         )
 
     def existing_global_keys(self, global_keys: list[str]) -> set[str]:
         """Which of these global keys already name a data row in the organisation."""
-        found: set[str] = set()
+        return set(self.existing_data_rows(global_keys))
+
+    def existing_data_rows(self, global_keys: list[str]) -> dict[str, str]:
+        """Global key -> data row id of the keys that already name a data row."""
+        found: dict[str, str] = {}
         for start in range(0, len(global_keys), _KEY_LOOKUP_BATCH):
             batch = global_keys[start : start + _KEY_LOOKUP_BATCH]
             ids = self.data_row_ids_for_global_keys(batch)
-            found.update(key for key, row_id in zip(batch, ids, strict=True) if row_id)
+            found.update((key, row_id) for key, row_id in zip(batch, ids, strict=True) if row_id)
         return found
 
     def data_row_ids_for_global_keys(self, global_keys: list[str]) -> list[str]:
@@ -128,12 +150,17 @@ class DataRows:
             interval = min(2.0, interval * 2)
 
     def _upload_chunks(
-        self, dataset_id: str, spool: IO[bytes], existing: set[str], row_count: int
+        self,
+        dataset_id: str,
+        spool: IO[bytes],
+        existing: set[str],
+        row_count: int,
+        left_out: Collection[str] = (),
     ) -> tuple[str, int]:
         urls: list[str] = []
         pending: list[Future[str]] = []
         with ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="lb-upload") as pool:
-            for chunk in _chunks(_specs(spool, dataset_id, existing), self._chunk_bytes):
+            for chunk in _chunks(_specs(spool, dataset_id, existing, left_out), self._chunk_bytes):
                 pending.append(pool.submit(self._upload_chunk, chunk))
                 if len(pending) >= self._workers * 2:  # bound the chunks held in memory
                     urls.append(pending.pop(0).result())
@@ -191,11 +218,15 @@ class DataRows:
             yield FailedDataRow(spec.get("globalKey"), spec.get("externalId"), node.get("message") or "")
 
     def report(self, upsert: DataRowUpsert, status: str) -> DataRowUpsertReport:
-        """Read every row's outcome once the task is terminal."""
-        succeeded = list(self.iter_succeeded(upsert.task_id))
-        failed = list(self.iter_failed(upsert.task_id))
+        """Read every row's outcome once the task is terminal (no task: the unchanged rows only)."""
+        succeeded = list(self.iter_succeeded(upsert.task_id)) if upsert.task_id else []
+        failed = list(self.iter_failed(upsert.task_id)) if upsert.task_id else []
         existing = set(upsert.existing_global_keys)
         updated = sum(1 for row in succeeded if row.global_key in existing)
+        unchanged = [
+            ImportedDataRow(id=row_id, global_key=key)
+            for key, row_id in zip(upsert.unchanged_global_keys, upsert.unchanged_data_row_ids, strict=True)
+        ]
         return DataRowUpsertReport(
             dataset_id=upsert.dataset_id,
             task_id=upsert.task_id,
@@ -204,6 +235,7 @@ class DataRows:
             updated=updated,
             succeeded=succeeded,
             failed=failed,
+            unchanged=unchanged,
         )
 
     def _results(self, task_id: str, operation: str, items: str, fields: str) -> Iterator[dict[str, Any]]:
@@ -321,12 +353,36 @@ def _global_key_problems(key: Any) -> list[str]:
     return []
 
 
-def _specs(spool: IO[bytes], dataset_id: str, existing: set[str]) -> Iterator[bytes]:
+def _nothing_to_upload(dataset_id: str, unchanged: Mapping[str, str]) -> DataRowUpsert:
+    return DataRowUpsert(
+        dataset_id=dataset_id,
+        task_id="",
+        row_count=0,
+        chunk_count=0,
+        unchanged_global_keys=tuple(unchanged),
+        unchanged_data_row_ids=tuple(unchanged.values()),
+    )
+
+
+def _row_data_of(spool: IO[bytes], keys: Collection[str]) -> Iterator[tuple[str, Any]]:
+    """(global key, row_data) of the spooled rows with these keys, in spool order."""
+    for line in spool:
+        raw_key, _, payload = line.rstrip(b"\n").partition(b"\t")
+        key = msgspec.json.decode(raw_key)
+        if key in keys:
+            yield key, msgspec.json.decode(payload).get("row_data")
+
+
+def _specs(
+    spool: IO[bytes], dataset_id: str, existing: set[str], left_out: Collection[str] = ()
+) -> Iterator[bytes]:
     """Wrap each spooled payload in its upsert spec without decoding it again."""
     dataset = _encoder.encode(dataset_id)
     for line in spool:
         raw_key, _, payload = line.rstrip(b"\n").partition(b"\t")
         key = msgspec.json.decode(raw_key)
+        if key in left_out:
+            continue
         kind = b'{"type":"GKEY","value":' + raw_key if key in existing else b'{"type":"AUTO","value":""'
         body = payload[:-1] + (b',"dataset_id":' if payload != b"{}" else b'"dataset_id":') + dataset
         yield b'{"id":' + kind + b'},"payload":' + body + b"}}"

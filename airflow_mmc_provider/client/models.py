@@ -166,6 +166,10 @@ class DataRowUpsert(Record, frozen=True):
     chunk_count: int
     # Global keys that already had a data row before the upload: these rows are updates.
     existing_global_keys: tuple[str, ...] = ()
+    # Existing rows left out of the upload because their row_data is unchanged (`row_changes`);
+    # when every row is, no task was started and `task_id` is "".
+    unchanged_global_keys: tuple[str, ...] = ()
+    unchanged_data_row_ids: tuple[str, ...] = ()
 
 
 class DataRowUpsertReport(msgspec.Struct, frozen=True):
@@ -180,6 +184,8 @@ class DataRowUpsertReport(msgspec.Struct, frozen=True):
     updated: int
     succeeded: list[ImportedDataRow]
     failed: list[FailedDataRow]
+    # Rows left out of the upload as unchanged: not re-uploaded, but part of the round.
+    unchanged: list[ImportedDataRow] = msgspec.field(default_factory=list)
 
     def summary(self, *, include_ids: bool = True) -> dict[str, Any]:
         """The JSON an operator pushes to XCom."""
@@ -191,11 +197,13 @@ class DataRowUpsertReport(msgspec.Struct, frozen=True):
             "updated": self.updated,
             "succeeded": len(self.succeeded),
             "failed": len(self.failed),
+            "unchanged": len(self.unchanged),
             "failures": [f.to_dict() for f in self.failed[:100]],
         }
         if include_ids:
-            out["global_keys"] = [r.global_key for r in self.succeeded]
-            out["data_row_ids"] = [r.id for r in self.succeeded]
+            rows = [*self.succeeded, *self.unchanged]
+            out["global_keys"] = [r.global_key for r in rows]
+            out["data_row_ids"] = [r.id for r in rows]
         return out
 
 

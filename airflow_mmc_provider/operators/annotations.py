@@ -43,6 +43,9 @@ class LabelboxImportAnnotationsOperator(LabelboxDeferrableOperator):
     :param conversations: the conversations JSONL the rows were built from (templated); validates
         against it locally instead of fetching each data row's document from Labelbox.
     :param import_name: defaults to one name per DAG run and task (templated).
+    :param global_key_prefix: and
+    :param round_key: map record keys to global keys exactly as the conversation upload of the
+        round did (templated; see `LabelboxUploadConversationsOperator`).
     """
 
     template_fields: Sequence[str] = (
@@ -53,6 +56,7 @@ class LabelboxImportAnnotationsOperator(LabelboxDeferrableOperator):
         "conversations",
         "import_name",
         "global_key_prefix",
+        "round_key",
         "labelbox_conn_id",
     )
 
@@ -66,6 +70,7 @@ class LabelboxImportAnnotationsOperator(LabelboxDeferrableOperator):
         conversations: str | ObjectStoragePath | None = None,
         import_name: str = "{{ dag.dag_id }}-{{ task.task_id }}-{{ run_id }}",
         global_key_prefix: str = "",
+        round_key: str = "",
         max_failed_annotations: int = 0,
         max_part_bytes: int = 50_000_000,
         **kwargs: Any,
@@ -80,11 +85,13 @@ class LabelboxImportAnnotationsOperator(LabelboxDeferrableOperator):
         self.conversations = conversations
         self.import_name = import_name
         self.global_key_prefix = global_key_prefix
+        self.round_key = round_key
         self.max_failed_annotations = max_failed_annotations
         self.max_part_bytes = max_part_bytes
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_mmc_provider.client.imports import part_name, split_parts
+        from airflow_mmc_provider.mmc.conversation import key_prefix
         from airflow_mmc_provider.mmc.errors import ValidationError
         from airflow_mmc_provider.operators._failures import fail_fast_on
         from airflow_mmc_provider.triggers.imports import LabelboxImportTrigger
@@ -94,8 +101,10 @@ class LabelboxImportAnnotationsOperator(LabelboxDeferrableOperator):
                 f"import_type must be 'model_assisted' or 'ground_truth', not {self.import_type!r}"
             )
         client = self.client
+        with fail_fast_on(ValueError):  # a bad prefix or round key is the DAG's to fix, not a retry's
+            prefix = key_prefix(str(self.global_key_prefix), str(self.round_key))
         with fail_fast_on(ValidationError):
-            lines = self._validated_lines(client)
+            lines = self._validated_lines(client, prefix)
         parts = list(split_parts(lines, self.max_part_bytes))
         base = _NAME_UNSAFE.sub("-", str(self.import_name)).strip("-")[:180]
         names = [part_name(base, i, len(parts)) for i in range(len(parts))]
@@ -137,18 +146,18 @@ class LabelboxImportAnnotationsOperator(LabelboxDeferrableOperator):
                 poll_interval=self.poll_interval,
             )
 
-    def _validated_lines(self, client: LabelboxClient) -> list[bytes]:
+    def _validated_lines(self, client: LabelboxClient, prefix: str) -> list[bytes]:
         from airflow_mmc_provider.mmc.annotations import iter_ndjson_lines
 
         ontology = client.projects.ontology(self.project_id).normalized
         inputs = list(self._inputs())
-        documents = self._documents(client, inputs)
+        documents = self._documents(client, inputs, prefix)
         return list(
             iter_ndjson_lines(
                 inputs,
                 ontology,
                 documents,
-                global_key_prefix=self.global_key_prefix,
+                global_key_prefix=prefix,
                 check_required=self.import_type == "ground_truth",
                 subject=str(self.source or "annotations"),
             )
@@ -163,16 +172,16 @@ class LabelboxImportAnnotationsOperator(LabelboxDeferrableOperator):
         assert self.source is not None
         yield from iter_lines(self.source)
 
-    def _documents(self, client: LabelboxClient, inputs: list[Any]) -> dict[str, Any]:
+    def _documents(self, client: LabelboxClient, inputs: list[Any], prefix: str) -> dict[str, Any]:
         """row_data per data row key (global key, or id for lines by id): global keys from the
         conversations file when given, else fetched row by row; a key that names no data row is
         left out, so the validation reports it."""
         from airflow_mmc_provider.mmc.annotations import referenced_data_rows
 
-        global_keys, row_ids = referenced_data_rows(inputs, self.global_key_prefix)
+        global_keys, row_ids = referenced_data_rows(inputs, prefix)
         documents: dict[str, Any] = {}
         if self.conversations:
-            documents = _documents_from_records(self.conversations, self.global_key_prefix)
+            documents = _documents_from_records(self.conversations, prefix)
             global_keys -= documents.keys()  # a row not in the file may still be in Labelbox
         if len(global_keys) + len(row_ids) > _FETCH_WARNING:
             self.log.warning(

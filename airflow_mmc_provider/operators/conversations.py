@@ -11,6 +11,8 @@ from airflow_mmc_provider.operators.data_rows import LabelboxUploadDataRowsOpera
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
+    from airflow_mmc_provider.client.row_changes import RowChanges
+
 
 class LabelboxUploadConversationsOperator(LabelboxUploadDataRowsOperator):
     """Build row_data v2 documents from conversation records and upsert them by global key.
@@ -27,7 +29,17 @@ class LabelboxUploadConversationsOperator(LabelboxUploadDataRowsOperator):
     the declared `mapping` (`airflow_mmc_provider.mmc.conversation.mapping`); every problem of the
     join is in the same one error, before anything is uploaded.
 
-    :param global_key_prefix: prepended to every record key to form the global key (templated).
+    Existing rows are checked before anything is uploaded (`client.row_changes`): rows whose content
+    is unchanged are skipped (a re-run of the round is a no-op); a changed row that has labels or sits
+    in a batch is refused, and so is a row in another batch of `project_id` (a round-key collision).
+
+    :param global_key_prefix: prepended to every global key (templated).
+    :param round_key: the round: global key = prefix + round_key + "/" + record key (templated; no
+        "/" in it; empty: prefix + record key). The record key stays the external id.
+    :param project_id: and
+    :param batch_name: the round's project and batch (templated): rows sitting in another batch of
+        the project are refused.
+    :param allow_relabel: replace the content of rows that have labels or sit in a batch.
     :param responses: response JSONL files: a path, a folder (its ``*.jsonl``), a glob, or a list
         of them, at any `ObjectStoragePath` (templated).
     :param mapping: the mapping spec, a dict or a YAML/JSON file path (templated).
@@ -39,6 +51,9 @@ class LabelboxUploadConversationsOperator(LabelboxUploadDataRowsOperator):
     template_fields: Sequence[str] = (
         *LabelboxUploadDataRowsOperator.template_fields,
         "global_key_prefix",
+        "round_key",
+        "project_id",
+        "batch_name",
         "responses",
         "mapping",
     )
@@ -50,6 +65,10 @@ class LabelboxUploadConversationsOperator(LabelboxUploadDataRowsOperator):
         records: list[Mapping[str, Any]] | None = None,
         source: str | ObjectStoragePath | None = None,
         global_key_prefix: str = "",
+        round_key: str = "",
+        project_id: str | None = None,
+        batch_name: str | None = None,
+        allow_relabel: bool = False,
         responses: str | ObjectStoragePath | list[str | ObjectStoragePath] | None = None,
         mapping: Mapping[str, Any] | str | ObjectStoragePath | None = None,
         allow_missing_responses: bool = False,
@@ -64,6 +83,16 @@ class LabelboxUploadConversationsOperator(LabelboxUploadDataRowsOperator):
         self.responses = responses
         self.mapping = mapping
         self.allow_missing_responses = allow_missing_responses
+        self.round_key = round_key
+        self.project_id, self.batch_name, self.allow_relabel = project_id, batch_name, allow_relabel
+
+    def _row_changes(self) -> RowChanges:
+        from airflow_mmc_provider.client.row_changes import UpsertGuard
+
+        guard = UpsertGuard(
+            self.project_id or None, self.batch_name or None, self.allow_relabel, str(self.round_key)
+        )
+        return self.client.row_changes(guard)
 
     def _iter_rows(self) -> Iterator[Any]:
         from airflow_mmc_provider.mmc.conversation import iter_payloads
@@ -72,15 +101,16 @@ class LabelboxUploadConversationsOperator(LabelboxUploadDataRowsOperator):
             yield from self._mapped_rows()
             return
         if self.rows is not None:
-            yield from iter_payloads(self.rows, global_key_prefix=self.global_key_prefix)
+            yield from iter_payloads(self.rows, **self._keys())
             return
         from airflow_mmc_provider.operators.storage import as_storage_path, iter_lines
 
         assert self.source is not None
         path = as_storage_path(self.source)
-        yield from iter_payloads(
-            iter_lines(path), global_key_prefix=self.global_key_prefix, subject=str(path)
-        )
+        yield from iter_payloads(iter_lines(path), **self._keys(), subject=str(path))
+
+    def _keys(self) -> dict[str, str]:
+        return {"global_key_prefix": str(self.global_key_prefix), "round_key": str(self.round_key)}
 
     def _mapped_rows(self) -> Iterator[dict[str, Any]]:
         """The evaluation set joined with the response files by the mapping, as upsert payloads."""
@@ -118,13 +148,16 @@ class LabelboxUploadConversationsOperator(LabelboxUploadDataRowsOperator):
             self.log.warning(
                 "Uploading without %d missing response(s):\n%s", len(gaps), listed(gaps, "unlisted")
             )
-        yield from mapped_payloads(joined, global_key_prefix=self.global_key_prefix)
+        yield from mapped_payloads(joined, **self._keys())
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_mmc_provider.mmc.conversation import key_prefix
         from airflow_mmc_provider.mmc.errors import ValidationError
         from airflow_mmc_provider.operators._failures import fail_fast_on
 
         started = time.monotonic()
+        with fail_fast_on(ValueError):  # a bad prefix or round key is the DAG's to fix, not a retry's
+            key_prefix(**self._keys())
         with fail_fast_on(ValidationError):
             summary = super().execute(context)
         self.log.info("Conversations uploaded in %.1fs", time.monotonic() - started)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
     from airflow_mmc_provider.client.models import DataRowUpsert, DataRowUpsertReport
+    from airflow_mmc_provider.client.row_changes import RowChanges
 
 
 class LabelboxUploadDataRowsOperator(LabelboxDeferrableOperator):
@@ -61,15 +62,19 @@ class LabelboxUploadDataRowsOperator(LabelboxDeferrableOperator):
         from airflow_mmc_provider.operators._failures import fail_fast_on
 
         with fail_fast_on():
-            upsert = self.client.data_rows.upsert(self.dataset_id, self._iter_rows())
+            upsert = self.client.data_rows.upsert(self.dataset_id, self._iter_rows(), self._row_changes())
         self.log.info(
-            "Uploaded %d data row(s) in %d chunk(s) to dataset %s (%d already existed); task %s",
+            "Uploaded %d data row(s) in %d chunk(s) to dataset %s (%d of them updates; %d unchanged, "
+            "skipped); task %s",
             upsert.row_count,
             upsert.chunk_count,
             upsert.dataset_id,
             len(upsert.existing_global_keys),
-            upsert.task_id,
+            len(upsert.unchanged_global_keys),
+            upsert.task_id or "none (nothing to upload)",
         )
+        if not upsert.task_id:  # every row was unchanged: no task to wait for
+            return self._finish(context, upsert, "COMPLETE")
         task = self.wait_for_task(upsert.task_id, context={"upsert": upsert.to_dict()})
         return self._finish(context, upsert, task.status)
 
@@ -80,6 +85,10 @@ class LabelboxUploadDataRowsOperator(LabelboxDeferrableOperator):
         self.resumed(event, f"Waiting for Labelbox upsert task {event.get('labelbox_task_id')}")
         upsert = DataRowUpsert.from_dict(event["context"]["upsert"])
         return self._finish(context, upsert, event["task"]["status"])
+
+    def _row_changes(self) -> RowChanges | None:
+        """How existing rows are checked before the upload; plain data rows are updated as given."""
+        return None
 
     def _iter_rows(self) -> Iterator[Any]:
         if self.rows is not None:
@@ -94,12 +103,13 @@ class LabelboxUploadDataRowsOperator(LabelboxDeferrableOperator):
     def _finish(self, context: Context, upsert: DataRowUpsert, status: str) -> dict[str, Any]:
         report = self.client.data_rows.report(upsert, status)
         self.log.info(
-            "Labelbox upsert task %s %s: %d created, %d updated, %d failed",
-            report.task_id,
+            "Labelbox upsert task %s %s: %d created, %d updated, %d failed, %d unchanged, skipped",
+            report.task_id or "(none)",
             status,
             report.created,
             report.updated,
             len(report.failed),
+            len(report.unchanged),
         )
         self._check_failures(report)
         summary = report.summary(include_ids=self.return_ids)

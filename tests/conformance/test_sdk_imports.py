@@ -272,6 +272,8 @@ def assert_the_six_are_labelled(upload_job: lb.LabelImport, project, global_key:
     [exported] = row["projects"][project.uid]["labels"]
     assert_the_seed_label_is_exported(project, exported["annotations"])
     assert row["projects"][project.uid]["project_details"]["workflow_status"] == "DONE"
+    [sdk_label] = project.client.get_data_row_by_global_key(global_key).labels()  # DataRow.labels
+    assert sdk_label.uid == exported["id"]
 
 
 def test_the_seed_label_objects_import_as_ground_truth(client, any_project, capsys):
@@ -314,6 +316,7 @@ def test_the_seed_mal_import_of_label_objects_leaves_pre_labels_not_labels(clien
     [row] = export_rows(project)
     assert row["projects"][project.uid]["labels"] == []
     assert row["projects"][project.uid]["project_details"]["workflow_status"] == "TO_LABEL"
+    assert list(client.get_data_row_by_global_key(global_key).labels()) == []  # pre-labels are no labels
 
 
 def test_a_bad_label_object_is_named_in_its_error_and_the_rest_is_labelled(client, dataset, unique_name):

@@ -14,6 +14,7 @@ import pendulum
 from airflow_mmc_provider.client import LabelboxClient
 
 SAMPLE = Path(__file__).resolve().parents[2] / "example_dags" / "data" / "data_rows.jsonl"
+CONVERSATIONS = SAMPLE.with_name("conversations.jsonl")
 
 
 def test_upload_data_rows_dag_twice_creates_once(run_dag, lb_emulator, unique_name, tmp_path):
@@ -57,6 +58,9 @@ def test_round_setup_twice_creates_everything_once(run_dag, lb_emulator, unique_
             snapshots.append((project.id, dataset.id, ontology.id, batch.id, batch.size, dataset.row_count))
         assert snapshots[0] == snapshots[1]
         assert snapshots[0][4:] == (240, 240)
+        # the round's keys carry the round (the batch name, as round_key is left empty)
+        first_key = json.loads(CONVERSATIONS.read_text().splitlines()[0])["key"]
+        assert all(client.data_rows.data_row_ids_for_global_keys([f"{unique_name}/round-1/{first_key}"]))
         assert client.projects.ontology_id(project.id) == ontology.id
 
 

@@ -13,7 +13,7 @@ from airflow_mmc_provider.emulator.graphql.account import resolve_created_by
 from airflow_mmc_provider.emulator.graphql.context import Resolvers, request_context, store_of
 from airflow_mmc_provider.emulator.graphql.nodes import node_mapper
 from airflow_mmc_provider.emulator.graphql.paging import checked_name, cursor_page_size
-from airflow_mmc_provider.emulator.graphql.projects import project_node
+from airflow_mmc_provider.emulator.graphql.projects import resolve_project_of
 from airflow_mmc_provider.emulator.store import Batch, BatchNameTaken, UnknownCursor
 
 batch_node = node_mapper(Batch, renames={"consensus_settings": "consensusSettingsJson"})
@@ -43,11 +43,6 @@ def resolve_project_batches(
         "nodes": [batch_node(b) for b in page],
         "pageInfo": {"endCursor": cursor, "hasNextPage": cursor is not None},
     }
-
-
-def resolve_batch_project(batch: Mapping[str, Any], info: GraphQLResolveInfo) -> dict[str, Any] | None:
-    project = store_of(info).get_project(batch["_projectId"], include_deleted=True)
-    return project_node(project) if project else None
 
 
 def _batch_arguments(data: Mapping[str, Any]) -> tuple[str, dict[str, Any] | None]:
@@ -122,5 +117,5 @@ RESOLVERS: Resolvers = {
         "createEmptyBatch": resolve_create_empty_batch,
         "addDataRowsToBatchAsync": resolve_add_data_rows_to_batch_async,
     },
-    "Batch": {"createdBy": resolve_created_by, "project": resolve_batch_project},
+    "Batch": {"createdBy": resolve_created_by, "project": resolve_project_of},
 }

@@ -12,6 +12,8 @@ from airflow_mmc_provider.emulator.graphql.context import Resolvers, store_of
 from airflow_mmc_provider.emulator.graphql.datasets import dataset_node
 from airflow_mmc_provider.emulator.graphql.nodes import node_mapper
 from airflow_mmc_provider.emulator.graphql.paging import DEFAULT_PAGE, page_size
+from airflow_mmc_provider.emulator.graphql.projects import resolve_project_of
+from airflow_mmc_provider.emulator.labels import StoredLabel
 from airflow_mmc_provider.emulator.store import COMPLETE, DataRow
 
 GLOBAL_KEYS_JOB = "data-rows-for-global-keys"
@@ -26,6 +28,18 @@ data_row_node = node_mapper(
     extra=lambda row: {"mediaAttributes": {}},
 )
 
+
+label_node = node_mapper(
+    StoredLabel,
+    renames={"seconds_to_create": "secondsToLabel"},
+    omitted=("annotations",),
+    extra=lambda label: {
+        "label": None,
+        "agreement": None,
+        "benchmarkAgreement": None,
+        "isBenchmarkReference": False,
+    },
+)
 
 _DATA_ROW_FILTER_COLUMNS = {"id": "id", "externalId": "external_id", "globalKey": "global_key"}
 
@@ -78,6 +92,17 @@ def resolve_data_row_attachments(
     return attachments[start : start + page_size(first, DEFAULT_PAGE)]
 
 
+def resolve_data_row_labels(
+    row: Mapping[str, Any], info: GraphQLResolveInfo, where: Mapping[str, Any] | None = None, **page: Any
+) -> list[dict[str, Any]]:
+    """The row's labels in every project (`page`: the SDK's skip and first); an upload's guard
+    reads whether a row was judged."""
+    if (where or {}).get("deleted"):
+        return []  # no label is ever deleted here
+    skip, first = max(0, page.get("skip") or 0), page_size(page.get("first"), DEFAULT_PAGE)
+    return [label_node(label) for label in store_of(info).labels_of_row(row["id"], skip=skip, first=first)]
+
+
 def resolve_data_rows_for_global_keys(
     _: Any, info: GraphQLResolveInfo, where: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -115,5 +140,10 @@ RESOLVERS: Resolvers = {
         "dataRowsForGlobalKeys": resolve_data_rows_for_global_keys,
         "dataRowsForGlobalKeysResult": resolve_data_rows_for_global_keys_result,
     },
-    "DataRow": {"dataset": resolve_data_row_dataset, "attachments": resolve_data_row_attachments},
+    "DataRow": {
+        "dataset": resolve_data_row_dataset,
+        "attachments": resolve_data_row_attachments,
+        "labels": resolve_data_row_labels,
+    },
+    "Label": {"project": resolve_project_of},
 }

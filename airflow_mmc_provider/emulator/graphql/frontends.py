@@ -13,7 +13,7 @@ from airflow_mmc_provider.emulator.graphql.account import resolve_organization_o
 from airflow_mmc_provider.emulator.graphql.context import Resolvers, store_of
 from airflow_mmc_provider.emulator.graphql.nodes import node_mapper
 from airflow_mmc_provider.emulator.graphql.paging import by_id, orm_list
-from airflow_mmc_provider.emulator.graphql.projects import live_project, project_node
+from airflow_mmc_provider.emulator.graphql.projects import live_project, resolve_project_of
 from airflow_mmc_provider.emulator.store import LabelingFrontend
 
 labeling_frontend_node = node_mapper(LabelingFrontend)
@@ -60,11 +60,6 @@ def resolve_create_labeling_frontend_options(
     }
 
 
-def resolve_options_project(node: Mapping[str, Any], info: GraphQLResolveInfo) -> dict[str, Any] | None:
-    project = store_of(info).get_project(node["_projectId"], include_deleted=True)
-    return project_node(project) if project else None
-
-
 def resolve_labeling_frontend_of(node: Mapping[str, Any], info: GraphQLResolveInfo) -> dict[str, Any] | None:
     frontend_id = node.get("_labelingFrontendId")
     frontend = store_of(info).get_labeling_frontend(frontend_id) if frontend_id else None
@@ -75,7 +70,7 @@ RESOLVERS: Resolvers = {
     "Query": {"labelingFrontend": resolve_labeling_frontend, "labelingFrontends": resolve_labeling_frontends},
     "Mutation": {"createLabelingFrontendOptions": resolve_create_labeling_frontend_options},
     "LabelingFrontendOptions": {
-        "project": resolve_options_project,
+        "project": resolve_project_of,
         "labelingFrontend": resolve_labeling_frontend_of,
         "organization": resolve_organization_of,
     },

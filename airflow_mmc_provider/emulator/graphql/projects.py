@@ -42,6 +42,12 @@ project_node = node_mapper(
 )
 
 
+def resolve_project_of(node: Mapping[str, Any], info: GraphQLResolveInfo) -> dict[str, Any] | None:
+    """The `project` field of any node that belongs to one (``_projectId``), deleted or not."""
+    project = store_of(info).get_project(node["_projectId"], include_deleted=True)
+    return project_node(project) if project else None
+
+
 def live_project(store: Store, project_id: str) -> Project:
     return found(store.get_project(project_id), "Project", project_id)
 

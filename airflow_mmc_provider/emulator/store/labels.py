@@ -50,6 +50,14 @@ class LabelState(StoreBase):
         ).fetchall()
         return from_rows(StoredLabel, rows)
 
+    def labels_of_row(self, data_row_id: str, *, skip: int, first: int) -> list[StoredLabel]:
+        """A data row's labels in every project, oldest first (`DataRow.labels`)."""
+        rows = self._db.execute(
+            "SELECT * FROM labels WHERE data_row_id = ? ORDER BY seq LIMIT ? OFFSET ?",
+            (data_row_id, first, skip),
+        ).fetchall()
+        return from_rows(StoredLabel, rows)
+
     def label_count(self, project_id: str) -> int:
         return self._count("labels", project_id)
 

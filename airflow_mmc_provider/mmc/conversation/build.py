@@ -32,7 +32,9 @@ from airflow_mmc_provider.mmc.conversation.ids import (
     MAX_GLOBAL_KEY_LENGTH,
     ConversationIds,
     check_prefix,
+    check_round_key,
     global_key_for,
+    key_prefix,
     model_tag,
 )
 from airflow_mmc_provider.mmc.conversation.types import (
@@ -258,11 +260,13 @@ def attachments(record: ConversationRecord) -> list[dict[str, Any]]:
     return result
 
 
-def build_payload(record: ConversationRecord, *, global_key_prefix: str = "") -> dict[str, Any]:
+def build_payload(
+    record: ConversationRecord, *, global_key_prefix: str = "", round_key: str = ""
+) -> dict[str, Any]:
     """The data-row upsert item of a record; raises `ValidationError` listing its problems."""
-    check_prefix(global_key_prefix)
+    prefix = key_prefix(global_key_prefix, round_key)
     report = IssueReport(record.key_text)
-    payload = _payload(record, global_key_for(record.key_text, global_key_prefix), report)
+    payload = _payload(record, global_key_for(record.key_text, prefix), report)
     if payload is None:
         raise ValidationError(report.issues, subject="conversation record")
     return payload
@@ -349,9 +353,8 @@ class ConversationBatch:
     everything) but no more payloads are produced: a batch with problems must not be uploaded.
     """
 
-    def __init__(self, *, global_key_prefix: str = "") -> None:
-        check_prefix(global_key_prefix)
-        self.prefix = global_key_prefix
+    def __init__(self, *, global_key_prefix: str = "", round_key: str = "") -> None:
+        self.prefix = key_prefix(global_key_prefix, round_key)
         self.issues: list[ValidationIssue] = []
         self._first_line: dict[str, int] = {}
 
@@ -404,16 +407,20 @@ def read_lines(stream: IO[bytes], chunk_size: int = 1 << 20) -> Iterator[bytes]:
 
 
 def iter_payloads(
-    records: Iterable[RecordInput], *, global_key_prefix: str = "", subject: str = "conversations"
+    records: Iterable[RecordInput],
+    *,
+    global_key_prefix: str = "",
+    round_key: str = "",
+    subject: str = "conversations",
 ) -> Iterator[dict[str, Any]]:
     """Upsert payloads of a stream of records (JSONL lines, dicts or records), in input order.
 
     Line numbers count from 1 over the iterable; blank lines are skipped (but counted). At the end,
     if any record had a problem, raises one `ValidationError` listing all of them; payloads stop
     as soon as the first problem appears, so a consumer that spools before uploading (as the
-    client does) uploads nothing from a bad batch.
+    client does) uploads nothing from a bad batch. Global keys: `ids.global_key_for`.
     """
-    batch = ConversationBatch(global_key_prefix=global_key_prefix)
+    batch = ConversationBatch(global_key_prefix=global_key_prefix, round_key=round_key)
     for line, raw in enumerate(records, start=1):
         if isinstance(raw, bytes | str) and not raw.strip():
             continue
@@ -423,9 +430,11 @@ def iter_payloads(
     batch.raise_if_invalid(subject)
 
 
-def collect_issues(records: Iterable[RecordInput], *, global_key_prefix: str = "") -> list[ValidationIssue]:
+def collect_issues(
+    records: Iterable[RecordInput], *, global_key_prefix: str = "", round_key: str = ""
+) -> list[ValidationIssue]:
     """Every problem of a batch without raising (a dry run before scheduling an upload)."""
-    batch = ConversationBatch(global_key_prefix=global_key_prefix)
+    batch = ConversationBatch(global_key_prefix=global_key_prefix, round_key=round_key)
     for line, raw in enumerate(records, start=1):
         if not (isinstance(raw, bytes | str) and not raw.strip()):
             batch.add(raw, line)
@@ -454,9 +463,11 @@ __all__ = [
     "build_row_data",
     "check_prefix",
     "check_record",
+    "check_round_key",
     "collect_issues",
     "global_key_for",
     "iter_payloads",
+    "key_prefix",
     "metadata_fields",
     "parse_record",
     "prompt_message_id",

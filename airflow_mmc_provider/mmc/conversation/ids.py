@@ -11,10 +11,13 @@ to it ``{t}-t{n}-{m}``. Annotations can therefore be written from (key, model, t
 
 Global keys
 -----------
-``global_key_for(key, prefix)``: ``prefix + key`` when that is at most 200 characters (counted in
-UTF-16 code units, as Labelbox's limit is enforced, so no key is ever rejected for length);
-otherwise its first 183 characters, ``~`` and 16 hex digits of BLAKE2b of the full
-``prefix + key``: stable across runs, unique in practice, and still readable.
+``global_key_for(key, prefix, round_key)``: ``prefix + round_key + "/" + key`` (without the round
+part when ``round_key`` is empty) when that is at most 200 characters (counted in UTF-16 code
+units, as Labelbox's limit is enforced, so no key is ever rejected for length); otherwise its first
+183 characters, ``~`` and 16 hex digits of BLAKE2b of the whole key: stable across runs, unique in
+practice, and still readable. A round key holds no ``/`` and prefix and round key together are at
+most 100 characters, so the round always survives the shortening and the first ``/`` after the
+prefix always ends it: round and record key can be told apart in every global key.
 """
 
 from __future__ import annotations
@@ -71,9 +74,22 @@ class ConversationIds:
         return f"{self.tag}-t{turn}-"
 
 
-def global_key_for(key: str | int, prefix: str = "") -> str:
-    """The data row's global key (rule: module docstring)."""
-    candidate = f"{prefix}{key}"
+def key_prefix(global_key_prefix: str = "", round_key: str = "") -> str:
+    """What comes before every record key of a round, both parts checked (`check_prefix`,
+    `check_round_key`): the one place the global-key layout is spelled out."""
+    check_prefix(global_key_prefix)
+    check_round_key(round_key, global_key_prefix)
+    return _joined(global_key_prefix, round_key)
+
+
+def _joined(prefix: str, round_key: str) -> str:
+    return f"{prefix}{round_key}/" if round_key else prefix
+
+
+def global_key_for(key: str | int, prefix: str = "", round_key: str = "") -> str:
+    """The data row's global key (rule: module docstring); the parts are not checked here (hot
+    path): batches check them once, with `key_prefix`."""
+    candidate = f"{_joined(prefix, round_key)}{key}"
     if _utf16_length(candidate) <= MAX_GLOBAL_KEY_LENGTH:
         return candidate
     head = _utf16_truncate(candidate, MAX_GLOBAL_KEY_LENGTH - _HASH_SUFFIX_LENGTH)
@@ -101,3 +117,24 @@ def check_prefix(prefix: str) -> None:
         raise ValueError("global_key_prefix must not start with white space; Labelbox rejects such keys")
     if len(prefix) > MAX_PREFIX_LENGTH:
         raise ValueError(f"global_key_prefix is {len(prefix)} characters; use at most {MAX_PREFIX_LENGTH}")
+
+
+def check_round_key(round_key: str, prefix: str = "") -> None:
+    """Reject a round key that would make keys Labelbox refuses, or whose round could not be told
+    apart from the record key (a caller's mistake; the message says the fix)."""
+    if round_key != round_key.strip():
+        raise ValueError(
+            f"round_key {round_key!r} starts or ends with white space; Labelbox rejects such keys, strip it"
+        )
+    if "/" in round_key:
+        raise ValueError(
+            f"round_key {round_key!r} contains '/', which separates the round from the record key in "
+            f"global keys; use another character (e.g. {round_key.replace('/', '-')!r}), or move the "
+            "common part into global_key_prefix"
+        )
+    used = len(_joined(prefix, round_key))
+    if used > MAX_PREFIX_LENGTH:
+        raise ValueError(
+            f"global_key_prefix and round_key make {used} characters before the record key; use at "
+            f"most {MAX_PREFIX_LENGTH} (global keys are limited to {MAX_GLOBAL_KEY_LENGTH})"
+        )

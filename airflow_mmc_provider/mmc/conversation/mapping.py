@@ -90,14 +90,16 @@ def join_responses(
     return join.finish(allow_missing_responses)
 
 
-def mapped_payloads(joined: JoinedRound, *, global_key_prefix: str = "") -> Iterator[dict[str, Any]]:
+def mapped_payloads(
+    joined: JoinedRound, *, global_key_prefix: str = "", round_key: str = ""
+) -> Iterator[dict[str, Any]]:
     """The upsert payloads of a joined round, validated by the builder like any records.
 
     Payloads are yielded only while no problem has been seen; at the end, the join's problems and
     the builder's (labelled with the evaluation set's name) are raised together, so a consumer that
     spools before uploading (as the client does) uploads nothing from a bad round.
     """
-    batch = ConversationBatch(global_key_prefix=global_key_prefix)
+    batch = ConversationBatch(global_key_prefix=global_key_prefix, round_key=round_key)
     for line, record in joined.records:
         payload = batch.add(record, line)
         if payload is not None and not joined.issues:
