@@ -18,8 +18,10 @@ a new version). The fields, all written by `RoundState.to_dict`::
      "counts": {...},                # the counter's counts: `state.counts_to_state`, with its own
                                      # "version" (1); `state.counts_from_state` reads it
      "label_ids": ["...", ...],      # every label id counted, sorted: what makes merges exact
-     "comparison_questions": [["rank", "ranking"], ...]}  # (question, kind) pairs whose
+     "comparison_questions": [["rank", "ranking"], ...],  # (question, kind) pairs whose
                                      # judgments made the comparisons, sorted
+     "breakdowns": {...} | absent}   # the comparisons per metadata value and per turn, for the
+                                     # report's breakdowns: `breakdowns` documents the format
 
 ``comparison_questions`` are the ranking and selection questions of the round's labels whose
 kind made comparisons (a kind with counted judgments, a question the counter's ``features``
@@ -88,6 +90,7 @@ class RoundState:
     label_ids: frozenset[str]
     comparison_questions: frozenset[tuple[str, str]]
     source: str = ""
+    breakdowns: Mapping[str, Any] | None = None  # `breakdowns.BreakdownCounts.to_dict()`
 
     @property
     def key(self) -> str:
@@ -100,13 +103,16 @@ class RoundState:
 
     def to_dict(self) -> dict[str, Any]:
         """The version-2 format of the module docstring (JSON-ready, lists sorted)."""
-        return {
+        data = {
             "version": ROUND_STATE_VERSION,
             "round": self.round.to_dict(),
             "counts": counts_to_state(self.counts),
             "label_ids": sorted(self.label_ids),
             "comparison_questions": sorted([list(q) for q in self.comparison_questions]),
         }
+        if self.breakdowns is not None:
+            data["breakdowns"] = dict(self.breakdowns)
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "") -> RoundState:
@@ -133,7 +139,10 @@ class RoundState:
             )
             counts = counts_from_state(data["counts"])
             questions = frozenset((str(q), str(k)) for q, k in data["comparison_questions"])
-            return cls(identity, counts, frozenset(data["label_ids"]), questions, source)
+            breakdowns = data.get("breakdowns")
+            if breakdowns is not None and not isinstance(breakdowns, Mapping):
+                raise TypeError("breakdowns must be an object")
+            return cls(identity, counts, frozenset(data["label_ids"]), questions, source, breakdowns)
         except (KeyError, TypeError, ValueError) as exc:
             raise RoundStateError(f"Cannot read {where}: not a valid round state ({exc!r})") from None
 

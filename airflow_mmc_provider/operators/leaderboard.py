@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from airflow_mmc_provider.evaluation import Leaderboard
     from airflow_mmc_provider.evaluation.counts import CounterSettings, RoundCounts
-    from airflow_mmc_provider.evaluation.pairwise import PerPrompt
+    from airflow_mmc_provider.evaluation.pairwise import Counting, PerPrompt
     from airflow_mmc_provider.evaluation.round_state import RoundState
 
 
@@ -165,6 +165,7 @@ class MmcLeaderboardOperator(BaseOperator):
         round's state (None without a round key)."""
         from airflow_mmc_provider.evaluation import LeaderboardAccumulator
         from airflow_mmc_provider.evaluation.assemble import assemble_leaderboard
+        from airflow_mmc_provider.evaluation.breakdowns import BreakdownCounts
         from airflow_mmc_provider.evaluation.once import OncePerLabel
         from airflow_mmc_provider.evaluation.round_state import QuestionsSeen
         from airflow_mmc_provider.mmc.export import ExportReader
@@ -172,17 +173,19 @@ class MmcLeaderboardOperator(BaseOperator):
 
         settings: CounterSettings = {**self.counting, "seed": self.seed}
         accumulator = LeaderboardAccumulator(**settings)
-        options: dict[str, Any] = {"max_bad_lines": self.max_bad_lines}
+        # row content: the metadata and turns the state's breakdowns count by
+        options: dict[str, Any] = {"max_bad_lines": self.max_bad_lines, "row_content": True}
         if self.project_id:
             options["project_ids"] = self.project_id
         once, questions = OncePerLabel(), QuestionsSeen()
+        breakdowns = BreakdownCounts(**cast("Counting", self.counting))
         read: Counter[str] = Counter()
         for path in files:
             with as_storage_path(path).open("rb") as handle:
                 # whole blocks, not lines: the reader decodes runs of lines in one call
                 blocks = iter(partial(handle.read, _BLOCK_BYTES), b"")
                 reader = ExportReader.from_chunks(blocks, **options)
-                accumulator.add_labels(questions(once(reader)))
+                accumulator.add_labels(breakdowns(questions(once(reader))))
             read.update(lines=reader.lines_read, rows=reader.rows_read, labels=reader.labels_read)
         if once.skipped:
             self.log.info(
@@ -191,7 +194,8 @@ class MmcLeaderboardOperator(BaseOperator):
                 once.skipped,
             )
         counts = accumulator.counts()
-        state = self._round_state(files, counts, once.seen, questions.comparison_questions(counts))
+        comparison_questions = questions.comparison_questions(counts)
+        state = self._round_state(files, counts, once.seen, comparison_questions, breakdowns.to_dict())
         if self.baseline_model is not None and self.baseline_model not in counts.models:
             raise AirflowException(
                 f"baseline_model {self.baseline_model!r} made no comparison in these exports; models "
@@ -207,6 +211,7 @@ class MmcLeaderboardOperator(BaseOperator):
         counts: RoundCounts,
         label_ids: Iterable[str],
         questions: frozenset[tuple[str, str]],
+        breakdowns: dict[str, Any],
     ) -> RoundState | None:
         from datetime import UTC, datetime
 
@@ -223,7 +228,8 @@ class MmcLeaderboardOperator(BaseOperator):
             exports=tuple(files),
             written_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
-        return RoundState(identity, counts, frozenset(i for i in label_ids if i), questions)
+        ids = frozenset(i for i in label_ids if i)
+        return RoundState(identity, counts, ids, questions, breakdowns=breakdowns)
 
     def _round_key(self, files: Sequence[str]) -> str | None:
         """`round_key`, else the batch name, else the one folder holding every export file."""

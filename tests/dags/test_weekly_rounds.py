@@ -92,6 +92,10 @@ def test_two_weeks_make_two_rounds_and_leave_week_one_untouched(run_dag, lb_emul
         board = json.loads((project_dir / round_key / "leaderboard" / "leaderboard.json").read_text())
         state = json.loads((project_dir / round_key / "leaderboard" / "state.json").read_text())
         assert state["version"] == 2 and state["round"]["key"] == round_key
+        assert set(state["breakdowns"]["metadata"]["category"]) == CATEGORIES  # for the report
+        counts = board["counts"]  # every judgment that compared two models is in one turn
+        compared = counts["judgments_total"] - counts["judgments_without_outcomes"]
+        assert sum(c["judgments"] for c in state["breakdowns"]["turns"].values()) == compared
         with (project_dir / round_key / "judgments.csv").open(newline="") as handle:
             table = list(csv.DictReader(handle))
         assert len(table) == board["counts"]["comparisons"] and {r["round"] for r in table} == {round_key}

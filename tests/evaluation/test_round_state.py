@@ -85,8 +85,8 @@ def test_a_broken_state_names_its_file() -> None:
 
 
 def test_unknown_top_level_fields_of_version_two_are_ignored() -> None:
-    data = {**a_state().to_dict(), "breakdowns": {"category": {}}}
-    assert "breakdowns" not in RoundState.from_dict(data).to_dict()
+    data = {**a_state().to_dict(), "judgment_weights": {"category": {}}}  # a field of a later release
+    assert "judgment_weights" not in RoundState.from_dict(data).to_dict()
 
 
 def test_comparison_questions_are_the_questions_whose_kind_was_counted() -> None:

@@ -3,8 +3,9 @@
 The reader's view of a line keeps ``metadata_fields`` undecoded and the conversation without its
 message content (`view`): the leaderboard's pass needs neither. A caller that does (the judgments
 table) asks ``ExportReader(row_content=True)``; then each row's `RowContent` is read here, from the
-same decoded line: the raw ``metadata_fields`` decoded, and row_data's JSON text decoded once more
-with the message contents. `metadata_field_names` is the light pass over a whole export that names
+same decoded line: the raw ``metadata_fields`` decoded, and row_data's JSON text read once more,
+with the message contents, by the one `ConversationIndex` (response texts, the turn of each
+prompt). `metadata_field_names` is the light pass over a whole export that names
 the fields before the first row is written (a table's columns are fixed by its header).
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from airflow_mmc_provider.mmc.conversation.index import ConversationIndex
 from airflow_mmc_provider.mmc.export.records import MetadataValue, RowContent
 
 
@@ -25,33 +27,13 @@ class _MetadataField(msgspec.Struct, gc=False):
     value: Any = None
 
 
-class _Part(msgspec.Struct, gc=False):
-    type: str | None = None
-    content: Any = None
-
-
-class _Actor(msgspec.Struct, gc=False):
-    role: str | None = None
-
-
-class _Message(msgspec.Struct, gc=False, rename="camel"):
-    actor_id: str | None = None
-    content: tuple[_Part, ...] | None = None
-
-
-class _Document(msgspec.Struct, gc=False):
-    actors: dict[str, _Actor] | None = None
-    messages: dict[str, _Message] | None = None
-
-
 class _MetadataOnly(msgspec.Struct, gc=False):
     metadata_fields: tuple[_MetadataField, ...] | None = None
 
 
 _fields_decoder = msgspec.json.Decoder(tuple[_MetadataField, ...] | None)
-_document_decoder = msgspec.json.Decoder(_Document)
 _names_decoder = msgspec.json.Decoder(_MetadataOnly)
-_NO_CONTENT = RowContent({}, {})
+_NO_CONTENT = RowContent({}, {}, {})
 
 
 # metadata_fields as the reader's view leaves it (Raw), or decoded as `wire.Line` declares it
@@ -66,8 +48,12 @@ def read_row_content(metadata_fields: MetadataFields, row_data: object) -> RowCo
     whether the line is well formed.
     """
     metadata = _metadata(metadata_fields)
-    texts = _response_texts(row_data)
-    return RowContent(metadata, texts) if metadata or texts else _NO_CONTENT
+    index = _conversation(row_data)
+    if index is None:
+        return RowContent(metadata, {}, {}) if metadata else _NO_CONTENT
+    texts = {message: index.text(message) for message, role in index.roles.items() if role == "model"}
+    turns = {parent: number for number, (parent, _) in enumerate(index.turns(), 1)}
+    return RowContent(metadata, texts, turns)
 
 
 def _metadata(given: MetadataFields) -> dict[str, MetadataValue]:
@@ -93,23 +79,14 @@ def _field(field: _MetadataField) -> tuple[str | None, MetadataValue]:
     return field.schema_name or field.schema_id, value
 
 
-def _response_texts(row_data: object) -> dict[str, str]:
-    """Model response id -> its text parts joined by newlines (only when row_data is JSON text)."""
+def _conversation(row_data: object) -> ConversationIndex | None:
+    """The conversation of a row_data given as JSON text, read by the one `ConversationIndex`."""
     if not isinstance(row_data, str) or not row_data.lstrip().startswith("{"):
-        return {}
+        return None
     try:
-        document = _document_decoder.decode(row_data)
-    except msgspec.DecodeError:
-        return {}
-    actors = document.actors or {}
-    texts: dict[str, str] = {}
-    for message_id, message in (document.messages or {}).items():
-        actor = actors.get(message.actor_id or "")
-        if actor is None or actor.role != "model":
-            continue
-        parts = [p.content for p in message.content or () if p.type == "text" and isinstance(p.content, str)]
-        texts[message_id] = "\n".join(parts)
-    return texts
+        return ConversationIndex.from_row_data(row_data)
+    except (msgspec.DecodeError, TypeError):
+        return None
 
 
 def metadata_field_names(lines: Iterable[bytes | str]) -> list[str]:

@@ -108,12 +108,15 @@ class RowContent(Struct, frozen=True, gc=False):
     each of its labels); the leaderboard's pass leaves it None and never pays for it.
     ``metadata``: each metadata field by name (``schema_name``, else its schema id) -> value.
     ``response_texts``: each model response of the conversation by message id -> its text (the
-    text parts joined by newlines; files are not text). Empty when the conversation is not in the
-    line as JSON text (row_data uploaded by URL or given as an object).
+    text parts as `ConversationIndex.text` joins them; files are not text). ``turns``: each
+    compared prompt (a human message with model responses) by message id -> its turn, 1 for the
+    first comparison of the conversation (`ConversationIndex.turns`). Both empty when the
+    conversation is not in the line as JSON text (row_data uploaded by URL or given as an object).
     """
 
     metadata: dict[str, MetadataValue]
     response_texts: dict[str, str]
+    turns: dict[str, int]
 
 
 class LabelRecord(Struct, frozen=True, gc=False):
