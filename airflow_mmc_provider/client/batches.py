@@ -5,12 +5,22 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from airflow_mmc_provider.client.errors import LabelboxError, NotFoundError, TaskFailedError
+import msgspec
+
+from airflow_mmc_provider.client.errors import (
+    BatchMismatchError,
+    LabelboxError,
+    NotFoundError,
+    TaskFailedError,
+)
 from airflow_mmc_provider.client.models import Batch, BatchCreation, PendingBatch, Task
 from airflow_mmc_provider.client.tasks import Tasks
 from airflow_mmc_provider.client.transport import Transport
+
+if TYPE_CHECKING:
+    from airflow_mmc_provider.client.exports import Exports
 
 BATCH_FIELDS = "consensusSettingsJson createdAt name size id updatedAt"
 MAX_SYNC_BATCH_ROWS = 1000
@@ -22,11 +32,16 @@ class Batches:
     """Batch calls. Labelbox wants batch names unique within a project; we rely on that."""
 
     def __init__(
-        self, transport: Transport, tasks: Tasks, sleep: Callable[[float], None] = time.sleep
+        self,
+        transport: Transport,
+        tasks: Tasks,
+        sleep: Callable[[float], None] = time.sleep,
+        exports: Exports | None = None,
     ) -> None:
         self._transport = transport
         self._tasks = tasks
         self._sleep = sleep
+        self._exports = exports
 
     def find_by_name(self, project_id: str, name: str) -> Batch | None:
         query = (
@@ -115,7 +130,55 @@ class Batches:
         if existing.size == 0:
             task_id = self.add_data_rows_async(project_id, existing.id, rows)
             return PendingBatch(existing.id, task_id, created=False)
+        self.check_holds(project_id, existing, rows)
         return BatchCreation(existing, [], created=False)
+
+    def check_holds(self, project_id: str, batch: Batch, rows: BatchRows) -> None:
+        """Refuse an existing batch that does not hold the rows asked for (one export of the batch).
+
+        A batch name names one round's rows: found by name, it is the answer to a retry only when
+        it holds them. Otherwise (another round's batch under a reused name, or rows keyed
+        differently since it was made) returning it would label the wrong rows, so the call fails,
+        naming the batch, what is missing and the fix. Without an `Exports` nothing is checked.
+        """
+        if self._exports is None:
+            return
+        held_keys, held_ids = self._members(project_id, batch.id)
+        wanted, held = (
+            (rows.global_keys, held_keys) if rows.global_keys else (rows.data_row_ids or [], held_ids)
+        )
+        missing = [item for item in wanted if item not in held]
+        if missing:
+            shown = ", ".join(repr(m) for m in missing[:5]) + (
+                f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            )
+            raise BatchMismatchError(
+                f"batch {batch.name!r} ({batch.id}) already exists in project {project_id} with {batch.size} "
+                f"data rows, but {len(missing)} of the {rows.count} rows asked for are not in it ({shown}). "
+                "A batch name names one round's rows: give this round its own batch name, or, if the "
+                "rows were re-keyed since the batch was made (e.g. by a round key), remove the old batch",
+                operation="createBatch",
+            )
+
+    def _members(self, project_id: str, batch_id: str) -> tuple[set[str], set[str]]:
+        """Global keys and data row ids of a batch's rows, from an export filtered to the batch."""
+        assert self._exports is not None
+        task_id = self._exports.start(
+            project_id, filters={"batch_ids": [batch_id]}, task_name="batch check: rows of an existing batch"
+        )
+        task = self._tasks.wait(task_id, timeout=600, poll_interval=1.0)
+        if not task.succeeded:
+            raise TaskFailedError(
+                f"the export reading the rows of batch {batch_id} ended {task.status}",
+                operation="exportDataRowsInProject",
+            )
+        keys: set[str] = set()
+        ids: set[str] = set()
+        for line in self._exports.iter_lines(task_id):
+            data_row = msgspec.json.decode(line).get("data_row") or {}
+            ids.add(data_row.get("id") or "")
+            keys.add(data_row.get("global_key") or "")
+        return keys, ids
 
     def finish(self, project_id: str, pending: PendingBatch, task: Task) -> BatchCreation:
         """Turn a pending batch whose task has ended into the batch and its failed rows."""

@@ -55,8 +55,8 @@ class LabelboxClient:
         self.data_rows = DataRows(self.transport, chunk_bytes=chunk_bytes, upload_workers=upload_workers)
         self.ontologies = Ontologies(self.transport)
         self.projects = Projects(self.transport)
-        self.batches = Batches(self.transport, self.tasks)
         self.exports = Exports(self.transport)
+        self.batches = Batches(self.transport, self.tasks, exports=self.exports)
         self.imports = Imports(self.transport)
 
     def __repr__(self) -> str:

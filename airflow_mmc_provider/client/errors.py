@@ -74,6 +74,10 @@ class UnprocessableError(LabelboxError):
     """The request is well formed but its content was rejected (HTTP 422 semantics)."""
 
 
+class BatchMismatchError(UnprocessableError):
+    """A batch of this name exists in the project with other data rows than the ones asked for."""
+
+
 class RateLimitError(LabelboxError):
     """Too many requests; `retry_after` carries the server's hint in seconds when it gave one."""
 

@@ -8,7 +8,7 @@ import pytest
 
 from airflow_mmc_provider.client import LabelboxClient
 from airflow_mmc_provider.client.batches import BatchRows
-from airflow_mmc_provider.client.errors import TaskFailedError
+from airflow_mmc_provider.client.errors import BatchMismatchError, TaskFailedError
 from airflow_mmc_provider.client.models import Task
 from airflow_mmc_provider.client.row_changes import RowChangeError, RowChanges, UpsertGuard
 from airflow_mmc_provider.client.transport import operation_name
@@ -116,3 +116,25 @@ def test_a_failed_batch_export_stops_the_upload_instead_of_guessing():
     changes = RowChanges(None, FailingExports(), FailedTasks(), UpsertGuard("proj", "round-2"))  # type: ignore[arg-type]
     with pytest.raises(TaskFailedError, match="ended FAILED"):
         changes.unchanged({"round-2/a": "row-a"}, iter([("round-2/a", {"doc": 1})]))
+
+
+def test_a_batch_found_by_name_must_hold_the_rows_asked_for(client, batched_round, unique_name):
+    # The round DAG's retry finds its batch by name and goes on; the same name asked for other rows
+    # (a reused batch name, or rows re-keyed since, e.g. by a round key) must not be taken for it.
+    dataset_id, project_id, rows, _ = batched_round
+    keys = [row["global_key"] for row in rows]
+    again = client.batches.get_or_create(project_id, "round-1", BatchRows(global_keys=keys))
+    assert not again.created and again.batch.size == ROWS
+    others = [chat_row(f"{unique_name}/rekeyed/{i:04d}") for i in range(3)]
+    client.upsert_data_rows(dataset_id, others, poll_interval=0.1)
+    asked = keys[:10] + [row["global_key"] for row in others]
+    with pytest.raises(BatchMismatchError) as caught:
+        client.batches.get_or_create(project_id, "round-1", BatchRows(global_keys=asked))
+    message = str(caught.value)
+    assert (
+        f"batch 'round-1' ({again.batch.id}) already exists in project {project_id} with 1000 data rows"
+        in message
+    )
+    assert f"but 3 of the 13 rows asked for are not in it ('{unique_name}/rekeyed/0000'" in message
+    assert "give this round its own batch name" in message
+    assert client.batches.get(project_id, again.batch.id).size == ROWS  # nothing added
