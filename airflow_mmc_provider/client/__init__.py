@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from airflow_mmc_provider.client.client import DEFAULT_APP_URL, LabelboxClient
 from airflow_mmc_provider.client.errors import (
+    ApiKeyFormatError,
     AuthenticationError,
     AuthorizationError,
     ConflictError,
@@ -24,6 +25,7 @@ from airflow_mmc_provider.client.transport import DEFAULT_ENDPOINT, RetryPolicy
 __all__ = [
     "DEFAULT_APP_URL",
     "DEFAULT_ENDPOINT",
+    "ApiKeyFormatError",
     "AuthenticationError",
     "AuthorizationError",
     "ConflictError",

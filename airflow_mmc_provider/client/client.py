@@ -28,7 +28,12 @@ DEFAULT_APP_URL = "https://app.labelbox.com"
 
 
 class LabelboxClient:
-    """Entry point to the Labelbox API; cheap to build, holds one HTTP session."""
+    """Entry point to the Labelbox API; cheap to build, holds one HTTP session.
+
+    An API key that cannot be sent as it is (empty, white space or a line break at either end or
+    inside, a character outside printable ASCII) raises `ApiKeyFormatError` here, before any
+    request, naming what is wrong without showing the key (see `credentials`).
+    """
 
     def __init__(
         self,

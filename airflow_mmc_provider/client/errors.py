@@ -50,6 +50,11 @@ class AuthenticationError(LabelboxError):
     """The API key is missing, wrong or revoked; retrying cannot help."""
 
 
+class ApiKeyFormatError(AuthenticationError, ValueError):
+    """The API key cannot be sent as it is (empty, white space or a line break, a character an HTTP
+    header cannot carry); raised when the client is built, before any request (`credentials`)."""
+
+
 class AuthorizationError(LabelboxError):
     """The key is valid but may not do this (role, organisation or plan limits)."""
 

@@ -23,6 +23,7 @@ import msgspec
 import requests
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
 
+from airflow_mmc_provider.client.credentials import check_api_key
 from airflow_mmc_provider.client.errors import (
     LabelboxError,
     NetworkError,
@@ -121,12 +122,7 @@ class Transport:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if not api_key:
-            raise ValueError(
-                "No Labelbox API key: set the password field of the Labelbox connection "
-                "(or pass api_key to the client)"
-            )
-        self._api_key = api_key
+        self._api_key = check_api_key(api_key)
         self.endpoint = endpoint
         self.timeout = (connect_timeout, read_timeout)
         self.retry = retry or RetryPolicy()

@@ -14,6 +14,9 @@ words in the request body) narrow which requests match; by default every request
 ``/_emulator`` admin endpoints does. ``drop`` closes the connection without a byte of response;
 ``drop_after`` performs the request first and then drops the answer, to test that clients do not
 repeat a mutation blindly; ``truncate`` sends part of a response body and then drops.
+
+Bounds (400 naming the setting): `MAX_SEQUENCE` faults in a sequence, `MAX_FILTERS` paths or
+operations, Retry-After up to `MAX_RETRY_AFTER` seconds, latency up to `MAX_LATENCY` seconds.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from dataclasses import asdict, dataclass
 from http import HTTPStatus
 from typing import Any
 
+from airflow_mmc_provider.emulator import bounds
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -36,6 +41,10 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 ADMIN_PREFIX = "/_emulator"
+MAX_SEQUENCE = 10_000
+MAX_FILTERS = 100
+MAX_RETRY_AFTER = 3600.0
+MAX_LATENCY = 600.0
 _RATE_KEYS = ("rate_limit", "server_error", "drop", "drop_after", "latency", "truncate")
 _SIMPLE_KINDS = ("drop", "drop_after", "none")
 _PEEK_BYTES = 65536
@@ -61,11 +70,12 @@ class Fault:
         if kind in _SIMPLE_KINDS and value is None:
             return cls(kind)
         if kind == "429":
-            return cls(kind, 1.0 if value is None else max(0.0, value))
+            retry_after = 1.0 if value is None else max(0.0, value)  # a negative hint means "now"
+            return cls(kind, bounds.bounded(retry_after, "429 Retry-After", 0, MAX_RETRY_AFTER))
         if kind.isdigit() and 500 <= int(kind) <= 599 and value is None:
             return cls(kind)
-        if kind == "latency" and value is not None and value >= 0:
-            return cls(kind, value)
+        if kind == "latency" and value is not None:
+            return cls(kind, bounds.bounded(value, "latency seconds", 0, MAX_LATENCY))
         if kind == "truncate" and (value is None or 0 <= value < 1):
             return cls(kind, 0.5 if value is None else value)
         raise ValueError(
@@ -105,9 +115,9 @@ class FaultConfig:
         if unknown:
             raise ValueError(f"unknown fault setting(s) {unknown}; allowed: {sorted(known)}")
         config = cls(
-            sequence=tuple(Fault.parse(item).label() for item in _list_of(data, "sequence")),
-            paths=tuple(str(p) for p in _list_of(data, "paths")),
-            operations=tuple(str(o) for o in _list_of(data, "operations")),
+            sequence=tuple(Fault.parse(item).label() for item in _list_of(data, "sequence", MAX_SEQUENCE)),
+            paths=tuple(str(p) for p in _list_of(data, "paths", MAX_FILTERS)),
+            operations=tuple(str(o) for o in _list_of(data, "operations", MAX_FILTERS)),
             **{
                 key: _number(data, key)
                 for key in (*_RATE_KEYS, "retry_after", "latency_seconds")
@@ -116,7 +126,7 @@ class FaultConfig:
             server_error_status=int(_number(data, "server_error_status"))
             if "server_error_status" in data
             else 503,
-            seed=None if data.get("seed") is None else int(_number(data, "seed")),
+            seed=None if data.get("seed") is None else bounds.seed(data["seed"]),
         )
         config._check()
         return config
@@ -127,8 +137,8 @@ class FaultConfig:
             raise ValueError(f"rates {list(_RATE_KEYS)} must each be in [0, 1] and add up to at most 1")
         if not 500 <= self.server_error_status <= 599:
             raise ValueError("server_error_status must be a 5xx status")
-        if self.retry_after < 0 or self.latency_seconds < 0:
-            raise ValueError("retry_after and latency_seconds must not be negative")
+        bounds.bounded(self.retry_after, "retry_after", 0, MAX_RETRY_AFTER)
+        bounds.bounded(self.latency_seconds, "latency_seconds", 0, MAX_LATENCY)
 
     def to_json(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -152,10 +162,11 @@ class FaultConfig:
         return Fault(key, 0.5 if key == "truncate" else 0.0)
 
 
-def _list_of(data: Mapping[str, Any], key: str) -> list[Any]:
+def _list_of(data: Mapping[str, Any], key: str, limit: int) -> list[Any]:
     value = data.get(key) or []
     if not isinstance(value, list):
         raise ValueError(f"{key} must be a list")
+    bounds.at_most(value, key, limit)
     return value
 
 

@@ -98,7 +98,7 @@ def _document(row_data: str) -> str | None:
 
 def _run_import(store: Store, task: Task, found: AnnotationImport) -> None:
     try:
-        lines = parse_ndjson(store.file_path(found.input_file_id).read_bytes())
+        lines = parse_ndjson(store.read_file(found.input_file_id))
     except ImportFileError as exc:
         store.finish_import(found.id, state=FAILED, status_file_id=None, error_file_id=None)
         store.finish_task(task.id, status="FAILED", result=None, errors=str(exc), metadata=None)

@@ -44,6 +44,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_mmc_provider.emulator import bounds
 from airflow_mmc_provider.emulator.ids import new_id, now
 from airflow_mmc_provider.emulator.labels import StoredLabel
 from airflow_mmc_provider.emulator.store import Store
@@ -51,6 +52,17 @@ from airflow_mmc_provider.mmc.conversation.index import stored_row_index
 from airflow_mmc_provider.mmc.ontology.index import ClassificationSpec, OntologyIndex, OptionSpec, ToolSpec
 
 log = logging.getLogger(__name__)
+MAX_RATERS = 1000  # raters, and labels per row
+MAX_SKILLS = 10_000
+MAX_EMAIL = 254
+# The numeric settings: (lowest, highest). A day of delay; noise and bias far beyond any useful
+# value, yet small enough that exp(skill + noise + bias) cannot overflow.
+_BOUNDS: dict[str, tuple[float, float]] = {
+    "noise": (0.0, 10.0),
+    "position_bias": (-10.0, 10.0),
+    "delay_seconds": (0.0, 86_400.0),
+    "skip_rate": (0.0, 1.0),
+}
 EMAIL_DOMAIN = "emulator.labelbox.invalid"
 POLL_SECONDS = 0.05
 _KNOWN_KEYS = {
@@ -90,36 +102,23 @@ class RaterConfig:
         unknown = sorted(set(data) - _KNOWN_KEYS)
         if unknown:
             raise RaterConfigError(f"unknown key(s) {unknown}; allowed: {sorted(_KNOWN_KEYS)}")
-        raters = data.get("raters", 3)
-        if isinstance(raters, int) and not isinstance(raters, bool) and raters >= 1:
-            emails = tuple(f"rater{i + 1}@{EMAIL_DOMAIN}" for i in range(raters))
-        elif isinstance(raters, list) and raters and all(isinstance(r, str) and r for r in raters):
-            emails = tuple(dict.fromkeys(raters))
-        else:
-            raise RaterConfigError("raters must be a count >= 1 or a non-empty list of emails")
         skills = data.get("skills") or {}
-        if not isinstance(skills, Mapping) or not all(_number(v) for v in skills.values()):
+        if not isinstance(skills, Mapping):
             raise RaterConfigError("skills must map model config names to numbers")
+        bounds.at_most(skills, "skills", MAX_SKILLS)
         labels_per_row = data.get("labels_per_row")
-        if labels_per_row is not None and (not isinstance(labels_per_row, int) or labels_per_row < 1):
-            raise RaterConfigError("labels_per_row must be a whole number >= 1 (or null)")
-        for key in ("noise", "position_bias", "delay_seconds", "skip_rate"):
-            if key in data and not _number(data[key]):
-                raise RaterConfigError(f"{key} must be a number")
-        if not 0 <= float(data.get("skip_rate", 0)) <= 1 or float(data.get("delay_seconds", 0)) < 0:
-            raise RaterConfigError("skip_rate must be in [0, 1] and delay_seconds >= 0")
-        seed = data.get("seed", 0)
-        if not isinstance(seed, int) or isinstance(seed, bool):
-            raise RaterConfigError("seed must be a whole number")
+        if labels_per_row is not None:
+            bounds.bounded_whole(labels_per_row, "labels_per_row", 1, MAX_RATERS)
+        numbers = {key: bounds.bounded(data[key], key, *_BOUNDS[key]) for key in _BOUNDS if key in data}
+        seed = bounds.seed(data.get("seed", 0))
         return cls(
             seed=seed,
-            raters=emails,
-            skills={str(k): float(v) for k, v in skills.items()},
-            noise=float(data.get("noise", 0.5)),
-            position_bias=float(data.get("position_bias", 0.0)),
+            raters=_emails(data.get("raters", 3)),
+            skills={
+                str(k): bounds.bounded(v, f"skills[{str(k)[:40]!r}]", -10, 10) for k, v in skills.items()
+            },
             labels_per_row=labels_per_row,
-            delay_seconds=float(data.get("delay_seconds", 0.0)),
-            skip_rate=float(data.get("skip_rate", 0.0)),
+            **numbers,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -135,8 +134,17 @@ class RaterConfig:
         return derived_skill(model)
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def _emails(raters: Any) -> tuple[str, ...]:
+    """`raters` (a count, or a list of emails) as the raters' emails, within `MAX_RATERS`."""
+    if isinstance(raters, list):
+        bounds.at_most(raters, "raters", MAX_RATERS)
+        if raters and all(isinstance(r, str) and 0 < len(r) <= MAX_EMAIL for r in raters):
+            return tuple(dict.fromkeys(raters))
+        raise RaterConfigError(
+            f"raters must be a count or a non-empty list of emails (each at most {MAX_EMAIL} characters)"
+        )
+    count = bounds.bounded_whole(raters, "raters", 1, MAX_RATERS)
+    return tuple(f"rater{i + 1}@{EMAIL_DOMAIN}" for i in range(count))
 
 
 def derived_skill(model: str) -> float:

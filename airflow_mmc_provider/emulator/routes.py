@@ -3,7 +3,8 @@
 `POST /graphql` and `POST /_gql` serve the same schema and accept JSON bodies and GraphQL multipart
 requests (`operations`, `map`, file parts with any filename and content type: the SDK swaps them for
 data-row chunks). File URLs (`GET /files/{id}`) and task result documents are not authenticated,
-like the service's signed URLs. `/_emulator/*` answers loopback clients only and never gets faults:
+like the service's signed URLs, and are never served through a symbolic link. `/_emulator/*` answers
+loopback clients that send the admin token or the API key only (see `admin`) and never gets faults:
 ``health``, ``faults`` (see `faults`), ``reset``, ``workflow`` (move data rows through a
 project's workflow and read a row's history; request format in `workflow`) and ``raters`` (the
 simulated raters' config, see `raters`). Export chunks and the export_v2 result URLs are served
@@ -13,11 +14,10 @@ without authentication too (see `exports`).
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
@@ -25,10 +25,10 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from airflow_mmc_provider.emulator import exports, upserts, workflow
+from airflow_mmc_provider.emulator import admin, exports, upserts, workflow
 from airflow_mmc_provider.emulator.errors import AuthenticationFailed
 from airflow_mmc_provider.emulator.faults import FaultConfig, FaultInjector
 from airflow_mmc_provider.emulator.graphql.context import RequestContext, UploadedPart
@@ -53,6 +53,7 @@ class EmulatorState:
     api_key: str
     raters: RaterSimulator
     export_chunk_bytes: int = exports.DEFAULT_CHUNK_BYTES
+    admin_token: str = field(default="", repr=False)
 
 
 class BadRequest(ValueError):
@@ -62,6 +63,7 @@ class BadRequest(ValueError):
 def create_app(state: EmulatorState) -> Starlette:
     """The Starlette app; its lifespan starts and stops the background task runner."""
     endpoints = _Endpoints(state)
+    _admin = _admin_guard(state)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -137,12 +139,22 @@ class _Endpoints:
     # --- files -----------------------------------------------------------------------------------
 
     async def file(self, request: Request) -> Response:
-        stored = self.state.store.get_file(request.path_params["file_id"])
-        if stored is None:
+        """The stored bytes, read through a descriptor opened without following links (a stored
+        file replaced by a symbolic link is 404, not the link's target)."""
+        store = self.state.store
+        stored = store.get_file(request.path_params["file_id"])
+        opened = None if stored is None else await run_in_threadpool(store.open_file, stored.id)
+        if stored is None or opened is None:
             return JSONResponse({"message": "No such file"}, status_code=404)
         media_type = stored.content_type if stored.content_type and "/" in stored.content_type else None
-        return FileResponse(
-            self.state.store.file_path(stored.id), media_type=media_type or "application/octet-stream"
+        headers = {"content-length": str(opened.size)}
+        if request.method == "HEAD":
+            opened.close()
+            return Response(headers=headers, media_type=media_type or "application/octet-stream")
+        return StreamingResponse(
+            iterate_in_threadpool(opened.chunks()),
+            headers=headers,
+            media_type=media_type or "application/octet-stream",
         )
 
     async def task_result(self, request: Request) -> Response:
@@ -184,7 +196,7 @@ class _Endpoints:
         """POST sets (or, with null, clears) the simulated raters' config; GET shows it (see `raters`)."""
         return await _raters(self.state, request)
 
-    # --- admin (loopback only) -------------------------------------------------------------------
+    # --- admin (loopback, token; see `admin`) ------------------------------------------------------
 
     async def health(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -193,9 +205,9 @@ class _Endpoints:
         injector = self.state.faults
         if request.method == "POST":
             try:
-                injector.configure(FaultConfig.from_json(json.loads(await request.body() or b"null")))
+                injector.configure(FaultConfig.from_json(await admin.read_json(request)))
             except ValueError as exc:  # bad JSON or a bad setting
-                return JSONResponse({"message": f"Invalid fault configuration: {exc}"}, status_code=400)
+                return _invalid("fault configuration", exc)
         elif request.method == "DELETE":
             injector.clear()
         return JSONResponse(injector.stats())
@@ -217,9 +229,9 @@ class _Endpoints:
                 )
             return JSONResponse(found)
         try:
-            move = workflow.parse_move(json.loads(await request.body() or b"null"))
+            move = workflow.parse_move(await admin.read_json(request))
         except ValueError as exc:  # bad JSON or a bad request
-            return JSONResponse({"message": f"Invalid workflow move: {exc}"}, status_code=400)
+            return _invalid("workflow move", exc)
         try:
             result = await run_in_threadpool(store.move_workflow, move)
         except LookupError as exc:
@@ -230,36 +242,32 @@ class _Endpoints:
 async def _raters(state: EmulatorState, request: Request) -> Response:
     if request.method == "POST":
         try:
-            state.raters.configure(RaterConfig.from_json(json.loads(await request.body() or b"null")))
+            state.raters.configure(RaterConfig.from_json(await admin.read_json(request)))
         except ValueError as exc:  # bad JSON or a bad setting
-            return JSONResponse({"message": f"Invalid rater configuration: {exc}"}, status_code=400)
+            return _invalid("rater configuration", exc)
     config = state.raters.config
     return JSONResponse(
         {"config": None if config is None else config.to_json(), "labelled_rows": state.raters.labelled_rows}
     )
 
 
-def _admin(endpoint: Endpoint) -> Endpoint:
-    """`endpoint` for loopback clients only: every admin endpoint is guarded here, at its route."""
-
-    async def guarded(request: Request) -> Response:
-        return _loopback_only(request) or await endpoint(request)
-
-    return guarded
+def _invalid(what: str, error: ValueError) -> Response:
+    """400 (413 for a body too large) naming what was invalid and why."""
+    status = error.status if isinstance(error, admin.AdminBodyError) else 400
+    return JSONResponse({"message": f"Invalid {what}: {error}"}, status_code=status)
 
 
-def _loopback_only(request: Request) -> Response | None:
-    """403 unless the peer address is a loopback address (proxy headers are not trusted)."""
-    host = request.client.host if request.client else ""
-    try:
-        allowed = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        allowed = False
-    if allowed:
-        return None
-    return JSONResponse(
-        {"message": "The emulator admin endpoints only answer loopback clients"}, status_code=403
-    )
+def _admin_guard(state: EmulatorState) -> Callable[[Endpoint], Endpoint]:
+    """Wraps each admin endpoint at its route: `admin.refusal` decides who may call it."""
+
+    def guard(endpoint: Endpoint) -> Endpoint:
+        async def guarded(request: Request) -> Response:
+            refused = admin.refusal(request, (state.admin_token, state.api_key))
+            return refused or await endpoint(request)
+
+        return guarded
+
+    return guard
 
 
 # --- reading GraphQL requests --------------------------------------------------------------------

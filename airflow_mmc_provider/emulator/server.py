@@ -1,7 +1,7 @@
 """Building and running one emulator: state, app, fault layer, uvicorn, signals, the start line.
 
-The process logs exactly one line once it is listening (with the real port, so ``--port 0`` works),
-never logs the API key, and exits 0 on SIGINT or SIGTERM after finishing the request and the task in
+The process logs exactly one line once it is listening (with the real port, so ``--port 0`` works,
+and the file holding this start's admin token, see `admin`), never logs the API key or the token, and exits 0 on SIGINT or SIGTERM after finishing the request and the task in
 hand. All state lives in the data directory, so a restart with the same directory carries on.
 """
 
@@ -18,6 +18,7 @@ from typing import Any
 import uvicorn
 
 from airflow_mmc_provider.emulator import batches, exports, imports, upserts
+from airflow_mmc_provider.emulator.admin import ADMIN_TOKEN_FILE, write_admin_token
 from airflow_mmc_provider.emulator.faults import FaultConfig, FaultInjector, FaultMiddleware
 from airflow_mmc_provider.emulator.graphql_api import GraphQLService
 from airflow_mmc_provider.emulator.jobs import TaskRunner
@@ -63,6 +64,7 @@ def build_state(config: ServerConfig) -> EmulatorState:
         api_key=config.api_key,
         export_chunk_bytes=config.export_chunk_bytes,
         raters=RaterSimulator(store, config.raters),
+        admin_token=write_admin_token(config.data_dir),
     )
 
 
@@ -92,7 +94,12 @@ class _Server(uvicorn.Server):
         if self.started and self.servers and self.servers[0].sockets:
             port = self.servers[0].sockets[0].getsockname()[1]
             url = f"http://{url_host(self.config.host)}:{port}/graphql"
-            log.info("Labelbox emulator listening on %s (data dir %s)", url, self._data_dir)
+            log.info(
+                "Labelbox emulator listening on %s (data dir %s); admin token in %s",
+                url,
+                self._data_dir,
+                self._data_dir / ADMIN_TOKEN_FILE,
+            )
 
 
 def configure_logging(access_log: bool) -> None:

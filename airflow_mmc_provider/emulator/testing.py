@@ -8,11 +8,14 @@
 
 The process listens on a free loopback port (``--port 0``; the port is read back from its start
 line, so there is no race for a port), logs to ``<data dir>/emulator.log``, receives the API key
-through the environment (never the command line), and is stopped with SIGTERM on exit.
+through the environment (never the command line), and is stopped with SIGTERM on exit. Admin
+calls send the admin token the process wrote at start (``<data dir>/admin-token``, see
+`emulator.admin`) and JSON bodies; `admin_request` makes one and returns the raw response.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -27,6 +30,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
+
+from airflow_mmc_provider.emulator.admin import ADMIN_TOKEN_FILE
 
 _LISTENING = re.compile(r"Labelbox emulator listening on (http://\S+?)/graphql")
 LOG_NAME = "emulator.log"
@@ -94,6 +99,8 @@ class EmulatorProcess:
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)  # noqa: S603
         self.base_url = self._wait_for_start(offset)
+        token = (self.data_dir / ADMIN_TOKEN_FILE).read_text(encoding="utf-8")
+        self._admin.headers["Authorization"] = f"Bearer {token}"
         self._admin_call("GET", "health")
         return self
 
@@ -202,8 +209,19 @@ class EmulatorProcess:
         """Switch simulated raters on with this config, or off with None (format: `emulator.raters`)."""
         return self._admin_call("POST", "raters", config)
 
+    def admin_request(self, method: str, name: str, body: Any = None) -> requests.Response:
+        """One admin call as the helpers make it (the token; a POST's body as JSON, None as null)."""
+        if method != "POST":
+            return self._admin.request(method, f"{self.base_url}/_emulator/{name}", timeout=30)
+        return self._admin.post(
+            f"{self.base_url}/_emulator/{name}",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            timeout=30,
+        )
+
     def _admin_call(self, method: str, name: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = self._admin.request(method, f"{self.base_url}/_emulator/{name}", json=body, timeout=30)
+        response = self.admin_request(method, name, body)
         if response.status_code != 200:
             raise EmulatorProcessError(
                 f"{method} /_emulator/{name} answered {response.status_code}: {response.text}"

@@ -105,7 +105,7 @@ def resolve_file_url(store: Store, url: str) -> bytes:
             f"cannot read {url!r}: the emulator only reads files uploaded to it with uploadFile "
             "(it makes no outbound requests)"
         )
-    return store.file_path(stored.id).read_bytes()
+    return store.read_file(stored.id)
 
 
 def read_specs(store: Store, manifest_uri: str) -> list[Any]:

@@ -17,9 +17,9 @@ through ``POST /_emulator/workflow`` (loopback only), with a JSON body::
 
 With ``batch_id`` the rows not yet in the target state come first, least advanced first (ToLabel,
 InRework, InReview, Skipped, Done), so repeating a limited move simulates progress. It answers
-``{"moved": N, "not_in_project": [ids or keys]}``. ``GET /_emulator/workflow?project_id=P
-&data_row_id=D`` answers ``{"project_id", "data_row_id", "batch_id", "priority", "state", "labeled",
-"history": [{"from", "to", "at"}]}`` (404 when the row is not in the project). States are matched
+``{"moved": N, "not_in_project": [ids or keys]}``; one move names at most `MAX_MOVED` ids or keys.
+``GET /_emulator/workflow?project_id=P&data_row_id=D`` answers ``{"project_id", "data_row_id",
+"batch_id", "priority", "state", "labeled", "history": [{"from", "to", "at"}]}`` (404 when the row is not in the project). States are matched
 in any case; ``Unlabeled``, ``TO_LABEL``, ``IN_REVIEW`` and ``IN_REWORK`` are accepted too.
 
 Whether a row has a label is kept apart from its state, as the overview counts both: moving to
@@ -39,6 +39,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_mmc_provider.emulator import bounds
+
+MAX_MOVED = 100_000  # ids or global keys named in one move
 TO_LABEL = "ToLabel"
 IN_REVIEW = "InReview"
 IN_REWORK = "InRework"
@@ -164,6 +167,7 @@ def _strings(body: Mapping[str, Any], key: str) -> tuple[str, ...]:
         return ()
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise WorkflowRequestError(f"{key} must be a list of strings")
+    bounds.at_most(value, key, MAX_MOVED)
     return tuple(value)
 
 

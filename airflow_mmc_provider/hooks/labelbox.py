@@ -10,9 +10,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from airflow.providers.common.compat.sdk import BaseHook
+from airflow.providers.common.compat.sdk import AirflowFailException, BaseHook
 
-from airflow_mmc_provider.client import DEFAULT_APP_URL, DEFAULT_ENDPOINT, LabelboxClient, RetryPolicy
+from airflow_mmc_provider.client import (
+    DEFAULT_APP_URL,
+    DEFAULT_ENDPOINT,
+    ApiKeyFormatError,
+    LabelboxClient,
+    RetryPolicy,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -34,9 +40,19 @@ class LabelboxHook(BaseHook):
         self._client: LabelboxClient | None = None
 
     def get_conn(self) -> LabelboxClient:
-        """The client for this connection, built once per hook."""
+        """The client for this connection, built once per hook.
+
+        A key of the wrong shape fails the task at once (`AirflowFailException`, the client's
+        message): no retry of the task can fix a connection's password.
+        """
         if self._client is None:
-            self._client = client_from_connection(self.get_connection(self.labelbox_conn_id))
+            connection = self.get_connection(self.labelbox_conn_id)
+            try:
+                self._client = client_from_connection(connection)
+            except ApiKeyFormatError as error:
+                raise AirflowFailException(
+                    f"Labelbox connection {self.labelbox_conn_id!r}: {error.message}"
+                ) from None
         return self._client
 
     async def aget_conn(self) -> LabelboxClient:

@@ -7,6 +7,8 @@ no input or export is held in memory whole. (Formerly `airflow_mmc_provider.stor
 from __future__ import annotations
 
 import os
+import re
+import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -181,16 +183,83 @@ def atomic_write(path: str | os.PathLike[str] | ObjectStoragePath) -> Iterator[I
     """Write to a hidden partial file beside `path`, then move it into place.
 
     A failed or killed download leaves no half file where the final one belongs; the partial
-    file is removed on failure (a hard kill may leave a `.partial-*` file, never the final name).
+    file is removed on failure (a hard kill may leave a `.partial-*` file, never the final name,
+    and the next write of the same path removes it: `remove_stale_partials`).
     """
     final = as_storage_path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_partials(final)
     partial = final.parent / f".{final.name}.partial-{uuid.uuid4().hex[:12]}"
     try:
         with partial.open("wb") as handle:
+            _hold_writer_lock(handle)
             yield handle
         partial.rename(final)
     except BaseException:
         if partial.exists():
             partial.unlink()
         raise
+
+
+STALE_PARTIAL_SECONDS = 3600.0  # off local disk: a partial file untouched this long has no writer
+
+
+def remove_stale_partials(final: ObjectStoragePath) -> list[str]:
+    """Remove the partial files a killed writer of `final` left beside it; return their names.
+
+    Only `final`'s own partial files (``.<name>.partial-<12 hex>``, exactly as `atomic_write`
+    names them: not those of other destinations in the folder) and only those no live writer
+    holds. On local disk `atomic_write` keeps an exclusive lock on its partial file, which the
+    kernel releases when the process dies (SIGKILL included), so a partial file nobody has
+    locked is stale at once. Elsewhere (object stores, where a partial object appears only once
+    written whole) one not modified for `STALE_PARTIAL_SECONDS` is stale.
+    """
+    pattern = re.compile(rf"\.{re.escape(final.name)}\.partial-[0-9a-f]{{12}}")
+    try:
+        candidates = [p for p in final.parent.iterdir() if pattern.fullmatch(p.name)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    removed = []
+    for candidate in candidates:
+        if _is_stale(candidate):
+            candidate.unlink(missing_ok=True)
+            removed.append(candidate.name)
+    return removed
+
+
+def _is_stale(partial: ObjectStoragePath) -> bool:
+    if partial.protocol in ("file", "local", ""):
+        return not _locked(partial.path)
+    try:
+        return time.time() - partial.stat().st_mtime > STALE_PARTIAL_SECONDS
+    except (OSError, AttributeError, KeyError, TypeError):
+        return False  # no age to judge by: leave it
+
+
+def _hold_writer_lock(handle: IO[bytes]) -> None:
+    """An exclusive lock on a local partial file for as long as it is open (see above)."""
+    try:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except (ImportError, OSError, AttributeError, ValueError):
+        pass  # not a local file, or no locks here: `_locked` then cannot tell and keeps it
+
+
+def _locked(local_path: str) -> bool:
+    """Whether a live process holds the writer's lock on this local file."""
+    try:
+        import fcntl
+    except ImportError:
+        return True  # cannot tell: keep the file
+    try:
+        descriptor = os.open(local_path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return True
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(descriptor)
+    return False

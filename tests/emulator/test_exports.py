@@ -309,9 +309,9 @@ def test_raters_can_be_switched_on_later_and_bad_configs_are_refused(raw, unique
     state = raw.emulator.set_raters({"seed": 1, "raters": 1})
     assert state["config"]["raters"] == ["rater1@emulator.labelbox.invalid"]
     labelled(raw, project_id, 2)
-    bad = requests.post(f"{raw.emulator.base_url}/_emulator/raters", json={"raters": 0}, timeout=10)
+    bad = raw.emulator.admin_request("POST", "raters", {"raters": 0})
     assert bad.status_code == 400 and "raters must be" in bad.json()["message"]
-    unknown = requests.post(f"{raw.emulator.base_url}/_emulator/raters", json={"colour": 1}, timeout=10)
+    unknown = raw.emulator.admin_request("POST", "raters", {"colour": 1})
     assert unknown.status_code == 400 and "unknown key" in unknown.json()["message"]
 
 
@@ -321,5 +321,5 @@ def test_rater_config_from_the_command_line(tmp_path: Path, emulator_api_key: st
     with run_emulator(
         tmp_path / "data", emulator_api_key, extra_args=["--simulate-raters", f"@{config}"]
     ) as em:
-        state = requests.get(f"{em.base_url}/_emulator/raters", timeout=10).json()
+        state = em.admin_request("GET", "raters").json()
     assert state["config"]["delay_seconds"] == 0.5 and len(state["config"]["raters"]) == 2

@@ -140,14 +140,17 @@ async def test_admin_endpoints_answer_loopback_clients_only(tmp_path, client_hos
     state = build_state(ServerConfig(data_dir=tmp_path, api_key="k"))
     transport = httpx.ASGITransport(app=create_app(state), client=(client_host, 40000))
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://127.0.0.1:8765", headers={"Authorization": "Bearer k"}
+        ) as client:
             for method, path in [
                 ("GET", "health"),
                 ("GET", "faults"),
                 ("DELETE", "faults"),
                 ("POST", "reset"),
             ]:
-                response = await client.request(method, f"/_emulator/{path}")
+                body = {} if method == "POST" else None  # admin POSTs are JSON
+                response = await client.request(method, f"/_emulator/{path}", json=body)
                 assert response.status_code == (200 if allowed else 403)
             posted = await client.post("/_emulator/faults", json={"sequence": ["503"]})
             assert posted.status_code == (200 if allowed else 403)

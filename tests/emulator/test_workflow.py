@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import requests
 
 from airflow_mmc_provider.emulator.testing import EmulatorProcessError
 
@@ -125,7 +124,7 @@ def test_rows_outside_the_project_are_reported_not_moved(lb_emulator, project, u
     ],
 )
 def test_bad_workflow_requests_say_what_is_wrong(lb_emulator, body, status, fragment):
-    response = requests.post(f"{lb_emulator.base_url}/_emulator/workflow", json=body, timeout=10)
+    response = lb_emulator.admin_request("POST", "workflow", body)
     assert response.status_code == status and fragment in response.json()["message"]
 
 
