@@ -19,7 +19,11 @@ in both, per model family (``atlas-large-*`` versions are one family), and the p
 
 Catch-up is off: a new deployment starts with this week. A past week is run with Airflow's own
 backfill (``airflow backfill create --dag-id mmc_weekly_rounds --from-date 2026-04-06 --to-date
-2026-04-13``), which names the round from that week's interval like any scheduled run.
+2026-04-12``: the run of logical date 2026-04-06 06:00, whose data interval is that week), which
+names the round from that week's interval like any scheduled run. ``airflow dags test`` takes the
+date the run happens instead: ``airflow dags test mmc_weekly_rounds 2026-04-13T06:00:00+00:00``
+runs the week that ended then, ``week-2026-04-06``. Under ``dags test`` nothing is scheduled, so
+run ``mmc_weekly_leaderboard`` yourself after it.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ CROSS_ROUND_LEADERBOARD = Asset(uri="mmc://leaderboards/weekly", name="mmc_weekl
 # The round: its data interval's first day. Global keys, the batch and the output folder carry it.
 ROUND_KEY = "week-{{ data_interval_start | ds }}"
 ROUND_DIR = "{{ params.output_dir }}/{{ params.project_name }}/" + ROUND_KEY
+# The sample's model families: this week's versions (atlas-large-2026-04-13) under one name.
+FAMILIES = {"atlas-large-*": "atlas-large", "dynamo-pro-*": "dynamo-pro", "cirrus-mini-*": "cirrus-mini"}
 COMMON = {
     "start_date": pendulum.datetime(2026, 3, 30, tz="UTC"),
     "catchup": False,
@@ -84,6 +90,11 @@ PROJECT_PARAMS = {
         "dataset_name": Param("mmc-weekly-conversations", type="string"),
         "consensus_labels": Param(2, type="integer", minimum=1, description="labels per conversation"),
         "min_done_share": Param(1.0, type="number", minimum=0.01, maximum=1.0),
+        "allow_relabel": Param(
+            False,
+            type="boolean",
+            description="replace the content of this week's rows even when they were labelled or batched",
+        ),
     },
     **COMMON,
 )
@@ -111,6 +122,7 @@ def mmc_weekly_rounds() -> None:
         round_key=ROUND_KEY,
         project_id=project.output,
         batch_name=ROUND_KEY,
+        allow_relabel="{{ params.allow_relabel }}",
         deferrable=True,
     )
     batch = LabelboxCreateBatchOperator(
@@ -161,9 +173,15 @@ def mmc_weekly_rounds() -> None:
 @dag(
     dag_id="mmc_weekly_leaderboard",
     schedule=[ROUND_LEADERBOARD],
+    render_template_as_native_obj=True,
     params={
         **PROJECT_PARAMS,
         "reference_model": Param("borealis-7b", type="string", description="a model present in every round"),
+        "families": Param(
+            FAMILIES,
+            type="object",
+            description="model config name or fnmatch pattern -> model family: a family's versions are one trend",
+        ),
     },
     **COMMON,
 )
@@ -173,11 +191,7 @@ def mmc_weekly_leaderboard() -> None:
         state_paths="{{ params.output_dir }}/{{ params.project_name }}",
         output_dir="{{ params.output_dir }}/{{ params.project_name }}/cross-round",
         reference_model="{{ params.reference_model }}",
-        families={
-            "atlas-large-*": "atlas-large",
-            "dynamo-pro-*": "dynamo-pro",
-            "cirrus-mini-*": "cirrus-mini",
-        },
+        families="{{ params.families }}",
         outlets=[CROSS_ROUND_LEADERBOARD],
     )
 

@@ -188,7 +188,10 @@ class CrossRoundView:
         after, key = entry["model"], previous.state.key
         change: Change
         if not before:
-            change = Change.refused(f"{family!r} is not in the previous round {key!r}")
+            change = Change.refused(
+                f"{family!r} is not in the previous round {key!r} (if it is a new version of a model "
+                "that was, declare its family: families={'<name>-*': '<name>'})"
+            )
         elif len(before) > 1 or after is None:
             change = Change.refused(f"{family!r} has several versions in one of the rounds")
         elif current.reference.model is None or previous.reference.model is None:

@@ -128,7 +128,15 @@ class LabelboxUploadConversationsOperator(LabelboxUploadDataRowsOperator):
         else:
             assert self.source is not None
             evaluation_set = (str(path := as_storage_path(self.source)), iter_lines(path))
-        files = expand_paths(self.responses)
+        try:
+            files = expand_paths(self.responses)
+        except FileNotFoundError as missing:  # a retry in a minute will not find them either
+            from airflow.providers.common.compat.sdk import AirflowFailException
+
+            raise AirflowFailException(
+                f"responses: {missing}. Expected one JSONL file per model version there (a folder, a glob "
+                "or a list of files); write this round's responses first, or fix the path"
+            ) from None
         joined = join_responses(
             evaluation_set,
             ((str(file), iter_lines(file)) for file in files),

@@ -83,7 +83,7 @@ class MmcCrossRoundLeaderboardOperator(BaseOperator):
         *,
         state_paths: Any,
         output_dir: str | ObjectStoragePath,
-        families: Mapping[str, str] | None = None,
+        families: Mapping[str, str] | str | None = None,
         reference_model: str | None = None,
         resamples: int = 1000,
         seed: int | None = None,
@@ -96,7 +96,7 @@ class MmcCrossRoundLeaderboardOperator(BaseOperator):
             )
         self.state_paths = state_paths
         self.output_dir = output_dir
-        self.families = dict(families or {})
+        self.families = families  # may be a template until rendered: checked in `execute`
         self.reference_model = reference_model
         self.resamples = resamples
         self.seed = seed
@@ -109,7 +109,7 @@ class MmcCrossRoundLeaderboardOperator(BaseOperator):
         try:
             view = cross_round_view(
                 states,
-                families=self.families,
+                families=_families(self.families),
                 reference_model=self.reference_model or None,
                 resamples=self.resamples,
                 seed=self.seed,
@@ -208,3 +208,22 @@ def _items(given: Any) -> Iterable[Any]:
 
 def _files(count: int) -> str:
     return f"{count} {STATE_FILE}" if count == 1 else f"{count} {STATE_FILE} files"
+
+
+def _families(given: Any) -> dict[str, str]:
+    """The rendered ``families``: a mapping of strings (a JSON object text is read too)."""
+    if isinstance(given, str):
+        try:
+            given = json.loads(given) if given.strip() else {}
+        except ValueError:
+            given = None
+    if given is None:
+        return {}
+    if not isinstance(given, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in given.items()
+    ):
+        raise AirflowException(
+            f"families must map model config names or fnmatch patterns to family names, e.g. "
+            f'{{"atlas-large-*": "atlas-large"}}; got {given!r}'
+        )
+    return dict(given)

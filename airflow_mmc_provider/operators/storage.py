@@ -78,7 +78,12 @@ def expand_paths(
             matches = _glob(text)
         else:
             path = as_storage_path(item)
-            matches = sorted(path.glob(f"*{suffix}"), key=str) if path.is_dir() else [path]
+            if path.is_dir():
+                matches = sorted(path.glob(f"*{suffix}"), key=str)
+            elif path.exists():
+                matches = [path]
+            else:
+                raise FileNotFoundError(f"{text!r} does not exist; check the path and its templated parts")
         if not matches:
             raise FileNotFoundError(f"no {suffix} file at {text!r}; check the path and its templated parts")
         found.update((str(match), match) for match in matches)
@@ -100,10 +105,11 @@ def load_mapping(spec: Mapping[str, Any] | str | ObjectStoragePath) -> Any:
     """A mapping spec given inline (a dict) or as a YAML/JSON file at any storage path."""
     if isinstance(spec, Mapping):
         return dict(spec)
-    from airflow_mmc_provider.mmc.conversation.mapping import parse_mapping_text
+    from airflow_mmc_provider.mmc.conversation.mapping import parse_mapping, parse_mapping_text
 
     path = as_storage_path(spec)
-    return parse_mapping_text(path.read_text(), source=str(path))
+    # parsed here, so that a problem of the spec names the file it is in
+    return parse_mapping(parse_mapping_text(path.read_text(), source=str(path)), source=f"mapping {path}")
 
 
 def list_files(

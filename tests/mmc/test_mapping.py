@@ -302,3 +302,32 @@ def test_the_readme_spec_is_a_valid_mapping():
         and mapping.prompts.history is not None
         and mapping.responses.model.file_stem
     )
+
+
+def test_a_field_misnamed_on_every_line_is_one_problem_shown_a_few_times():
+    prompts = [{"id": f"p{i}", "input": {"prompt": f"question {i}"}} for i in range(10)]
+    keys = [p["id"] for p in prompts]
+    misnamed = lines(*({"prompt_id": key, "output": {"txt": "an answer"}} for key in keys))
+    issues = problems(
+        evaluation(*prompts), [("runs/m-a.jsonl", answers("m-a", *keys)), ("runs/m-b.jsonl", misnamed)], SPEC
+    )
+    assert [issue.record for issue in issues] == [
+        "runs/m-b.jsonl line 1 (key 'p0')",
+        "runs/m-b.jsonl line 2 (key 'p1')",
+        "runs/m-b.jsonl line 3 (key 'p2')",
+        "7 more line(s)",
+    ]
+    summary = issues[-1]
+    assert summary.message.startswith("the same: no value at 'output.text' (mapped by responses.text)")
+    assert "runs/m-b.jsonl line 4 (key 'p3')" in summary.message and summary.field == "output.text"
+
+
+def test_a_bad_spec_in_a_file_names_the_file(tmp_path):
+    from airflow_mmc_provider.operators.storage import load_mapping
+
+    path = tmp_path / "mapping.yaml"
+    path.write_text("responses:\n  key: prompt_id\n  model: {from: file_stem}\n  txt: output.text\n")
+    with pytest.raises(ValidationError) as caught:
+        load_mapping(str(path))
+    assert str(caught.value).startswith(f"mapping file://{path}: 2 problems")
+    assert "did you mean 'text'" in str(caught.value)

@@ -106,3 +106,18 @@ def test_responses_and_mapping_come_together():
         LabelboxUploadConversationsOperator(
             task_id="u", dataset_id="d", source="x.jsonl", responses="r/*.jsonl"
         )
+
+
+@pytest.mark.parametrize("missing", ["2026-03-30", "2026-03-30/*.jsonl", "2026-03-30/atlas.jsonl"])
+def test_a_week_with_no_response_files_fails_at_once_naming_the_path(
+    dataset_id, labelbox_conn, unique_name, lb_emulator, missing
+):
+    # A week whose harness has not written its files: no retry will find them a minute later.
+    given = str(WEEKLY / "responses" / missing)
+    with pytest.raises(AirflowFailException) as caught:
+        upload(dataset_id, labelbox_conn, f"{unique_name}/", given)
+    assert str(caught.value).startswith("responses: ") and repr(given) in str(caught.value)
+    assert "one JSONL file per model version" in str(caught.value)
+    with LabelboxClient(lb_emulator.api_key, lb_emulator.graphql_url) as client:
+        (dataset,) = client.datasets.find_by_name(f"{unique_name}-d")
+        assert dataset.row_count == 0

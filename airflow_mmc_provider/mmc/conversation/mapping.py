@@ -107,7 +107,7 @@ def mapped_payloads(
     named = [
         dataclasses.replace(issue, record=f"{joined.evaluation_set} {issue.record}") for issue in batch.issues
     ]
-    issues = [*joined.issues, *named]
+    issues = _collapsed([*joined.issues, *named])
     if issues:
         raise ValidationError(issues, subject=f"{joined.evaluation_set} with its responses")
 
@@ -322,6 +322,27 @@ class _PromptReader:
                 _missing(self.report, f"{spec.path.text}.{index}.{spec.role.text}", "prompts.history.role")
             turns.append(turn)
         return turns
+
+
+_SAME_PROBLEM_SHOWN = 3  # lines shown of one problem met on many lines (a misnamed field, usually)
+
+
+def _collapsed(issues: list[ValidationIssue]) -> list[ValidationIssue]:
+    """The issues with a problem repeated on many lines shown on its first few, then one line
+    naming how many more had it: a misnamed field is one mistake, not one per line."""
+    groups: dict[tuple[str, str, str], list[ValidationIssue]] = {}
+    for issue in issues:
+        groups.setdefault((issue.field, issue.message, issue.fix), []).append(issue)
+    shown = {id(issue) for group in groups.values() for issue in group[:_SAME_PROBLEM_SHOWN]}
+    kept = [issue for issue in issues if id(issue) in shown]
+    for (field, message, fix), group in groups.items():
+        rest = group[_SAME_PROBLEM_SHOWN:]
+        if rest:
+            where = ", ".join(issue.record for issue in rest[:3]) + (", ..." if len(rest) > 3 else "")
+            kept.append(
+                ValidationIssue(f"{len(rest)} more line(s)", field, f"the same: {message} ({where})", fix)
+            )
+    return kept
 
 
 def _is_text(value: Any) -> bool:

@@ -172,14 +172,15 @@ def parse_mapping_text(text: str, *, source: str = SPEC_SUBJECT) -> Any:
         raise ValidationError(report.issues, subject=source) from None
 
 
-def parse_mapping(spec: Any) -> FieldMapping:
-    """The validated mapping of a spec dict; raises `ValidationError` listing every problem."""
+def parse_mapping(spec: Any, *, source: str = SPEC_SUBJECT) -> FieldMapping:
+    """The validated mapping of a spec dict; raises `ValidationError` listing every problem
+    (named by `source`: the mapping file, when the spec came from one)."""
     if isinstance(spec, FieldMapping):
         return spec
-    report = IssueReport(subject=SPEC_SUBJECT)
+    report = IssueReport(subject=source)
     mapping = _SpecReader(report).mapping(spec)
     if report.issues or mapping is None:
-        raise ValidationError(report.issues, subject=SPEC_SUBJECT)
+        raise ValidationError(report.issues, subject=source)
     return mapping
 
 
