@@ -150,3 +150,21 @@ def test_counting_options_reach_the_counter(export_file: Path, tmp_path: Path) -
         "single_selection",
         "multi_selection",
     ]
+
+
+@pytest.mark.parametrize("breakdowns", [True, False])
+def test_breakdowns_can_be_left_out_of_the_round_state(
+    export_file: Path, tmp_path: Path, breakdowns: bool
+) -> None:
+    out = tmp_path / "out"
+    MmcLeaderboardOperator(
+        task_id="board",
+        export_paths=str(export_file),
+        output_dir=str(out),
+        round_key="r1",
+        breakdowns=breakdowns,
+    ).execute(context={})  # type: ignore[arg-type]
+    state = json.loads((out / "state.json").read_text())
+    assert ("breakdowns" in state) is breakdowns
+    if breakdowns:  # the export's one compared prompt per row: every comparison in turn 1
+        assert set(state["breakdowns"]["turns"]) <= {"1"}
