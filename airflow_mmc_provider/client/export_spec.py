@@ -87,7 +87,7 @@ def search_query(filters: Mapping[str, Any] | None, user_timezone: str | None = 
     items: list[dict[str, Any]] = []
     for name, wire_type in _DATE_FILTERS.items():
         if filters.get(name):
-            items.append(_date_item(name, wire_type, filters[name], user_timezone or "UTC"))
+            items.append(_date_item(name, wire_type, filters[name], user_timezone))
     for name, wire_type in _ID_FILTERS.items():
         if filters.get(name) is not None:
             items.append({"ids": _ids(name, filters[name]), "operator": "is", "type": wire_type})
@@ -121,15 +121,17 @@ def needs_user_timezone(filters: Mapping[str, Any] | None) -> bool:
     return False
 
 
-def _date_item(name: str, wire_type: str, window: Any, user_timezone: str) -> dict[str, Any]:
+def _date_item(name: str, wire_type: str, window: Any, user_timezone: str | None) -> dict[str, Any]:
     start, end = _bounds(name, window)
     if start is None and end is None:
         raise ExportSpecError(f"export filter {name} needs a start, an end or both")
     start_text, start_utc = _format_date(name, start)
     end_text, end_utc = _format_date(name, end)
-    zone = "UTC" if (start is None or start_utc) and (end is None or end_utc) else user_timezone
-    if start is not None and end is not None:
-        _check_order(name, start, end, user_timezone)
+    zone = "UTC" if (start is None or start_utc) and (end is None or end_utc) else user_timezone or "UTC"
+    if start is not None and end is not None and (user_timezone is not None or start_utc == end_utc):
+        # One bound with an offset and one without are only ordered in the user's zone: unknown
+        # here (a check before any request), that order is judged once the zone is looked up.
+        _check_order(name, start, end, user_timezone or "UTC")
         value: dict[str, Any] = {
             "operator": "BETWEEN",
             "timezone": zone,
