@@ -39,6 +39,7 @@ def mmc_scheduled_export() -> None:
         task_id="export_interval",
         project_name="{{ params.project_name }}",
         filter_by_data_interval=True,
+        allow_empty=True,  # a day without activity is normal: an empty file, and the event says so
         destination="{{ params.output_dir }}/{{ params.project_name }}/{{ data_interval_start | ds_nodash }}.ndjson",
         deferrable=True,
         poll_interval=2,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowException
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
 from airflow_mmc_provider.operators._xcom import push_keys, set_asset_extras
 from airflow_mmc_provider.operators.base import LabelboxBaseOperator, LabelboxDeferrableOperator
@@ -48,21 +48,23 @@ class _ExportStarter(LabelboxBaseOperator):
         filter_by_data_interval: bool = False,
         **kwargs: Any,
     ) -> None:
+        from airflow_mmc_provider.client.export_spec import filters_mapping
+
         super().__init__(**kwargs)
         if not project_id and not project_name:
             raise ValueError("Give the export a project_id or a project_name")
         self.project_id = project_id
         self.project_name = project_name
         self.params_ = dict(DEFAULT_PARAMS if export_params is None else export_params)
-        self.filters = dict(filters or {})
+        self.filters = filters_mapping(filters)  # "batch_ids=1" fails at parse time, naming the shape
         self.task_name = task_name
         self.filter_by_data_interval = filter_by_data_interval
 
-    def _start(self, context: Context) -> str:
-        from airflow_mmc_provider.client.export_spec import ExportSpecError
-        from airflow_mmc_provider.operators._failures import fail_fast_on
+    def _filters(self, context: Context) -> dict[str, Any]:
+        """The filters as rendered, with the run's data interval when `filter_by_data_interval`."""
+        from airflow_mmc_provider.client.export_spec import filters_mapping
 
-        filters = dict(self.filters)
+        filters = filters_mapping(self.filters)
         if self.filter_by_data_interval:
             start, end = context.get("data_interval_start"), context.get("data_interval_end")
             if start is None or end is None:
@@ -70,8 +72,17 @@ class _ExportStarter(LabelboxBaseOperator):
                     "filter_by_data_interval needs a run with a data interval (a scheduled run)"
                 )
             filters["last_activity_at"] = [start, end]
+        return filters
+
+    def _start(self, context: Context) -> str:
+        from airflow_mmc_provider.client.export_spec import ExportSpecError, search_query
+        from airflow_mmc_provider.operators._failures import fail_fast_on
+
         with fail_fast_on(ExportSpecError):
+            filters = self._filters(context)
+            search_query(filters)  # types and order, before any request (dates checked again in start)
             project_id = self._project_id()
+            self._check_batches(project_id, filters.get("batch_ids"))
             export_id = self.client.exports.start(
                 project_id, params=self.params_, filters=filters, task_name=self.task_name
             )
@@ -80,6 +91,20 @@ class _ExportStarter(LabelboxBaseOperator):
             "Started Labelbox export %s of project %s with filters %s", export_id, project_id, filters
         )
         return export_id
+
+    def _check_batches(self, project_id: str, batch_ids: Sequence[str] | None) -> None:
+        """A batch id of another project (or a deleted batch) would export nothing: refuse it."""
+        from airflow_mmc_provider.client.errors import NotFoundError
+        from airflow_mmc_provider.client.export_spec import ExportSpecError
+
+        for batch_id in dict.fromkeys(batch_ids or ()):
+            try:
+                self.client.batches.get(project_id, batch_id)
+            except NotFoundError:
+                raise ExportSpecError(
+                    f"export filter batch_ids has {batch_id!r}, which is not a batch of project "
+                    f"{project_id!r}; give the id of one of its batches (Labelbox: the project's Batches tab)"
+                ) from None
 
     def _project_id(self) -> str:
         if self.project_id:
@@ -117,6 +142,10 @@ class LabelboxExportOperator(_ExportStarter, LabelboxDeferrableOperator):
     :param destination: an `ObjectStoragePath` or URL, e.g. ``s3://bucket/exports/{{ run_id }}.ndjson``
         (templated).
     :param max_error_rows: how many rows Labelbox may fail to export before the task fails.
+    :param allow_empty: succeed when the filters select no row (an empty file, and ``"empty": True``
+        in the summary and the asset event's extra), as in a scheduled incremental export where an
+        interval without activity is normal. By default an empty export fails, naming its filters,
+        and writes no file.
     :param judgments_table: also write the judgments table (one row per comparison the leaderboard
         counts; README "Judgments table") beside the export as ``<judgments_table_name>.<format>``:
         ``"auto"`` (CSV, and Parquet when pyarrow is installed), ``"csv"``, ``"parquet"`` or a list;
@@ -141,6 +170,7 @@ class LabelboxExportOperator(_ExportStarter, LabelboxDeferrableOperator):
         *,
         destination: str | ObjectStoragePath,
         max_error_rows: int = 0,
+        allow_empty: bool = False,
         judgments_table: str | Sequence[str] | None = None,
         judgments_table_name: str = "judgments",
         round_key: str | None = None,
@@ -152,6 +182,7 @@ class LabelboxExportOperator(_ExportStarter, LabelboxDeferrableOperator):
         super().__init__(**kwargs)
         self.destination = destination
         self.max_error_rows = max_error_rows
+        self.allow_empty = allow_empty
         self.judgments_table, self.judgments_table_name = judgments_table, judgments_table_name
         self.round_key = round_key
         self.counting = _table_counting(judgment_kinds, per_prompt, questions)  # checked at parse time
@@ -170,6 +201,7 @@ class LabelboxExportOperator(_ExportStarter, LabelboxDeferrableOperator):
         return self._download(context, export_id)
 
     def _download(self, context: Context, export_id: str) -> dict[str, Any]:
+        from airflow_mmc_provider.client.export_spec import nothing_selected
         from airflow_mmc_provider.client.exports import ERRORS, RESULT
         from airflow_mmc_provider.operators.storage import as_storage_path, atomic_write
 
@@ -177,12 +209,15 @@ class LabelboxExportOperator(_ExportStarter, LabelboxDeferrableOperator):
         path = as_storage_path(self.destination)
         with atomic_write(path) as handle:
             result = client.exports.copy_to(export_id, handle, RESULT)
+            if result.lines == 0 and not self.allow_empty:
+                raise AirflowFailException(nothing_selected(export_id, self._filters(context)))
         summary: dict[str, Any] = {
             "export_task_id": export_id,
             "path": str(path),
             "rows": result.lines,
             "bytes": result.bytes,
             "error_rows": 0,
+            "empty": result.lines == 0,
         }
         if client.exports.header(export_id, ERRORS) is not None:
             errors_path = as_storage_path(f"{path}.errors.ndjson")

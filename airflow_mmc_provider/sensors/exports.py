@@ -18,16 +18,20 @@ if TYPE_CHECKING:
 class LabelboxExportSensor(LabelboxDeferrableSensor):
     """Succeed when the export task is COMPLETE; fail at once if it FAILED or was CANCELED.
 
-    Returns the stream sizes (bytes and lines of RESULT and ERRORS) for downstream tasks.
+    Returns the stream sizes (bytes and lines of RESULT and ERRORS, and ``empty``) for downstream
+    tasks. An export with no rows fails (its filters selected nothing) unless `allow_empty`.
 
     :param export_task_id: typically `LabelboxStartExportOperator`'s XCom (templated).
+    :param allow_empty: succeed on an export with no rows (``"empty": True`` in the sizes), as in a
+        scheduled incremental export where an interval without activity is normal.
     """
 
     template_fields: Sequence[str] = ("export_task_id", "labelbox_conn_id")
 
-    def __init__(self, *, export_task_id: str, **kwargs: Any) -> None:
+    def __init__(self, *, export_task_id: str, allow_empty: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.export_task_id = export_task_id
+        self.allow_empty = allow_empty
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         task = self.client.tasks.get(self.export_task_id)
@@ -49,6 +53,7 @@ class LabelboxExportSensor(LabelboxDeferrableSensor):
         return self._sizes()
 
     def _sizes(self) -> dict[str, Any]:
+        from airflow_mmc_provider.client.export_spec import nothing_selected
         from airflow_mmc_provider.client.exports import ERRORS, RESULT
 
         exports = self.client.exports
@@ -58,4 +63,7 @@ class LabelboxExportSensor(LabelboxDeferrableSensor):
             sizes[stream.lower()] = (
                 {"bytes": header.total_size, "lines": header.total_lines} if header else None
             )
+        sizes["empty"] = not (sizes["result"] or {}).get("lines")
+        if sizes["empty"] and not self.allow_empty:
+            raise AirflowFailException(nothing_selected(self.export_task_id, None))
         return sizes

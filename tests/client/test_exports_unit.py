@@ -109,6 +109,42 @@ def test_invalid_filters_fail_before_any_request(filters, message):
         search_query(filters)
 
 
+@pytest.mark.parametrize(
+    ("filters", "message"),
+    [
+        ({"batch_ids": [None]}, r"batch_ids\[0\] is None .*did the upstream task push it"),
+        ({"batch_ids": [""]}, r"batch_ids\[0\] is the empty string ''"),
+        ({"batch_ids": ["b", "  "]}, r"batch_ids\[1\] is the empty string '  '"),
+        ({"batch_ids": [1, 2]}, r"batch_ids\[0\] is the int 1; .*quote it: '1'"),
+        ({"global_keys": [float("nan")]}, r"global_keys\[0\] is the float nan; .*drop it"),
+        ({"data_row_ids": [True]}, r"data_row_ids\[0\] is the bool True"),
+        (
+            {"last_activity_at": ["2026-11-02", "2026-11-01"]},
+            "last_activity_at starts at 2026-11-02 after it ends at 2026-11-01; give .*start first",
+        ),
+        (
+            {"label_created_at": [datetime(2026, 11, 2, tzinfo=timezone.utc), "2026-11-01T00:00:00+0000"]},
+            "label_created_at starts at 2026-11-02 00:00:00\\+00:00 after it ends",
+        ),
+        ("batch_ids=1", r"must be a mapping .*\{'batch_ids': \['<batch id>'\]\}.*got the str 'batch_ids=1'"),
+    ],
+)
+def test_filters_that_would_select_nothing_are_named_with_their_value_and_fix(filters, message):
+    with pytest.raises(ExportSpecError, match=message):
+        search_query(filters)
+
+
+def test_window_order_is_judged_in_the_zone_dates_are_read_in():
+    # 09:00 in Tokyo is 00:00 UTC: the window is ordered there, though its plain text reads later.
+    window = {"last_activity_at": ["2026-11-01 09:00:00", "2026-11-01T00:30:00+0000"]}
+    assert search_query(window, "Asia/Tokyo")[0]["value"]["operator"] == "BETWEEN"
+    with pytest.raises(ExportSpecError, match="after it ends"):
+        search_query(window, "UTC")
+    assert search_query(window)  # zone not looked up yet: not judged (`Exports.start` passes the zone)
+    same = search_query({"last_activity_at": ["2026-11-01", "2026-11-01"]})
+    assert same[0]["value"]["value"] == {"min": "2026-11-01", "max": "2026-11-01"}
+
+
 def test_params_map_to_include_flags_and_reject_typos():
     wire = ExportParams.from_mapping({"label_details": True, "performance_details": True}).to_wire()
     assert (

@@ -156,5 +156,127 @@ def test_bad_filters_fail_before_any_request(conn):
         op.execute({"ti": FakeTI()})
 
 
+def no_export_may_start(op) -> None:
+    """The checks run before any export: starting one is a test failure."""
+
+    def refuse(*args, **kwargs):
+        pytest.fail("an export was started")
+
+    op.client.exports.start = refuse
+
+
+@pytest.mark.parametrize(
+    ("filters", "message"),
+    [
+        ({"batch_ids": [None]}, r"batch_ids\[0\] is None"),
+        ({"batch_ids": [""]}, r"batch_ids\[0\] is the empty string"),
+        ({"batch_ids": [1, 2]}, r"batch_ids\[0\] is the int 1; .*quote it"),
+        ({"global_keys": [float("nan")]}, r"global_keys\[0\] is the float nan"),
+        (
+            {"last_activity_at": ["2026-11-02", "2026-11-01"]},
+            "starts at 2026-11-02 after it ends at 2026-11-01",
+        ),
+        ({"batch_ids": ["no-such-batch"]}, "'no-such-batch', which is not a batch of project"),
+    ],
+)
+def test_filters_that_would_select_nothing_fail_before_the_export_starts(
+    small_chunks, conn, filters, message
+):
+    _, _, project_id = small_chunks
+    op = LabelboxStartExportOperator(
+        task_id="start", project_id=project_id, filters=filters, labelbox_conn_id=conn
+    )
+    no_export_may_start(op)
+    with pytest.raises(AirflowFailException, match=message):  # not retried: a retry cannot fix it
+        op.execute({"ti": FakeTI()})
+
+
+def test_a_batch_of_another_project_is_refused_in_one_look_up(small_chunks, conn):
+    _, client, project_id = small_chunks
+    other, _ = client.projects.get_or_create_model_chat_evaluation("export-other-project")
+    batch = client.batches.get_or_create(other.id, "elsewhere", BatchRows(global_keys=["export-0"])).batch
+    op = LabelboxExportOperator(
+        task_id="export",
+        project_id=project_id,
+        filters={"batch_ids": [batch.id]},
+        destination="unused.ndjson",
+        labelbox_conn_id=conn,
+    )
+    no_export_may_start(op)
+    sent: list[str] = []
+    execute = op.client.transport.execute
+
+    def recorded(query, *args, **kwargs):
+        sent.append(query.split("(")[0])
+        return execute(query, *args, **kwargs)
+
+    op.client.transport.execute = recorded
+    with pytest.raises(
+        AirflowFailException, match=f"{batch.id!r}, which is not a batch of project {project_id!r}"
+    ):
+        op.execute({"ti": FakeTI()})
+    assert sent == ["query getProjectBatchPyApi"]
+
+
+def test_a_string_for_filters_fails_at_parse_time_naming_the_shape():
+    with pytest.raises(ValueError, match=r"export filters must be a mapping .*got the str 'batch_ids=1'"):
+        LabelboxStartExportOperator(task_id="start", project_id="p", filters="batch_ids=1")
+
+
+def test_an_export_of_no_rows_fails_naming_its_filter_and_writes_nothing(small_chunks, conn, tmp_path):
+    _, _, project_id = small_chunks
+    op = LabelboxExportOperator(
+        task_id="export",
+        project_id=project_id,
+        filters={"last_activity_at": ["2000-01-01", "2000-01-02"]},
+        destination=str(tmp_path / "export.ndjson"),
+        poll_interval=0.1,
+        labelbox_conn_id=conn,
+    )
+    with pytest.raises(
+        AirflowFailException,
+        match=r'has no rows: the filter last_activity_at=\["2000-01-01", "2000-01-02"\] selected nothing.*allow_empty=True',
+    ):
+        op.execute({"ti": FakeTI()})
+    assert list(tmp_path.iterdir()) == []  # no empty asset is published
+
+
+def test_allow_empty_succeeds_and_the_summary_and_asset_event_say_empty(small_chunks, conn, tmp_path):
+    from types import SimpleNamespace
+
+    from airflow.sdk import Asset
+
+    _, _, project_id = small_chunks
+    daily = Asset(uri="mmc://exports/test-empty", name="test_empty_export")
+    events = {daily: SimpleNamespace(extra={})}
+    destination = tmp_path / "export.ndjson"
+    op = LabelboxExportOperator(
+        task_id="export",
+        project_id=project_id,
+        filters={"last_activity_at": ["2000-01-01", "2000-01-02"]},
+        destination=str(destination),
+        allow_empty=True,
+        poll_interval=0.1,
+        labelbox_conn_id=conn,
+        outlets=[daily],
+    )
+    summary = op.execute({"ti": FakeTI(), "outlet_events": events})
+    assert summary["empty"] is True and summary["rows"] == 0 and destination.read_bytes() == b""
+    assert events[daily].extra["empty"] is True and events[daily].extra["rows"] == 0
+
+
+def test_the_sensor_fails_on_an_empty_export_unless_allowed(small_chunks, conn):
+    _, client, project_id = small_chunks
+    export_id = client.exports.start(project_id, filters={"last_activity_at": ["2000-01-01", "2000-01-02"]})
+    client.tasks.wait(export_id, poll_interval=0.1)
+    sensor = LabelboxExportSensor(task_id="wait", export_task_id=export_id, labelbox_conn_id=conn)
+    with pytest.raises(AirflowFailException, match=f"export {export_id} has no rows.*allow_empty=True"):
+        sensor.poke({})
+    allowed = LabelboxExportSensor(
+        task_id="wait", export_task_id=export_id, allow_empty=True, labelbox_conn_id=conn
+    )
+    assert allowed.poke({}).xcom_value["empty"] is True
+
+
 async def _collect(trigger):
     return [event async for event in trigger.run()]
