@@ -11,13 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from airflow_mmc_provider.client.errors import LabelboxError
+from airflow_mmc_provider.client.errors import CannotTellError
 from airflow_mmc_provider.client.lookup import N, oldest
 from airflow_mmc_provider.client.transport import Transport
-
-
-class CannotTellError(LabelboxError):
-    """A create's answer was lost and the look-up cannot say which object (if any) it made."""
 
 
 def create_named(

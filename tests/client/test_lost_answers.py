@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from airflow_mmc_provider.client import LabelboxClient, RetryPolicy
+from airflow_mmc_provider.client import CannotTellError, LabelboxClient, RetryPolicy
 from airflow_mmc_provider.client.batches import MAX_SYNC_BATCH_ROWS, BatchRows
-from airflow_mmc_provider.client.idempotent import CannotTellError
 from airflow_mmc_provider.client.models import Dataset
 from airflow_mmc_provider.emulator.testing import EmulatorProcess
 from tests.client.rows import chat_row
