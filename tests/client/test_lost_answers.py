@@ -45,30 +45,36 @@ def lose_answer_of(emulator: EmulatorProcess, operation: str, fault: str) -> Cal
     return used
 
 
-@pytest.mark.parametrize("fault", LOST_ANSWERS)
-@pytest.mark.parametrize("get_or_create", [True, False], ids=["get_or_create", "create"])
-def test_a_dataset_is_made_once(client, lb_emulator, unique_name, fault, get_or_create):
-    used = lose_answer_of(lb_emulator, "createDataset", fault)
-    if get_or_create:
-        dataset, created = client.datasets.get_or_create(unique_name)
-        assert created
-    else:
-        dataset = client.datasets.create(unique_name)
-    used()
-    assert [d.id for d in client.datasets.find_by_name(unique_name)] == [dataset.id]
+# (operation aimed at, get-or-create, create, look-up by name) of the objects named by their name
+NAMED = {
+    "dataset": (
+        "createDataset",
+        lambda c, name: c.datasets.get_or_create(name),
+        lambda c, name: c.datasets.create(name),
+        lambda c, name: c.datasets.find_by_name(name),
+    ),
+    "project": (
+        "createProject",
+        lambda c, name: c.projects.get_or_create_model_chat_evaluation(name),
+        lambda c, name: c.projects.create_model_chat_evaluation(name),
+        lambda c, name: c.projects.find_by_name(name),
+    ),
+}
 
 
 @pytest.mark.parametrize("fault", LOST_ANSWERS)
 @pytest.mark.parametrize("get_or_create", [True, False], ids=["get_or_create", "create"])
-def test_a_project_is_made_once(client, lb_emulator, unique_name, fault, get_or_create):
-    used = lose_answer_of(lb_emulator, "createProject", fault)
+@pytest.mark.parametrize("kind", sorted(NAMED))
+def test_a_dataset_or_project_is_made_once(client, lb_emulator, unique_name, kind, fault, get_or_create):
+    operation, find_or_make, make, find = NAMED[kind]
+    used = lose_answer_of(lb_emulator, operation, fault)
     if get_or_create:
-        project, created = client.projects.get_or_create_model_chat_evaluation(unique_name)
+        made, created = find_or_make(client, unique_name)
         assert created
     else:
-        project = client.projects.create_model_chat_evaluation(unique_name)
+        made = make(client, unique_name)
     used()
-    assert [p.id for p in client.projects.find_by_name(unique_name)] == [project.id]
+    assert [found.id for found in find(client, unique_name)] == [made.id]
 
 
 @pytest.mark.parametrize("fault", LOST_ANSWERS)
