@@ -11,6 +11,7 @@ import msgspec
 
 from airflow_mmc_provider.client.errors import (
     BatchMismatchError,
+    ConflictError,
     LabelboxError,
     NotFoundError,
     TaskFailedError,
@@ -118,20 +119,23 @@ class Batches:
         created it empty and stopped before adding its rows.
         """
         existing = self.find_by_name(project_id, name)
+        created = existing is None
         if existing is None:
-            try:
-                return self._create(project_id, name, rows)
-            except LabelboxError as error:
-                existing = self.find_by_name(project_id, name) if error.ambiguous else None
-                if existing is None:
-                    raise
+            # A lost answer is looked up by name (`Transport.resolve`): the batch found is this call's.
+            made = self._transport.resolve(
+                lambda: self._create_or_find(project_id, name, rows),
+                lambda: self.find_by_name(project_id, name),
+            )
+            if not isinstance(made, Batch):
+                return made
+            existing = made
         # A crash between creating the empty batch and adding its rows leaves it empty: fill it.
         # A smaller but non-empty batch had rows refused; asking again would only repeat that.
         if existing.size == 0:
             task_id = self.add_data_rows_async(project_id, existing.id, rows)
-            return PendingBatch(existing.id, task_id, created=False)
+            return PendingBatch(existing.id, task_id, created=created)
         self.check_holds(project_id, existing, rows)
-        return BatchCreation(existing, [], created=False)
+        return BatchCreation(existing, [], created=created)
 
     def check_holds(self, project_id: str, batch: Batch, rows: BatchRows) -> None:
         """Refuse an existing batch that does not hold the rows asked for (one export of the batch).
@@ -201,6 +205,19 @@ class Batches:
         task = self._tasks.wait(started.task_id, timeout=task_timeout)
         return self.finish(project_id, started, task)
 
+    def _create_or_find(
+        self, project_id: str, name: str, rows: BatchRows
+    ) -> BatchCreation | PendingBatch | Batch:
+        """`_create`; a create refused because the name is taken gives the batch of that name
+        (an earlier try whose answer was lost made it), which `begin` then checks."""
+        try:
+            return self._create(project_id, name, rows)
+        except ConflictError:
+            found = self.find_by_name(project_id, name)
+            if found is None:
+                raise
+            return found
+
     def _create(self, project_id: str, name: str, rows: BatchRows) -> BatchCreation | PendingBatch:
         """Synchronously under 1,000 rows and through a task above, as the SDK does."""
         self.wait_until_processed(data_row_ids=rows.data_row_ids, global_keys=rows.global_keys)
@@ -239,7 +256,11 @@ class Batches:
         )
 
     def add_data_rows_async(self, project_id: str, batch_id: str, rows: BatchRows) -> str:
-        """Start the task that fills a batch; returns the task id (operators may defer on it)."""
+        """Start the task that fills a batch; returns the task id (operators may defer on it).
+
+        Safe to repeat after a lost answer: a row already in this batch is kept as it is, so the
+        transport retries it like a read.
+        """
         result = self._transport.execute(
             "mutation addDataRowsToBatchAsyncPyApi($projectId: ID!, $input: AddDataRowsToBatchInput!) { project(where: "
             "{id: $projectId}) { addDataRowsToBatchAsync(input: $input) { taskId } } }",
@@ -253,7 +274,7 @@ class Batches:
                 },
             },
             experimental=True,
-            idempotent=False,
+            idempotent=True,
             timeout=180,
         )
         return str(result["project"]["addDataRowsToBatchAsync"]["taskId"])

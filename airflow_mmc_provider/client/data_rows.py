@@ -92,21 +92,44 @@ class DataRows:
                 return _nothing_to_upload(dataset_id, unchanged)
             spool.seek(0)
             manifest_url, chunks = self._upload_chunks(dataset_id, spool, existing, count, unchanged)
-        query = (
-            "mutation UpsertDataRowsPyApi($manifestUri: String!) { upsertDataRows(data: "
-            f"{{ manifestUri: $manifestUri }}) {{ {TASK_FIELDS} }} }}"
-        )
-        # Not idempotent on an unknown outcome: a blind repeat could report spurious duplicates.
-        data = self._transport.execute(query, {"manifestUri": manifest_url}, idempotent=False)
+            try:
+                # Not repeated blindly: rows the lost try created would come back "Duplicate global key".
+                task_id = self._start(manifest_url, idempotent=False)
+            except LabelboxError as error:
+                if not error.ambiguous:
+                    raise
+                task_id = self._start_by_key(dataset_id, spool, keys, count, unchanged)
         return DataRowUpsert(
             dataset_id=dataset_id,
-            task_id=data["upsertDataRows"]["id"],
+            task_id=task_id,
             row_count=count,
             chunk_count=chunks,
             existing_global_keys=tuple(sorted(existing)),
             unchanged_global_keys=tuple(unchanged),
             unchanged_data_row_ids=tuple(unchanged.values()),
         )
+
+    def _start(self, manifest_url: str, *, idempotent: bool) -> str:
+        query = (
+            "mutation UpsertDataRowsPyApi($manifestUri: String!) { upsertDataRows(data: "
+            f"{{ manifestUri: $manifestUri }}) {{ {TASK_FIELDS} }} }}"
+        )
+        data = self._transport.execute(query, {"manifestUri": manifest_url}, idempotent=idempotent)
+        return str(data["upsertDataRows"]["id"])
+
+    def _start_by_key(
+        self, dataset_id: str, spool: IO[bytes], keys: list[str], count: int, unchanged: Collection[str]
+    ) -> str:
+        """Start the upsert again after its answer was lost, every row keyed by its global key.
+
+        The lost try may have created some or all of the new rows. Keyed by global key (`GKEY`),
+        a row is created when its key is free and updated in place (to the content sent, the same)
+        when it exists, so this upsert is safe to repeat and its report counts every row as
+        succeeded: rows that exist with the sent content are a success, not a duplicate.
+        """
+        spool.seek(0)
+        manifest_url, _ = self._upload_chunks(dataset_id, spool, set(keys), count, unchanged)
+        return self._start(manifest_url, idempotent=True)
 
     def existing_global_keys(self, global_keys: list[str]) -> set[str]:
         """Which of these global keys already name a data row in the organisation."""

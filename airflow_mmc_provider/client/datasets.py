@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_mmc_provider.client.idempotent import find_or_create
+from airflow_mmc_provider.client.idempotent import create_named, find_or_create
 from airflow_mmc_provider.client.lookup import Kind, NamedResource
 from airflow_mmc_provider.client.models import Dataset
 
@@ -22,7 +22,27 @@ class Datasets(NamedResource[Dataset]):
         return Dataset.from_graphql(node)
 
     def create(self, name: str, description: str | None = None) -> Dataset:
-        """Create a dataset. Not retried when the outcome is unknown; see `get_or_create`."""
+        """Create a dataset, once: a lost answer is resolved by a look-up (`create_named`)."""
+        return create_named(
+            self._transport,
+            "dataset",
+            name,
+            lambda: self.find_by_name(name),
+            lambda: self._create(name, description),
+        )
+
+    def get_or_create(self, name: str, description: str | None = None) -> tuple[Dataset, bool]:
+        """Return (dataset, created). A retried task finds the dataset its first try made."""
+        return find_or_create(
+            self._transport,
+            "dataset",
+            name,
+            lambda: self.find_by_name(name),
+            lambda: self._create(name, description),
+        )
+
+    def _create(self, name: str, description: str | None) -> Dataset:
+        """One `createDataset`, not repeated by the transport when its outcome is unknown."""
         _check_name(name)
         variables: dict[str, str] = {"name": name}
         declared, fields = "$name: String!", "name: $name"
@@ -36,10 +56,6 @@ class Datasets(NamedResource[Dataset]):
         )
         data = self._transport.execute(query, variables, idempotent=False)
         return Dataset.from_graphql(data["createDataset"])
-
-    def get_or_create(self, name: str, description: str | None = None) -> tuple[Dataset, bool]:
-        """Return (dataset, created). A retried task finds the dataset its first try made."""
-        return find_or_create(lambda: self.oldest_named(name), lambda: self.create(name, description))
 
 
 def _check_name(name: str) -> None:

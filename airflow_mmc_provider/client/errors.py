@@ -83,6 +83,12 @@ class BatchMismatchError(UnprocessableError):
     """A batch of this name exists in the project with other data rows than the ones asked for."""
 
 
+class CannotTellError(LabelboxError):
+    """A create's answer was lost and the look-up cannot tell which object it made (two new objects
+    of one name appeared: Labelbox names are not unique); a person has to pick one, so it is not
+    retryable."""
+
+
 class RateLimitError(LabelboxError):
     """Too many requests; `retry_after` carries the server's hint in seconds when it gave one."""
 

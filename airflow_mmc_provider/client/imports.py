@@ -15,8 +15,7 @@ from typing import Any
 
 import msgspec
 
-from airflow_mmc_provider.client.errors import LabelboxError, NotFoundError
-from airflow_mmc_provider.client.idempotent import find_or_create
+from airflow_mmc_provider.client.errors import ConflictError, LabelboxError, NotFoundError
 from airflow_mmc_provider.client.models import AnnotationImport
 from airflow_mmc_provider.client.projects import PROJECT_FIELDS
 from airflow_mmc_provider.client.transport import Transport
@@ -88,13 +87,23 @@ class Imports:
         return AnnotationImport.from_graphql(data[create])
 
     def ensure(self, project_id: str, name: str, kind: str, ndjson: bytes) -> tuple[AnnotationImport, bool]:
-        """(import, started now): find the import by name or start it; a lost answer to the start
-        is looked up, not repeated."""
-        return find_or_create(
-            lambda: self.find(project_id, name, kind),
-            lambda: self.start_from_bytes(project_id, name, kind, ndjson),
-            create_again=False,
-        )
+        """(import, started now): find the import by name or start it. A lost answer to the start
+        is looked up by name and sent again only when the import is not there; a start refused
+        because the name is taken (another try of this task got there first) is the import found."""
+        existing = self.find(project_id, name, kind)
+        if existing is not None:
+            return existing, False
+
+        def start() -> AnnotationImport:
+            try:
+                return self.start_from_bytes(project_id, name, kind, ndjson)
+            except ConflictError:
+                found = self.find(project_id, name, kind)
+                if found is None:
+                    raise
+                return found
+
+        return self._transport.resolve(start, lambda: self.find(project_id, name, kind)), True
 
     def wait(
         self, project_id: str, name: str, kind: str, *, timeout: float = 3600, poll_interval: float = 5

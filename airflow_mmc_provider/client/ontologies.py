@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 
+from airflow_mmc_provider.client.idempotent import create_named
 from airflow_mmc_provider.client.lookup import PAGE, Kind, NamedResource, named
 from airflow_mmc_provider.client.models import Ontology
 
@@ -33,6 +34,8 @@ class Ontologies(NamedResource[Ontology]):
         media_type: str = "CONVERSATIONAL",
         editor_task_type: str | None = "MODEL_CHAT_EVALUATION",
     ) -> Ontology:
+        """Create an ontology (`upsertOntology` without an id always creates), once: a lost
+        answer is resolved by a look-up by name (`create_named`)."""
         data: dict[str, Any] = {
             "name": name,
             "normalized": msgspec.json.encode(normalized).decode(),
@@ -44,8 +47,12 @@ class Ontologies(NamedResource[Ontology]):
             "mutation upsertRootSchemaNodePyApi($data: UpsertOntologyInput!){ upsertOntology(data: $data)"
             f"{{ {ONTOLOGY_FIELDS} }} }}"
         )
-        result = self._transport.execute(query, {"data": data}, idempotent=False)
-        return _ontology(result["upsertOntology"])
+
+        def create() -> Ontology:
+            result = self._transport.execute(query, {"data": data}, idempotent=False)
+            return _ontology(result["upsertOntology"])
+
+        return create_named(self._transport, "ontology", name, lambda: self.find_by_name(name), create)
 
     def find_by_name(self, name: str) -> list[Ontology]:
         """Ontologies named exactly `name` (the API searches by substring), oldest first."""

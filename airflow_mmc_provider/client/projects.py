@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_mmc_provider.client.errors import NotFoundError
-from airflow_mmc_provider.client.idempotent import find_or_create
+from airflow_mmc_provider.client.idempotent import create_named, find_or_create
 from airflow_mmc_provider.client.lookup import Kind, NamedResource
 from airflow_mmc_provider.client.models import Ontology, Project, ProjectOverview
 from airflow_mmc_provider.client.ontologies import Ontologies
@@ -42,12 +42,35 @@ class Projects(NamedResource[Project]):
     def create_model_chat_evaluation(
         self, name: str, *, live: bool = False, description: str | None = None
     ) -> Project:
-        """An offline (responses uploaded) or live multimodal chat evaluation project.
+        """An offline (responses uploaded) or live multimodal chat evaluation project, created
+        once: a lost answer is resolved by a look-up (`create_named`).
 
         Quality settings are Labelbox's defaults for these projects: benchmark and consensus on.
         """
-        if not name or not name.strip():
-            raise ValueError("A Labelbox project needs a non-blank name")
+        _check_name(name)
+        return create_named(
+            self._transport,
+            "project",
+            name,
+            lambda: self.find_by_name(name),
+            lambda: self._create(name, live, description),
+        )
+
+    def get_or_create_model_chat_evaluation(
+        self, name: str, *, live: bool = False, description: str | None = None
+    ) -> tuple[Project, bool]:
+        """Return (project, created); a lost answer to the create is looked up, not repeated."""
+        _check_name(name)
+        return find_or_create(
+            self._transport,
+            "project",
+            name,
+            lambda: self.find_by_name(name),
+            lambda: self._create(name, live, description),
+        )
+
+    def _create(self, name: str, live: bool, description: str | None) -> Project:
+        """One `createProject`, not repeated by the transport when its outcome is unknown."""
         variables: dict[str, Any] = {
             "name": name,
             "allowedMediaType": "CONVERSATIONAL",
@@ -66,15 +89,6 @@ class Projects(NamedResource[Project]):
         query = f"mutation CreateProjectPyApi({declared}){{createProject(data: {{{fields}}}) {{{PROJECT_FIELDS}}}}}"
         data = self._transport.execute(query, variables, idempotent=False)
         return Project.from_graphql(data["createProject"])
-
-    def get_or_create_model_chat_evaluation(
-        self, name: str, *, live: bool = False, description: str | None = None
-    ) -> tuple[Project, bool]:
-        """Return (project, created); a lost answer to the create is looked up, not repeated."""
-        return find_or_create(
-            lambda: self.oldest_named(name),
-            lambda: self.create_model_chat_evaluation(name, live=live, description=description),
-        )
 
     def ontology_id(self, project_id: str) -> str | None:
         query = "query GetProjectOntologyPyApi($id: ID!){project(where: {id: $id}){ontology{id name}}}"
@@ -164,3 +178,8 @@ class Projects(NamedResource[Project]):
         project = self._transport.execute(query, variables, experimental=True).get("project") or {}
         counts = {row["state"]: int(row["count"]) for row in project.get("workstreamStateCounts") or []}
         return ProjectOverview(counts=counts)
+
+
+def _check_name(name: str) -> None:
+    if not name or not name.strip():
+        raise ValueError("A Labelbox project needs a non-blank name")

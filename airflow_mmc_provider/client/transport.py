@@ -4,7 +4,9 @@ Retries follow the contract the provider promises: 429 (honouring `Retry-After`)
 errors and timeouts are retried with exponential backoff and full jitter, bounded by a number of
 attempts and a total deadline; validation and auth errors never are. A mutation that is not safe
 to repeat is only retried when the failure proves the server did not act on it (429, 503, a refused
-connection); otherwise the caller gets an `ambiguous` error and decides (usually: look it up).
+connection); otherwise (an answer cut off mid-body, a connection dropped after the request went out,
+a read timeout, another 5xx) the error is `ambiguous`, and `Transport.resolve` looks the object up
+before it sends the call again.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ _json_encoder = msgspec.json.Encoder()
 _JSON_CONTENT = {"Content-Type": "application/json"}
 _Sent = TypeVar("_Sent")  # what one attempt's send returns
 _Read = TypeVar("_Read")  # what the caller gets from it
+_Made = TypeVar("_Made")  # what a create returns (`resolve`)
+_Found = TypeVar("_Found")  # what its look-up finds
 
 
 @dataclass(frozen=True)
@@ -299,6 +303,40 @@ class Transport:
                 )
                 self._sleep(wait)
 
+    def resolve(self, act: Callable[[], _Made], look_up: Callable[[], _Found | None]) -> _Made | _Found:
+        """Run a call that is not safe to repeat (a create), resolving a lost answer by a look-up.
+
+        When `act` fails ambiguously (the server may have acted: a cut-off answer, a connection
+        dropped after the request went out, a read timeout, a 5xx other than 503), `look_up` says
+        whether it took effect: what it finds is the call's result. Only when it finds nothing is
+        `act` sent again, under the same policy (attempts, backoff, deadline) as every other retry.
+        `look_up` raises when it cannot tell (e.g. two objects of one name appeared).
+        """
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return act()
+            except LabelboxError as error:
+                if not error.ambiguous:
+                    raise
+                found = look_up()
+                if found is not None:
+                    log.warning("Labelbox %s: answer lost, found what it made by a look-up", error.operation)
+                    return found
+                wait = self._retry_wait(error, attempt, started, idempotent=True)
+                if wait is None:
+                    error.message += "; a look-up found nothing it made"
+                    error.args = (error._render(),)
+                    raise
+                log.warning(
+                    "Labelbox %s: answer lost and a look-up found nothing; sending it again in %.1fs",
+                    error.operation,
+                    wait,
+                )
+                self._sleep(wait)
+
     def _send_once(self, operation: str, send: Callable[[], _Sent]) -> _Sent:
         try:
             return send()
@@ -317,6 +355,11 @@ class Transport:
                 f"connection to {_host_of(self.endpoint)} failed ({_reason(exc)})",
                 operation=operation,
                 ambiguous=not refused,
+            ) from None
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+            # The answer began, so the server had the whole request and may well have acted on it.
+            raise NetworkError(
+                f"the answer was cut off ({_reason(exc)})", operation=operation, ambiguous=True
             ) from None
         except requests.exceptions.RequestException as exc:
             raise NetworkError(f"request failed ({_reason(exc)})", operation=operation) from None

@@ -3,17 +3,20 @@
 Configured at start (``--faults JSON``) or at runtime (``POST /_emulator/faults``), in two ways that
 can be combined; the deterministic sequence is used up first:
 
-* ``"sequence": ["429", "503", "drop", "latency:0.2", "none", ...]`` -- the next matching requests
+* ``"sequence": ["429", "503", "drop", "latency:0.2", "delay_after:2", "none", ...]`` -- the next matching requests
   get these faults in order (``none`` lets one through, to aim at the Nth request);
 * rates with a seed -- ``{"rate_limit": 0.2, "retry_after": 0.1, "server_error": 0.1,
   "server_error_status": 503, "drop": 0.05, "drop_after": 0.0, "latency": 0.05,
-  "latency_seconds": 0.2, "truncate": 0.0, "seed": 7}`` -- one draw per matching request.
+  "latency_seconds": 0.2, "truncate": 0.0, "delay_after": 0.0, "seed": 7}`` -- one draw per
+  matching request (``delay_after`` holds its answer ``latency_seconds``).
 
 ``paths`` (path prefixes) and ``operations`` (GraphQL operation or field names, matched as whole
 words in the request body) narrow which requests match; by default every request except the
 ``/_emulator`` admin endpoints does. ``drop`` closes the connection without a byte of response;
 ``drop_after`` performs the request first and then drops the answer, to test that clients do not
-repeat a mutation blindly; ``truncate`` sends part of a response body and then drops.
+repeat a mutation blindly; ``truncate`` sends part of a response body and then drops;
+``delay_after:S`` performs the request and holds its answer S seconds (past a client's read
+timeout, the answer is lost after the server acted). These three act on any operation.
 
 Bounds (400 naming the setting): `MAX_SEQUENCE` faults in a sequence, `MAX_FILTERS` paths or
 operations, Retry-After up to `MAX_RETRY_AFTER` seconds, latency up to `MAX_LATENCY` seconds.
@@ -45,21 +48,24 @@ MAX_SEQUENCE = 10_000
 MAX_FILTERS = 100
 MAX_RETRY_AFTER = 3600.0
 MAX_LATENCY = 600.0
-_RATE_KEYS = ("rate_limit", "server_error", "drop", "drop_after", "latency", "truncate")
+# New kinds go last: a seeded configuration of the earlier ones keeps drawing the same faults.
+_RATE_KEYS = ("rate_limit", "server_error", "drop", "drop_after", "latency", "truncate", "delay_after")
 _SIMPLE_KINDS = ("drop", "drop_after", "none")
 _PEEK_BYTES = 65536
 
 
 @dataclass(frozen=True)
 class Fault:
-    """One injected behaviour: `kind` is 429, a 5xx status, drop, drop_after, latency or truncate."""
+    """One injected behaviour: `kind` is 429, a 5xx status, drop, drop_after, latency, truncate or
+    delay_after."""
 
     kind: str
     value: float = 0.0
 
     @classmethod
     def parse(cls, text: Any) -> Fault:
-        """`429`, `429:0.5` (Retry-After), `500`..`599`, `drop`, `drop_after`, `latency:S`, `truncate[:F]`, `none`."""
+        """`429`, `429:0.5` (Retry-After), `500`..`599`, `drop`, `drop_after`, `latency:S`,
+        `delay_after:S`, `truncate[:F]`, `none`."""
         if not isinstance(text, (str, int)):
             raise ValueError(f"a fault must be a string such as '503' or 'drop', got {text!r}")
         kind, _, argument = str(text).strip().lower().partition(":")
@@ -74,17 +80,18 @@ class Fault:
             return cls(kind, bounds.bounded(retry_after, "429 Retry-After", 0, MAX_RETRY_AFTER))
         if kind.isdigit() and 500 <= int(kind) <= 599 and value is None:
             return cls(kind)
-        if kind == "latency" and value is not None:
+        if kind in ("latency", "delay_after") and value is not None:
             return cls(kind, bounds.bounded(value, "latency seconds", 0, MAX_LATENCY))
         if kind == "truncate" and (value is None or 0 <= value < 1):
             return cls(kind, 0.5 if value is None else value)
         raise ValueError(
             f"unknown fault {text!r}; use 429[:retry_after], 500-599, drop, drop_after, latency:SECONDS, "
-            "truncate[:FRACTION] or none"
+            "delay_after:SECONDS, truncate[:FRACTION] or none"
         )
 
     def label(self) -> str:
-        return f"{self.kind}:{self.value:g}" if self.kind in ("429", "latency", "truncate") else self.kind
+        valued = ("429", "latency", "truncate", "delay_after")
+        return f"{self.kind}:{self.value:g}" if self.kind in valued else self.kind
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,7 @@ class FaultConfig:
     latency: float = 0.0
     latency_seconds: float = 0.2
     truncate: float = 0.0
+    delay_after: float = 0.0
     seed: int | None = None
 
     @classmethod
@@ -157,8 +165,8 @@ class FaultConfig:
             return Fault("429", self.retry_after)
         if key == "server_error":
             return Fault(str(self.server_error_status))
-        if key == "latency":
-            return Fault("latency", self.latency_seconds)
+        if key in ("latency", "delay_after"):
+            return Fault(key, self.latency_seconds)
         return Fault(key, 0.5 if key == "truncate" else 0.0)
 
 
@@ -278,6 +286,8 @@ class FaultMiddleware:
         elif fault.kind == "drop_after":
             await self.app(scope, receive, _discard)
             await _drop(send)
+        elif fault.kind == "delay_after":
+            await self.app(scope, receive, _delayed(send, fault.value))
         else:
             await self.app(scope, receive, _truncating(send, fault.value))
 
@@ -363,6 +373,19 @@ async def _drop(send: Send) -> None:
         if getattr(cycle, "disconnected", True):
             break
         await asyncio.sleep(0)
+
+
+def _delayed(send: Send, seconds: float) -> Send:
+    """A `send` that holds the answer `seconds` once the application has acted and starts it."""
+    state = {"waited": False}
+
+    async def delayed(message: Message) -> None:
+        if not state["waited"]:
+            state["waited"] = True
+            await asyncio.sleep(seconds)
+        await send(message)
+
+    return delayed
 
 
 def _truncating(send: Send, fraction: float) -> Send:

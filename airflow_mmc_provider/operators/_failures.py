@@ -15,6 +15,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow_mmc_provider.client.errors import (
     AuthenticationError,
     AuthorizationError,
+    CannotTellError,
     DataRowSpecError,
     InvalidQueryError,
     UnprocessableError,
@@ -28,6 +29,7 @@ _PERMANENT = (
     InvalidQueryError,
     UnprocessableError,
     DataRowSpecError,
+    CannotTellError,  # a person has to choose between two objects of one name
 )
 
 

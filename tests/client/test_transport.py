@@ -150,6 +150,53 @@ def test_ambiguous_failures_of_non_idempotent_mutations_are_not_repeated(transpo
     assert requests_mock.call_count == 1
 
 
+CREATE = "mutation CreateDatasetPyApi{createDataset{id}}"
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [
+        requests.exceptions.ChunkedEncodingError("IncompleteRead(100 bytes read, 50 more expected)"),
+        requests.exceptions.ReadTimeout("read timed out"),
+        requests.exceptions.ConnectionError("RemoteDisconnected('Remote end closed connection')"),
+    ],
+    ids=["cut-off-mid-body", "read-timeout", "dropped-after-sending"],
+)
+def test_an_answer_lost_after_sending_is_ambiguous_and_not_repeated(transport, requests_mock, lost):
+    requests_mock.post(URL, [{"exc": lost}, {"json": {"data": {"createDataset": {"id": "d2"}}}}])
+    with pytest.raises(errors.NetworkError) as caught:
+        transport.execute(CREATE, idempotent=False)
+    assert caught.value.ambiguous and caught.value.retryable
+    assert requests_mock.call_count == 1
+
+
+def test_resolve_returns_what_the_look_up_finds_and_sends_again_only_when_it_finds_nothing(
+    transport, requests_mock, sleeps
+):
+    cut = {"exc": requests.exceptions.ChunkedEncodingError("IncompleteRead")}
+    requests_mock.post(URL, [cut, cut, {"json": {"data": {"createDataset": {"id": "d3"}}}}])
+    looked: list[int] = []
+
+    def look_up() -> str | None:
+        looked.append(requests_mock.call_count)
+        return "found-d1" if len(looked) == 2 else None
+
+    assert transport.resolve(lambda: transport.execute(CREATE, idempotent=False), look_up) == "found-d1"
+    assert looked == [1, 2] and len(sleeps) == 1  # sent again once, after the first look-up found nothing
+    never = Transport(KEY, URL, retry=RetryPolicy(max_attempts=2), sleep=sleeps.append)
+    requests_mock.reset_mock()
+    requests_mock.post(URL, [cut, cut, cut])
+    with pytest.raises(errors.NetworkError, match="a look-up found nothing it made"):
+        never.resolve(lambda: never.execute(CREATE, idempotent=False), lambda: None)
+    assert requests_mock.call_count == 2  # max_attempts: the policy bounds creates too
+
+
+def test_resolve_passes_unambiguous_failures_through_without_a_look_up(transport, requests_mock):
+    requests_mock.post(URL, json=graphql_error("RESOURCE_CONFLICT", "name taken"))
+    with pytest.raises(errors.ConflictError):
+        transport.resolve(lambda: transport.execute(CREATE, idempotent=False), pytest.fail)
+
+
 @pytest.mark.parametrize("first", [{"status_code": 503}, {"status_code": 429, "json": {}}])
 def test_refusals_are_safe_to_repeat_even_for_mutations(transport, requests_mock, first):
     requests_mock.post(URL, [first, {"json": {"data": {"createDataset": {"id": "d"}}}}])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import random
 import socket
 import time
 
@@ -95,6 +96,21 @@ def test_operation_filter_and_drop_after_performs_the_mutation(gql, lb_emulator,
     assert len(dataset_ids(gql, unique_name)) == 1  # the lost answer's create did happen
 
 
+def test_delay_after_performs_the_mutation_then_holds_its_answer(gql, lb_emulator, unique_name):
+    lb_emulator.set_faults({"sequence": ["delay_after:1.5"], "operations": ["createDataset"]})
+    url = lb_emulator.graphql_url
+    body = {"query": CREATE, "variables": {"name": unique_name}}
+    started = time.monotonic()
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        gql.session.post(url, json=body, timeout=(5, 0.5))
+    assert len(dataset_ids(gql, unique_name)) == 1  # made before the client gave up waiting
+    assert time.monotonic() - started < 1.5
+    lb_emulator.set_faults({"sequence": ["delay_after:0.3"], "operations": ["createDataset"]})
+    started = time.monotonic()
+    assert gql.post(CREATE, {"name": unique_name}).status_code == 200  # a patient client gets it
+    assert time.monotonic() - started >= 0.3
+
+
 def test_rates_are_reproducible_with_a_seed(gql, lb_emulator):
     config = {"rate_limit": 0.3, "server_error": 0.2, "server_error_status": 500, "drop": 0.1, "seed": 11}
     lb_emulator.set_faults(config)
@@ -130,6 +146,10 @@ def test_fault_parsing():
     assert Fault.parse("latency:0.5").label() == "latency:0.5"
     assert Fault.parse(503) == Fault("503")
     assert Fault.parse("truncate").value == 0.5
+    assert Fault.parse("delay_after:2").label() == "delay_after:2"
+    assert FaultConfig.from_json({"delay_after": 1.0, "latency_seconds": 3}).draw(random.Random(1)) == Fault(
+        "delay_after", 3.0
+    )
 
 
 @pytest.mark.parametrize(

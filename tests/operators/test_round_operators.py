@@ -107,6 +107,26 @@ def test_setup_operators_are_idempotent_and_link_the_project(
         assert client.projects.ontology_id(round_setup["project_id"]) == round_setup["ontology_id"]
 
 
+def test_a_round_whose_create_answers_are_lost_is_set_up_in_one_attempt_each(
+    labelbox_conn, unique_name, lb_emulator
+):
+    """Each create is made, then its answer dropped or cut off: every operator finds what it made
+    and goes on, in its first attempt (no Airflow retry), and nothing exists twice."""
+    creates = ["upsertOntology", "createProject", "createDataset", "upsertDataRows", "createBatchV2"]
+    lost = ["drop_after", "truncate:0.5", "drop_after", "truncate:0.3", "none", "drop_after"]
+    lb_emulator.set_faults({"sequence": lost, "operations": creates})
+    made = set_up_round(labelbox_conn, unique_name, SPEC, records(unique_name))
+    assert lb_emulator.fault_stats()["remaining_sequence"] == []
+    lb_emulator.clear_faults()
+    assert made["upload"]["created"] == 4 and made["upload"]["failed"] == 0
+    assert made["batch"]["size"] == 4 and made["batch"]["created"]
+    with LabelboxClient(lb_emulator.api_key, lb_emulator.graphql_url) as client:
+        assert [o.id for o in client.ontologies.find_by_name(f"{unique_name}-o")] == [made["ontology_id"]]
+        assert [p.id for p in client.projects.find_by_name(f"{unique_name}-p")] == [made["project_id"]]
+        (dataset,) = client.datasets.find_by_name(f"{unique_name}-d")
+        assert dataset.row_count == 4
+
+
 def test_changed_ontology_spec_fails_with_the_difference_or_makes_a_version(
     round_setup, labelbox_conn, unique_name
 ):
