@@ -131,3 +131,14 @@ def test_an_ontology_deeper_than_labelbox_takes_is_refused_locally() -> None:
         build_ontology(chain(MAX_CLASSIFICATION_LEVELS + 1))
     with pytest.raises(ValidationError, match="nested more than"):
         build_ontology(chain(300))
+
+
+def test_a_response_file_line_nested_too_deep_names_its_file_and_line() -> None:
+    from airflow_mmc_provider.mmc.conversation.mapping import join_responses
+    from tests.mmc.test_mapping import SPEC
+
+    evaluation_set = [json.dumps({"key": "k", "prompt": "Hi"}).encode()]
+    responses = [b'{"x": ' + nested(DEEP) + b"}"]
+    joined = join_responses(("eval", evaluation_set), [("week.jsonl", responses)], SPEC)
+    [issue] = [i for i in joined.issues if "nested too deeply" in i.message]
+    assert issue.line == 1 and "week.jsonl" in issue.record
