@@ -60,7 +60,7 @@ def iter_jsonl(path: str | os.PathLike[str] | ObjectStoragePath) -> Iterator[tup
                 yield number, decoder.decode(line)
             except DECODE_ERRORS as exc:
                 named = named_cause(exc, line)
-                why = f"{named[0]}; {named[1]}" if named else f"({exc}); fix the line"
+                why = f"({named[0]}); {named[1]}" if named else f"({exc}); fix the line"
                 raise JsonLinesError(f"{location} line {number}: not valid JSON {why}") from None
 
 

@@ -75,7 +75,7 @@ def test_a_data_row_file_nested_too_deep_names_the_file_and_line(tmp_path: Any) 
     source = tmp_path / "rows.jsonl"
     source.write_bytes(GOOD + b"\n" + with_metadata(nested(DEEP)) + b"\n")
     with pytest.raises(
-        JsonLinesError, match=r"rows.jsonl line 2: not valid JSON the line is nested too deeply"
+        JsonLinesError, match=r"rows.jsonl line 2: not valid JSON \(the line is nested too deeply"
     ):
         list(iter_jsonl(str(source)))
 
