@@ -8,7 +8,8 @@ the operators share one definition of each format. Import from the submodules:
 * `document`: the typed v2 document and the checks of ready-made documents;
 * `ontology`: ontology specs (dict, JSON, YAML) -> the normalized JSON Labelbox stores, a read-only
   view of a server's ontology, and differences between the two;
-* `errors`: `ValidationError`, which lists every problem with its record, field and fix.
+* `errors`: `ValidationError`, which lists every problem with its record, field and fix;
+* `jsonl`: what every parser says of input that does not decode (nesting, BOM, NaN), in one place.
 
 This package imports nothing itself, so importing a submodule stays cheap.
 """

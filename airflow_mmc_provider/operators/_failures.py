@@ -43,6 +43,16 @@ def fail_fast_on(*extra: type[BaseException]) -> Iterator[None]:
         raise AirflowFailException(str(error)) from None
 
 
+@contextmanager
+def checking_arguments() -> Iterator[None]:
+    """Around the reading of an operator's own arguments only (a global key prefix, a round key,
+    ids, numbers): a mistake there is the DAG's to fix, and a retry would only repeat it, so it
+    fails the task at once. Never around the work itself: a `ValueError` raised while talking to
+    Labelbox keeps Airflow's retries."""
+    with fail_fast_on(ValueError, TypeError):
+        yield
+
+
 def listed(items: Sequence[str], where_the_rest_are: str) -> str:
     """The first `LISTED` items as an indented list for a failure message, and how many more
     there are and where to find them: a failure over 10,000 rows stays readable."""

@@ -93,15 +93,15 @@ class LabelboxImportAnnotationsOperator(LabelboxDeferrableOperator):
         from airflow_mmc_provider.client.imports import part_name, split_parts
         from airflow_mmc_provider.mmc.conversation import key_prefix
         from airflow_mmc_provider.mmc.errors import ValidationError
-        from airflow_mmc_provider.operators._failures import fail_fast_on
+        from airflow_mmc_provider.operators._failures import checking_arguments, fail_fast_on
         from airflow_mmc_provider.triggers.imports import LabelboxImportTrigger
 
         if self.import_type not in ("model_assisted", "ground_truth"):
-            raise AirflowException(
+            raise AirflowFailException(  # the DAG's to fix: a retry would only repeat it
                 f"import_type must be 'model_assisted' or 'ground_truth', not {self.import_type!r}"
             )
         client = self.client
-        with fail_fast_on(ValueError):  # a bad prefix or round key is the DAG's to fix, not a retry's
+        with checking_arguments():  # a bad or overlong prefix or round key
             prefix = key_prefix(str(self.global_key_prefix), str(self.round_key))
         with fail_fast_on(ValidationError):
             lines = self._validated_lines(client, prefix)

@@ -65,15 +65,16 @@ class LabelboxCreateBatchOperator(LabelboxDeferrableOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_mmc_provider.client.batches import BatchRows
         from airflow_mmc_provider.client.models import BatchCreation
-        from airflow_mmc_provider.operators._failures import fail_fast_on
+        from airflow_mmc_provider.operators._failures import checking_arguments, fail_fast_on
 
-        with fail_fast_on():
+        with checking_arguments():  # e.g. a priority that is no number
             rows = BatchRows(
                 data_row_ids=_as_list(self.data_row_ids),
                 global_keys=_as_list(self.global_keys),
                 priority=int(self.priority),
                 consensus=_consensus_numbers(self.consensus),
             )
+        with fail_fast_on():
             started = self.client.batches.begin(self.project_id, self.batch_name, rows)
         if isinstance(started, BatchCreation):
             return self._finish(context, started)

@@ -161,10 +161,10 @@ class LabelboxUploadConversationsOperator(LabelboxUploadDataRowsOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_mmc_provider.mmc.conversation import key_prefix
         from airflow_mmc_provider.mmc.errors import ValidationError
-        from airflow_mmc_provider.operators._failures import fail_fast_on
+        from airflow_mmc_provider.operators._failures import checking_arguments, fail_fast_on
 
         started = time.monotonic()
-        with fail_fast_on(ValueError):  # a bad prefix or round key is the DAG's to fix, not a retry's
+        with checking_arguments():  # a bad or overlong prefix or round key
             key_prefix(**self._keys())
         with fail_fast_on(ValidationError):
             summary = super().execute(context)

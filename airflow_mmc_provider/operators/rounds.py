@@ -39,7 +39,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator
 
 from airflow_mmc_provider.operators._xcom import set_asset_extras
 
@@ -222,7 +222,7 @@ def _families(given: Any) -> dict[str, str]:
     if not isinstance(given, Mapping) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in given.items()
     ):
-        raise AirflowException(
+        raise AirflowFailException(  # the DAG's to fix: a retry would only repeat it
             f"families must map model config names or fnmatch patterns to family names, e.g. "
             f'{{"atlas-large-*": "atlas-large"}}; got {given!r}'
         )

@@ -47,18 +47,21 @@ def iter_lines(path: str | os.PathLike[str] | ObjectStoragePath) -> Iterator[byt
 
 def iter_jsonl(path: str | os.PathLike[str] | ObjectStoragePath) -> Iterator[tuple[int, Any]]:
     """(line number, decoded value) for each non-blank line, streaming; bad JSON names its line."""
+    from airflow_mmc_provider.mmc.conversation import read_lines
+    from airflow_mmc_provider.mmc.jsonl import DECODE_ERRORS, named_cause
+
     location = as_storage_path(path)
     decoder = msgspec.json.Decoder()
     with location.open("rb") as handle:
-        for number, line in enumerate(handle, start=1):
+        for number, line in enumerate(read_lines(handle), start=1):
             if not line.strip():
                 continue
             try:
                 yield number, decoder.decode(line)
-            except msgspec.DecodeError as exc:
-                raise JsonLinesError(
-                    f"{location} line {number}: not valid JSON ({exc}); fix the line"
-                ) from None
+            except DECODE_ERRORS as exc:
+                named = named_cause(exc, line)
+                why = f"({named[0]}); {named[1]}" if named else f"({exc}); fix the line"
+                raise JsonLinesError(f"{location} line {number}: not valid JSON {why}") from None
 
 
 def expand_paths(

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from airflow_mmc_provider.mmc.annotations.types import (
+    AnnotationLine,
     AnswerObject,
     DataRowRef,
     LineShapeError,
@@ -280,3 +281,28 @@ def _listing(items: Iterable[str], *, quote: bool = True) -> str:
             break
         shown.append(repr(item) if quote else item)
     return ", ".join(shown)
+
+
+# What an import remembers of the rankings of each data row: (tool name, parent message id) ->
+# the line. Only the line, not the ranking: holding every ranking of an import alive would cost
+# the record route a tenth of its time (memory not reused); two rankings of one prompt by one
+# tool are refused whether or not they agree (identical ones are duplicates).
+Rankings = dict[tuple[str, str | None], int | None]
+RANKING: Final = "message-ranking"
+
+
+def ranking_slot(line: AnnotationLine, name: str) -> tuple[str, str | None] | None:
+    """(tool name, parent message id) of a ranking line; None for any other line."""
+    task = line.message_evaluation_task
+    if task is None or task.format != RANKING:
+        return None
+    return name, task.data.parent_message_id
+
+
+def _ranked_twice(ctx: _Line, parent: str | None, first: int | None) -> None:
+    ctx.add(
+        "messageEvaluationTask.data.rankedMessages",
+        f"prompt {parent!r} is ranked a second time by this tool in this data row's label"
+        + (f" (first at line {first})" if first else ""),
+        "keep one ranking per prompt and tool in a label: remove or correct one of the two lines",
+    )

@@ -81,6 +81,7 @@ from airflow_mmc_provider.mmc.annotations.uuids import (
 )
 from airflow_mmc_provider.mmc.conversation import check_prefix, global_key_for
 from airflow_mmc_provider.mmc.errors import ValidationError, ValidationIssue
+from airflow_mmc_provider.mmc.jsonl import DECODE_ERRORS, not_json
 from airflow_mmc_provider.mmc.ontology.index import OntologyIndex, OntologyInput, as_ontology_index
 
 _line_decoder = msgspec.json.Decoder(AnnotationLine)
@@ -142,7 +143,7 @@ class AnnotationBatch:
             if kind is bytes and b'"dataRow"' not in raw:  # type: ignore[operator]
                 try:  # an annotation record, the commonest input of a file
                     record = decode_record(raw)  # type: ignore[arg-type]
-                except (msgspec.ValidationError, msgspec.DecodeError):
+                except (msgspec.ValidationError, *DECODE_ERRORS):
                     pass  # anything else is decided by `_lines`, below
                 else:
                     produced = record_lines(record, number)
@@ -203,13 +204,13 @@ class AnnotationBatch:
                 return self.records.lines(parsed, line)
             except msgspec.ValidationError:
                 pass  # a line or record with shape problems: decided below
-            except msgspec.DecodeError as exc:
-                self._issue(line, None, "", f"the line is not valid JSON ({exc})", "fix the JSON syntax")
+            except DECODE_ERRORS as exc:
+                self._issue(line, None, "", *not_json(exc, raw))  # type: ignore[arg-type]
                 return []
             try:
                 decoded = _untyped_decoder.decode(raw)  # type: ignore[arg-type]
-            except msgspec.DecodeError as exc:  # typed decoding can stop before a late syntax error
-                self._issue(line, None, "", f"the line is not valid JSON ({exc})", "fix the JSON syntax")
+            except DECODE_ERRORS as exc:  # typed decoding can stop before a late syntax error
+                self._issue(line, None, "", *not_json(exc, raw))  # type: ignore[arg-type]
                 return []
         elif kind is AnnotationLine:
             return self._emit(raw, line)  # type: ignore[arg-type]
@@ -371,7 +372,7 @@ def referenced_data_rows(
         elif isinstance(item, bytes | str):
             try:
                 data = _untyped_decoder.decode(item)
-            except msgspec.DecodeError:
+            except DECODE_ERRORS:
                 continue
         else:
             data = item

@@ -70,16 +70,20 @@ from airflow_mmc_provider.mmc.annotations._line import (
     FROM_DOCUMENTS,
     INDEXED_ROWS,
     MAX_ANNOTATIONS_PER_FEATURE,
+    RANKING,
     TOOL_FORMATS,
+    Rankings,
     _data_row,
     _duplicate_uuid,
     _feature,
     _Line,
     _over_limit,
+    _ranked_twice,
     _report_shape,
     _uuid,
     _Verdict,
     line_issue,
+    ranking_slot,
 )
 from airflow_mmc_provider.mmc.annotations._tool_checks import _check_tool
 from airflow_mmc_provider.mmc.annotations.types import (
@@ -100,6 +104,7 @@ from airflow_mmc_provider.mmc.conversation.index import (
     as_conversation_index,
 )
 from airflow_mmc_provider.mmc.errors import ValidationIssue
+from airflow_mmc_provider.mmc.jsonl import DECODE_ERRORS, not_json
 from airflow_mmc_provider.mmc.ontology.index import (
     ClassificationSpec,
     FeatureSpec,
@@ -125,6 +130,7 @@ class _Row(msgspec.Struct, gc=False):
     missing: bool = False  # documents were given, but none for this row
     counts: dict[str, int] = {}
     generated: dict[str, int | None] = {}
+    rankings: Rankings | None = None  # `ranking_slot`; None until the row's first ranking
 
 
 class AnnotationValidator:
@@ -190,7 +196,7 @@ class AnnotationValidator:
         elif isinstance(raw, str | bytes):
             try:
                 index = as_conversation_index(raw)
-            except (msgspec.DecodeError, TypeError):
+            except (*DECODE_ERRORS, TypeError):
                 self._uncheckable.add(key)
         elif raw is not None:
             index = as_conversation_index(raw)
@@ -224,9 +230,9 @@ class AnnotationValidator:
         """The typed line, or None after reporting every shape problem."""
         try:
             return parse_line(line)
-        except msgspec.DecodeError as exc:
+        except DECODE_ERRORS as exc:
             ctx = _Line(self, line_no, origin)
-            ctx.add("", f"the line is not valid JSON ({exc})", "fix the JSON syntax of this line")
+            ctx.add("", *not_json(exc, line if isinstance(line, str | bytes) else None))
         except LineShapeError as exc:
             ctx = _Line(self, line_no, origin)
             _report_shape(ctx, exc)
@@ -295,6 +301,10 @@ class AnnotationValidator:
         count = counts.get(name, 0) + 1
         if count > MAX_ANNOTATIONS_PER_FEATURE:
             return False
+        slot = ranking_slot(line, name) if line.message_evaluation_task is not None else None
+        rankings = row.rankings
+        if slot is not None and rankings is not None and slot in rankings:
+            return False
         if uuid is not None:
             if uuid in generated or (carried and uuid in carried):
                 return False
@@ -305,6 +315,10 @@ class AnnotationValidator:
                 return False
             carried[lowered] = line_no
         counts[name] = count
+        if slot is not None:
+            if rankings is None:
+                rankings = row.rankings = {}
+            rankings[slot] = line_no
         return True
 
     def admit(
@@ -319,17 +333,28 @@ class AnnotationValidator:
         if len(fresh) != len(uuids) or (carried and not carried.keys().isdisjoint(fresh)):
             return False
         added: dict[str, int] = {}
+        ranked: Rankings | None = None
         for line in lines:
             name = line.name or ""  # always named: built from the ontology's names
             added[name] = added.get(name, 0) + 1
+            task = line.message_evaluation_task
+            if task is not None and task.format == RANKING:
+                slot = (name, task.data.parent_message_id)
+                if ranked is None:
+                    ranked = {}
+                elif slot in ranked:
+                    return False
+                ranked[slot] = line_no
         row = self._rows.get(key)
         if row is None:  # the usual case: a data row's first lines
             if len(lines) > MAX_ANNOTATIONS_PER_FEATURE and max(added.values()) > MAX_ANNOTATIONS_PER_FEATURE:
                 return False
-            self._rows[key] = _Row(line_no, False, added, fresh)
+            self._rows[key] = _Row(line_no, False, added, fresh, ranked)
             return True
-        counts, generated = row.counts, row.generated
+        counts, generated, rankings = row.counts, row.generated, row.rankings
         if not generated.keys().isdisjoint(fresh):
+            return False
+        if ranked and rankings and not rankings.keys().isdisjoint(ranked):
             return False
         for name, count in added.items():
             if counts.get(name, 0) + count > MAX_ANNOTATIONS_PER_FEATURE:
@@ -337,6 +362,8 @@ class AnnotationValidator:
         generated.update(fresh)
         for name, count in added.items():
             counts[name] = counts.get(name, 0) + count
+        if ranked:
+            row.rankings = ranked if rankings is None else {**rankings, **ranked}
         return True
 
     def _row_and_conversation(self, key: str, line_no: int | None) -> tuple[_Row, IndexedDocument | None]:
@@ -372,6 +399,7 @@ class AnnotationValidator:
         if feature is None:
             feature = _feature(ctx, name, schema_id, self.ontology.by_id, features, "", "feature")
         row = self._row_and_conversation(key, line_no)[0] if key is not None else None
+        before = len(ctx.found) if ctx.found else 0  # a line with problems of its own ranks nothing
         if uuid is not None:
             generated = row.generated if row is not None else self._uuids
             if uuid in generated or (self._uuids and uuid in self._uuids):
@@ -397,6 +425,8 @@ class AnnotationValidator:
         kind = type(feature)
         if kind is ToolSpec:
             _check_tool(ctx, feature, line)
+            if row is not None and (len(ctx.found) if ctx.found else 0) == before:
+                self._rank_once(ctx, row, feature.name, line, line_no)
         elif kind is ClassificationSpec:
             _check_classification(ctx, feature, line)
         if row is not None:
@@ -411,6 +441,20 @@ class AnnotationValidator:
             return []
         self.issues.extend(found)
         return found
+
+    @staticmethod
+    def _rank_once(ctx: _Line, row: _Row, name: str, line: AnnotationLine, line_no: int | None) -> None:
+        """The rule that a label ranks each prompt once per tool: Labelbox keeps one ranking per
+        prompt and tool in a label, so an import with two would leave to the server which counts."""
+        slot = ranking_slot(line, name)
+        if slot is None:
+            return
+        if row.rankings is None:
+            row.rankings = {}
+        elif slot in row.rankings:
+            _ranked_twice(ctx, slot[1], row.rankings[slot])
+            return
+        row.rankings[slot] = line_no
 
     def finish(self) -> list[ValidationIssue]:
         """The rules that need every line (required classifications per data row); returns them."""

@@ -52,6 +52,7 @@ from airflow_mmc_provider.mmc.conversation.types import (
     Utterance,
 )
 from airflow_mmc_provider.mmc.errors import IssueReport, ValidationError, ValidationIssue
+from airflow_mmc_provider.mmc.jsonl import DECODE_ERRORS, not_json, without_bom
 
 HUMAN_NAME = "User"
 MEDIA_TYPE = "CONVERSATIONAL"
@@ -323,13 +324,13 @@ def _parse(raw: RecordInput, report: IssueReport) -> ConversationRecord | None:
         return msgspec.convert(dict(raw), ConversationRecord)
     except msgspec.ValidationError:
         pass  # the slow path below lists every problem, not just msgspec's first
-    except msgspec.DecodeError as exc:
-        report.add("", f"the line is not valid JSON ({exc})", "fix the JSON syntax of this line")
+    except DECODE_ERRORS as exc:
+        report.add("", *not_json(exc, raw if isinstance(raw, bytes | str) else None))
         return None
     try:
         untyped = msgspec.json.decode(raw) if isinstance(raw, bytes | str) else dict(raw)
-    except msgspec.DecodeError as exc:  # typed decoding can stop before a late syntax error
-        report.add("", f"the line is not valid JSON ({exc})", "fix the JSON syntax of this line")
+    except DECODE_ERRORS as exc:  # typed decoding can stop before a late syntax error
+        report.add("", *not_json(exc, raw if isinstance(raw, bytes | str) else None))
         return None
     _report_shape(untyped, report)
     return None
@@ -397,11 +398,12 @@ def read_lines(stream: IO[bytes], chunk_size: int = 1 << 20) -> Iterator[bytes]:
     buffer for nearly every line; splitting megabyte chunks is several times faster. Works on any
     binary file object (local files, `ObjectStoragePath.open("rb")`, HTTP bodies).
     """
-    rest = b""
-    while chunk := stream.read(chunk_size):
+    rest, chunk = b"", without_bom(stream.read(chunk_size))  # a file may start with a BOM
+    while chunk:
         lines = (rest + chunk).split(b"\n")
         rest = lines.pop()
         yield from lines
+        chunk = stream.read(chunk_size)
     if rest:
         yield rest
 

@@ -38,6 +38,7 @@ from airflow_mmc_provider.mmc.conversation.mapping_spec import (
     parse_mapping_text,
 )
 from airflow_mmc_provider.mmc.errors import IssueReport, ValidationError, ValidationIssue, record_label
+from airflow_mmc_provider.mmc.jsonl import DECODE_ERRORS, not_json
 
 # The record fields the response files provide; an evaluation set in the record format leaves them out.
 _RESPONSE_FORMS = ("responses", "turns", "row_data")
@@ -236,8 +237,8 @@ class _Join:
     def _decode(self, raw: Line, report: IssueReport) -> dict[str, Any] | None:
         try:
             value = dict(raw) if isinstance(raw, Mapping) else self._decoder.decode(raw)
-        except msgspec.DecodeError as exc:
-            report.add("", f"the line is not valid JSON ({exc})", "fix the JSON syntax of this line")
+        except DECODE_ERRORS as exc:
+            report.add("", *not_json(exc, raw if isinstance(raw, bytes | str) else None))
             return None
         if not isinstance(value, dict):
             report.add("", "the line is not a JSON object", "write one JSON object per line")

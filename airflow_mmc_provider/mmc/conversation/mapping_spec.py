@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from airflow_mmc_provider.mmc.errors import IssueReport, ValidationError
+from airflow_mmc_provider.mmc.jsonl import parse_spec_text
 
 SPEC_SUBJECT: Final = "mapping spec"
 MISSING: Final = object()  # no value at a path (absent, null, or the path runs through a non-container)
@@ -162,14 +163,7 @@ def file_stem(name: str) -> str:
 
 def parse_mapping_text(text: str, *, source: str = SPEC_SUBJECT) -> Any:
     """A spec from YAML or JSON text (JSON is YAML); a syntax error names `source`."""
-    import yaml  # here, not at the top: only specs in files need it (Airflow installs PyYAML)
-
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        report = IssueReport(subject=source)
-        report.add("", f"not valid YAML or JSON: {exc}", "fix the syntax of the mapping file")
-        raise ValidationError(report.issues, subject=source) from None
+    return parse_spec_text(text, fmt="yaml", source=source, fix="fix the syntax of the mapping file")
 
 
 def parse_mapping(spec: Any, *, source: str = SPEC_SUBJECT) -> FieldMapping:

@@ -99,6 +99,7 @@ from airflow_mmc_provider.mmc.export.view import (
     unreadable_document,
     view_decoder,
 )
+from airflow_mmc_provider.mmc.jsonl import DECODE_ERRORS, TOO_DEEP_FIX, too_deep
 
 __all__ = [
     "ClassificationAnswer",
@@ -272,7 +273,7 @@ def _row_key(raw: bytes | str) -> str | None:
     """The data row id of a line that failed to parse, when it can still be read."""
     try:
         value = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
+    except DECODE_ERRORS:
         return None
     data_row = value.get("data_row") if isinstance(value, dict) else None
     row_id = data_row.get("id") if isinstance(data_row, dict) else None
@@ -318,6 +319,8 @@ def parse_line(
         )
     except Problem as problem:
         issue = _problem_issue(problem, line_number, _row_key(line))
+    except RecursionError:  # caught when it happens: no line pays for a depth check
+        issue = ValidationIssue(f"export line {line_number}", "", too_deep(), TOO_DEEP_FIX, line=line_number)
     raise ExportError([issue], subject="export")
 
 
@@ -401,7 +404,7 @@ def _decode_block(data: bytes, start: int, end: int) -> tuple[int, list[wire.Lin
     if lines:
         try:
             decoded = view_decoder.decode_lines(memoryview(data)[start:end])
-        except msgspec.DecodeError:
+        except DECODE_ERRORS:
             pass
         else:
             if len(decoded) == lines:

@@ -22,7 +22,7 @@ Spec format (a dict, or a JSON or YAML file)::
           - Response A                  # a string is the option's value (and label)
           - value: Tie
             label: It's a tie           # optional, defaults to the value
-            classifications: [...]      # nested under the option, any depth
+            classifications: [...]      # nested under the option, at most 10 levels in all
 
 `build_ontology` turns a spec into exactly the dict `labelbox.OntologyBuilder.asdict()` produces
 for the same ontology (wire reference 4.2; a differential test against the SDK pins this), so an
@@ -40,7 +40,6 @@ option, and option values within a classification.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -48,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow_mmc_provider.mmc.errors import IssueReport, ValidationError
+from airflow_mmc_provider.mmc.jsonl import parse_spec_text
 from airflow_mmc_provider.mmc.ontology.index import tool_color
 
 TOOL_TYPES = {
@@ -70,6 +70,9 @@ _CLASSIFICATION_KEYS = frozenset(
 _OPTION_KEYS = frozenset({"value", "label", "classifications"})
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 _SUBJECT = "ontology spec"
+# Labelbox documents no limit, and a 300-level spec fails on its server: refused here at a depth
+# no hand-written ontology reaches (a top-level or a tool's classification is level 1).
+MAX_CLASSIFICATION_LEVELS = 10
 
 
 # --- loading -------------------------------------------------------------------------------------
@@ -79,14 +82,7 @@ def parse_ontology_spec(text: str, *, fmt: str = "yaml", source: str = _SUBJECT)
     """A spec from JSON or YAML text; a syntax error becomes a `ValidationError` naming `source`."""
     if fmt not in {"json", "yaml"}:
         raise ValueError(f"unknown ontology spec format {fmt!r}; use 'json' or 'yaml'")
-    import yaml  # here, not at the top: only specs need it (Airflow installs PyYAML)
-
-    try:
-        return json.loads(text) if fmt == "json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        report = IssueReport(subject=source)
-        report.add("", f"not valid {fmt.upper()}: {exc}", f"fix the {fmt.upper()} syntax")
-        raise ValidationError(report.issues, subject=source) from None
+    return parse_spec_text(text, fmt=fmt, source=source, fix=f"fix the {fmt.upper()} syntax")
 
 
 def load_ontology_spec(path: str | os.PathLike[str]) -> Any:
@@ -253,10 +249,15 @@ class _SpecReader:
 
     def _nested(self, spec: Mapping[str, Any], path: str) -> list[dict[str, Any]]:
         at = _join(path, "classifications")
-        nested = [
-            self._classification(c, f"{at}[{i}]", nested=True)
-            for i, c in enumerate(self._list(spec, "classifications", path))
-        ]
+        given = self._list(spec, "classifications", path)
+        if given and at.count("classifications") > MAX_CLASSIFICATION_LEVELS:  # levels: the path's
+            self.report.add(
+                at,
+                f"classifications nested more than {MAX_CLASSIFICATION_LEVELS} levels deep",
+                "flatten the ontology: Labelbox's editor and exports are not made for deeper trees",
+            )
+            return []
+        nested = [self._classification(c, f"{at}[{i}]", nested=True) for i, c in enumerate(given)]
         names = [(f"{at}[{i}].name", c["name"]) for i, c in enumerate(nested)]
         self._unique(names, "name among sibling classifications", "rename one of them")
         return nested
