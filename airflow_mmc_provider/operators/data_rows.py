@@ -60,8 +60,9 @@ class LabelboxUploadDataRowsOperator(LabelboxDeferrableOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_mmc_provider.operators._failures import fail_fast_on
+        from airflow_mmc_provider.operators.storage import JsonLinesError
 
-        with fail_fast_on():
+        with fail_fast_on(JsonLinesError):  # a malformed line stays malformed on a retry
             upsert = self.client.data_rows.upsert(self.dataset_id, self._iter_rows(), self._row_changes())
         self.log.info(
             "Uploaded %d data row(s) in %d chunk(s) to dataset %s (%d of them updates; %d unchanged, "
