@@ -7,8 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-
 from airflow_mmc_provider.client.errors import (
     BatchMismatchError,
     ConflictError,
@@ -167,19 +165,13 @@ class Batches:
     def _members(self, project_id: str, batch_id: str) -> tuple[set[str], set[str]]:
         """Global keys and data row ids of a batch's rows, from an export filtered to the batch."""
         assert self._exports is not None
-        task_id = self._exports.start(
-            project_id, filters={"batch_ids": [batch_id]}, task_name="batch check: rows of an existing batch"
-        )
-        task = self._tasks.wait(task_id, timeout=600, poll_interval=1.0)
-        if not task.succeeded:
-            raise TaskFailedError(
-                f"the export reading the rows of batch {batch_id} ended {task.status}",
-                operation="exportDataRowsInProject",
-            )
         keys: set[str] = set()
         ids: set[str] = set()
-        for line in self._exports.iter_lines(task_id):
-            data_row = msgspec.json.decode(line).get("data_row") or {}
+        lines = self._exports.read(
+            self._tasks, project_id, what=f"the rows of batch {batch_id}", filters={"batch_ids": [batch_id]}
+        )
+        for line in lines:
+            data_row = line.get("data_row") or {}
             ids.add(data_row.get("id") or "")
             keys.add(data_row.get("global_key") or "")
         return keys, ids

@@ -20,13 +20,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, Any
 
+import msgspec
+
 from airflow_mmc_provider.client.errors import (
     AuthenticationError,
     AuthorizationError,
     LabelboxError,
     NetworkError,
+    TaskFailedError,
 )
 from airflow_mmc_provider.client.export_spec import ExportParams, needs_user_timezone, search_query
+from airflow_mmc_provider.client.tasks import Tasks
 from airflow_mmc_provider.client.transport import Transport
 
 log = logging.getLogger(__name__)
@@ -206,6 +210,31 @@ class Exports:
             offset = start + len(chunk)
             if offset < total:
                 size = len(chunk)
+
+    def read(
+        self,
+        tasks: Tasks,
+        project_id: str,
+        *,
+        what: str,
+        filters: Mapping[str, Any],
+        params: Mapping[str, Any] | None = None,
+        poll_interval: float = 1.0,
+    ) -> Iterator[dict[str, Any]]:
+        """A small export the client reads for itself (`what` it is for), line by line, decoded.
+
+        For the checks that ask Labelbox which rows a batch holds or where rows sit: started,
+        waited for and streamed here, and refused when it does not complete, since a check that
+        cannot read its answer must stop rather than guess.
+        """
+        task_id = self.start(project_id, params=params, filters=filters, task_name=f"check: {what}")
+        task = tasks.wait(task_id, timeout=600, poll_interval=poll_interval)
+        if not task.succeeded:
+            raise TaskFailedError(
+                f"the export reading {what} ended {task.status}", operation="exportDataRowsInProject"
+            )
+        for line in self.iter_lines(task_id):
+            yield msgspec.json.decode(line)
 
     def iter_lines(self, task_id: str, stream: str = RESULT) -> Iterator[bytes]:
         """Each NDJSON line (without its newline) as soon as the chunk holding its end arrives."""

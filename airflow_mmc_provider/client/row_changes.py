@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from airflow_mmc_provider.client.errors import DataRowSpecError, TaskFailedError
+from airflow_mmc_provider.client.errors import DataRowSpecError
 
 if TYPE_CHECKING:
     from airflow_mmc_provider.client.exports import Exports
@@ -153,20 +153,16 @@ class RowChanges:
         found: dict[str, str] = {}
         for start in range(0, len(global_keys), KEYS_PER_EXPORT):
             keys = global_keys[start : start + KEYS_PER_EXPORT]
-            task_id = self._exports.start(
+            lines = self._exports.read(
+                self._tasks,
                 self.guard.project_id,
+                what="which batches hold this upload's existing rows",
                 params={"project_details": True},
                 filters={"global_keys": keys},
-                task_name="upload guard: batches of existing rows",
+                poll_interval=2.0,
             )
-            task = self._tasks.wait(task_id, timeout=600, poll_interval=2.0)
-            if task.status != "COMPLETE":  # without it the guard cannot tell: stop, do not guess
-                raise TaskFailedError(
-                    f"the export reading which batches hold this upload's existing rows ended {task.status}",
-                    operation="exportDataRowsInProject",
-                )
-            for line in self._exports.iter_lines(task_id):
-                found.update(_batch_of_line(msgspec.json.decode(line), self.guard.project_id))
+            for line in lines:
+                found.update(_batch_of_line(line, self.guard.project_id))
         return found
 
 

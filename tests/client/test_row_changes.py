@@ -9,6 +9,7 @@ import pytest
 from airflow_mmc_provider.client import LabelboxClient
 from airflow_mmc_provider.client.batches import BatchRows
 from airflow_mmc_provider.client.errors import BatchMismatchError, TaskFailedError
+from airflow_mmc_provider.client.exports import Exports
 from airflow_mmc_provider.client.models import Task
 from airflow_mmc_provider.client.row_changes import RowChangeError, RowChanges, UpsertGuard
 from airflow_mmc_provider.client.transport import operation_name
@@ -100,8 +101,11 @@ def test_a_changed_row_in_a_batch_is_refused_without_an_upload(client, batched_r
     )
 
 
-class FailingExports:
+class FailingExports(Exports):
     """An export that Labelbox fails: the guard must stop rather than guess which batches hold rows."""
+
+    def __init__(self) -> None:  # no transport: only `start` talks to Labelbox, and it is faked
+        pass
 
     def start(self, project_id, **kwargs):
         return "export-task"
